@@ -1,0 +1,23 @@
+"""ccsim's simulation layer: scenarios, the customer stream, the engines, statistics.
+
+    >>> import sim
+    >>> model = sim.load_scenario("scenarios/retail_bank.yaml")
+    >>> result = sim.simulate(model, replications=10)
+    >>> result.summary["service_level"].mean
+"""
+
+from .errors import ScenarioError
+from .executor import DaskExecutor, Executor, InProcess, LocalPool, make_executor
+from .loading import load_scenario, parse_scenario
+from .model import ALWAYS, NEVER, Model
+from .results import SimResult, aggregate, paired_difference
+from .runner import run_replication, simulate
+from .stats import DEFINITIONS, STATISTICS, Estimate, RepResult
+from .stream import customer_stream
+
+__all__ = [
+    "ALWAYS", "DEFINITIONS", "NEVER", "STATISTICS", "DaskExecutor", "Estimate", "Executor",
+    "InProcess", "LocalPool", "Model", "RepResult", "ScenarioError", "SimResult", "aggregate",
+    "customer_stream", "load_scenario", "make_executor", "paired_difference", "parse_scenario",
+    "run_replication", "simulate",
+]

@@ -1,0 +1,146 @@
+"""Simulation results: KPIs per replication, their means with 95% CIs, JSON and CSV views."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .model import Model
+from .stats import (DECLINES, DEFINITIONS, SL_CONVENTION_TEXT, STATISTICS, Estimate, RepResult,
+                    estimate, kpis)
+from .units import format_clock
+
+# statistics that add up over batches (the others are ratios)
+ADDITIVE = {"offered", "answered", "abandoned", "attempts", "accepts", "revenue",
+            "staffing_cost", "abandon_cost", "decline_cost", "profit"}
+
+
+def _decline_cost(model: Model, c: np.ndarray) -> np.ndarray:
+    return (c[..., DECLINES] * model.decline_cost).sum(axis=-1)
+
+
+def rep_kpis(model: Model, rep: RepResult) -> dict[str, dict]:
+    """KPIs of one replication: 'summary', 'segments' (K,), 'intervals' (T,)."""
+    meas = model.measured
+    c = rep.counts
+    cost_t = model.paid_hours() * model.agent_cost_per_hour
+    T = model.n_intervals
+    per_interval = kpis(c.sum(axis=1), rep.busy[:T], rep.staffed[:T], cost_t, model.abandon_cost,
+                        _decline_cost(model, c), model.sl_convention)
+    cm = c[meas]
+    per_segment = kpis(cm.sum(axis=0), None, None, None, model.abandon_cost,
+                       cm.sum(axis=0)[:, DECLINES] * model.decline_cost, model.sl_convention)
+    summary = kpis(cm.sum(axis=(0, 1)), rep.busy[:T][meas].sum(), rep.staffed[:T][meas].sum(),
+                   cost_t[meas].sum(), model.abandon_cost, _decline_cost(model, cm).sum(),
+                   model.sl_convention)
+    return {"summary": summary, "segments": per_segment, "intervals": per_interval}
+
+
+@dataclass
+class SimResult:
+    """Means and 95% confidence intervals of every statistic, by day, segment and interval."""
+
+    model: Model
+    summary: dict[str, Estimate]
+    segments: dict[str, dict[str, Estimate]]
+    intervals: list[dict[str, Estimate]]
+    samples: dict[str, np.ndarray]  # summary KPI per replication (for paired differences)
+    reps: list[RepResult] = field(repr=False, default_factory=list)
+    meta: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        m = self.model
+        starts = m.interval_starts_clock() if not m.steady else m.boundaries[:-1]
+        intervals = []
+        for t, est in enumerate(self.intervals):
+            row = {"start": float(starts[t]),
+                   "label": format_clock(starts[t]) if not m.steady else
+                   ("warm-up" if not m.measured[t] else f"batch {t + int(m.measured[0]) - 1}"),
+                   "measured": bool(m.measured[t]), "staffing": int(m.staffing[t])}
+            row.update({k: v.to_json() for k, v in est.items()})
+            intervals.append(row)
+        return {
+            "scenario": m.name,
+            "meta": self.meta,
+            "definitions": {**DEFINITIONS, "service_level":
+                            f"{SL_CONVENTION_TEXT[m.sl_convention]}, T = {m.sl_within:g} s"},
+            "summary": {k: v.to_json() for k, v in self.summary.items()},
+            "segments": {name: {k: v.to_json() for k, v in est.items()}
+                         for name, est in self.segments.items()},
+            "intervals": intervals,
+        }
+
+    def intervals_csv(self) -> str:
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(["interval", "start", "staffing"] + [f"{s}{suf}" for s in STATISTICS
+                                                         for suf in ("", "_lo", "_hi")])
+        js = self.to_json()
+        for row in js["intervals"]:
+            w.writerow([row["label"], row["start"], row["staffing"]] + _flat(row))
+        w.writerow(["day", "", ""] + _flat(js["summary"]))
+        return buf.getvalue()
+
+    def segments_csv(self) -> str:
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(["segment"] + [f"{s}{suf}" for s in STATISTICS for suf in ("", "_lo", "_hi")])
+        for name, est in self.to_json()["segments"].items():
+            w.writerow([name] + _flat(est))
+        return buf.getvalue()
+
+
+def _flat(d: dict) -> list:
+    out = []
+    for s in STATISTICS:
+        v = d[s]
+        out += ["" if x is None else f"{x:.6g}" for x in (v["mean"], *v["ci95"])]
+    return out
+
+
+def aggregate(model: Model, reps: list[RepResult], meta: dict | None = None) -> SimResult:
+    """Average KPIs over replications (or, for one steady-state run, over batches)."""
+    per = [rep_kpis(model, r) for r in reps]
+    R = len(reps)
+
+    def stack(level: str, stat: str) -> np.ndarray:
+        return np.stack([p[level][stat] for p in per])
+
+    samples = {s: stack("summary", s) for s in STATISTICS}
+    if model.steady and R == 1:
+        # batch means: the measured batches act as (nearly independent) replications
+        meas = model.measured
+        B = int(meas.sum())
+        summary = {}
+        for s in STATISTICS:
+            e = estimate(per[0]["intervals"][s][meas])
+            if s in ADDITIVE:
+                e = Estimate(e.mean * B, e.lo * B, e.hi * B, e.n)
+            summary[s] = e
+            samples[s] = per[0]["intervals"][s][meas] * (B if s in ADDITIVE else 1)
+    else:
+        summary = {s: estimate(samples[s]) for s in STATISTICS}
+    segments = {}
+    for k, name in enumerate(model.segments):
+        segments[name] = {s: estimate(stack("segments", s)[:, k]) for s in STATISTICS}
+    intervals = []
+    for t in range(model.n_intervals):
+        intervals.append({s: estimate(stack("intervals", s)[:, t]) for s in STATISTICS})
+    meta = dict(meta or {})
+    meta.setdefault("replications", R)
+    meta["calls_simulated"] = int(sum(r.calls for r in reps))
+    meta["service_level_definition"] = (f"{SL_CONVENTION_TEXT[model.sl_convention]}, "
+                                        f"T = {model.sl_within:g} s")
+    meta["ci"] = ("95% Student-t over batches of one run" if model.steady and R == 1
+                  else "95% Student-t over replications")
+    return SimResult(model, summary, segments, intervals, samples, reps, meta)
+
+
+def paired_difference(a: SimResult, b: SimResult, stat: str) -> Estimate:
+    """Mean and CI of b - a per replication (same seeds, so the pairing removes noise)."""
+    d = b.samples[stat] - a.samples[stat]
+    return estimate(d) if len(d) > 1 else Estimate(float(d[0]), math.nan, math.nan, 1)

@@ -1,0 +1,112 @@
+"""Replications: run the engine on each replication's customer stream, then aggregate.
+
+`simulate` is the Python entry point. Replications go through an Executor, so they run
+in-process, on local worker processes or on a Dask cluster with the same numbers. With a
+checkpoint folder, each finished replication is saved at once and reused on a rerun, so
+an interrupted long run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from .engine_fast import run_fast
+from .engine_simpy import run_simpy
+from .executor import Executor, InProcess
+from .model import Model
+from .records import CallWriter
+from .results import SimResult, aggregate
+from .stats import RepResult
+from .stream import customer_stream
+
+ENGINES = {"fast": run_fast, "simpy": run_simpy}
+
+
+def run_replication(model: Model, seed: int, replication: int, engine: str = "fast",
+                    want_records: bool = False) -> tuple[RepResult, np.ndarray | None]:
+    """One replication: its own customer stream, the chosen engine."""
+    return ENGINES[engine](model, customer_stream(model, seed, replication), want_records)
+
+
+def _task(args: tuple) -> list[RepResult]:
+    model, seed, reps, engine = args
+    return [run_replication(model, seed, r, engine)[0] for r in reps]
+
+
+def model_fingerprint(model: Model, seed: int, engine: str) -> str:
+    """A key for checkpoints: changes whenever anything that affects the numbers changes."""
+    h = hashlib.sha256()
+    sc = model.scenario
+    h.update((sc.model_dump_json() if sc is not None else model.name).encode())
+    for a in (model.boundaries, model.rates, model.staffing, model.thresholds):
+        h.update(np.ascontiguousarray(a).tobytes())
+    h.update(f"{seed}|{engine}".encode())
+    return h.hexdigest()[:16]
+
+
+def _save_atomic(path: Path, obj) -> None:
+    tmp = path.with_name(path.name + ".part")
+    with tmp.open("wb") as fh:
+        pickle.dump(obj, fh)
+    os.replace(tmp, path)
+
+
+def simulate(model: Model, replications: int | None = None, seed: int | None = None,
+             engine: str | None = None, executor: Executor | None = None,
+             calls_file: str | Path | None = None, checkpoint_dir: str | Path | None = None,
+             progress: Callable[[int], None] | None = None) -> SimResult:
+    """Simulate `replications` days (or steady-state runs) and aggregate the statistics."""
+    R = replications or model.replications
+    seed = model.seed if seed is None else seed
+    engine = engine or model.engine
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; use 'fast' or 'simpy'")
+    t0 = time.perf_counter()
+    results: dict[int, RepResult] = {}
+    ck: Path | None = None
+    if checkpoint_dir is not None:
+        ck = Path(checkpoint_dir) / model_fingerprint(model, seed, engine)
+        ck.mkdir(parents=True, exist_ok=True)
+        for r in range(R):
+            f = ck / f"rep_{r:06d}.pkl"
+            if f.exists():
+                with f.open("rb") as fh:
+                    results[r] = pickle.load(fh)
+        if progress and results:
+            progress(len(results))
+    todo = [r for r in range(R) if r not in results]
+    resumed = R - len(todo)
+    if calls_file is not None:
+        writer = CallWriter(calls_file, model.segments, model.clock_start)
+        try:
+            for r in range(R):  # records are written in replication order, in-process
+                res, rec = run_replication(model, seed, r, engine, want_records=True)
+                writer.write(r, rec)
+                results[r] = res
+                if progress:
+                    progress(1)
+        finally:
+            writer.close()
+        todo = []
+    executor = executor or InProcess()
+    batch = max(1, min(16, len(todo) // (4 * max(1, executor.workers)) or 1))
+    groups = [todo[i:i + batch] for i in range(0, len(todo), batch)]
+    for gi, out in executor.imap(_task, [(model, seed, g, engine) for g in groups]):
+        for r, res in zip(groups[gi], out, strict=True):
+            results[r] = res
+            if ck is not None:
+                _save_atomic(ck / f"rep_{r:06d}.pkl", res)
+        if progress:
+            progress(len(out))
+    reps = [results[r] for r in range(R)]
+    elapsed = time.perf_counter() - t0
+    meta = {"replications": R, "seed": seed, "engine": engine, "wall_seconds": round(elapsed, 3),
+            "workers": executor.workers, "resumed_replications": resumed}
+    return aggregate(model, reps, meta)

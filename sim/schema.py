@@ -1,0 +1,142 @@
+"""The scenario file format, as pydantic models. Field names are the ones planners write.
+
+Validation here is per field; checks that need the whole scenario (list lengths against
+the number of intervals, thresholds for known segments, stability) live in `model.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from .distributions import Deterministic, DistSpec, Duration
+from .units import parse_clock, parse_rate
+
+Rate = Annotated[float, BeforeValidator(parse_rate)]
+Clock = Annotated[float, BeforeValidator(parse_clock)]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+
+SL_CONVENTIONS = ("exclude_short_abandons", "offered", "answered", "short_abandons_good")
+
+
+def _none_word(value: object) -> object:
+    """`patience: none` (or null) means callers never hang up."""
+    if isinstance(value, str) and value.strip().lower() in ("none", "never", "inf"):
+        return None
+    return value
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SteadyState(_Model):
+    warmup: Duration = Field(ge=0)
+    length: Duration = Field(gt=0)
+    batches: int = Field(default=10, ge=2, le=1000)
+
+
+class Horizon(_Model):
+    start: Clock = 0.0
+    interval: Duration | None = Field(default=None, gt=0)
+    intervals: int | None = Field(default=None, ge=1, le=10_000)
+    steady_state: SteadyState | None = None
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> Horizon:
+        day = self.interval is not None or self.intervals is not None
+        if day and self.steady_state is not None:
+            raise ValueError("give either 'interval' and 'intervals' (day mode) or 'steady_state', not both")
+        if self.steady_state is None and (self.interval is None or self.intervals is None):
+            raise ValueError("day mode needs both 'interval' (e.g. 30min) and 'intervals' (a count)")
+        return self
+
+
+class CrossSell(_Model):
+    eligible: Probability = 1.0
+    accept: Probability
+    revenue: NonNegative
+    offer_time: DistSpec = Deterministic(dist="deterministic", value=0.0)
+    close_time: DistSpec | None = None
+    decline_cost: NonNegative = 0.0
+
+
+class Segment(_Model):
+    volume: NonNegative | list[NonNegative] | None = None
+    rate: Rate | list[Rate] | None = None
+    share: Probability | None = None
+    handle_time: DistSpec
+    patience: Annotated[DistSpec | None, BeforeValidator(_none_word)] = None
+    priority: int = 0
+    cross_sell: CrossSell | None = None
+
+    @model_validator(mode="after")
+    def _one_volume(self) -> Segment:
+        given = [k for k in ("volume", "rate", "share") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'volume' (calls per interval), 'rate' (e.g. 120/h) "
+                             f"or 'share' (of forecast.total); got {given or 'none'}")
+        rates = self.rate if isinstance(self.rate, list) else [self.rate] if self.rate is not None else []
+        if any(r < 0 for r in rates):
+            raise ValueError("a rate must not be negative")
+        return self
+
+
+class Forecast(_Model):
+    total: NonNegative | list[NonNegative] | None = None
+    rate: Rate | list[Rate] | None = None
+    uncertainty_cv: NonNegative = 0.0
+
+
+ThresholdEntry = int | Literal["never", "always"]
+
+
+class ThresholdPolicy(_Model):
+    threshold: ThresholdEntry | list[ThresholdEntry]
+
+
+SegmentPolicy = Literal["never", "always"] | ThresholdPolicy
+
+
+class Policy(_Model):
+    cross_sell: Literal["never", "always"] | dict[str, SegmentPolicy] = "never"
+
+
+class Costs(_Model):
+    agent_per_hour: NonNegative = 0.0
+    shrinkage: float = Field(default=0.0, ge=0.0, lt=1.0)
+    abandoned_call: NonNegative = 0.0
+
+
+class ServiceLevelTarget(_Model):
+    within: Duration = Field(gt=0)
+    fraction: Probability = 0.8
+    per: Literal["interval", "day"] = "day"
+    convention: Literal[SL_CONVENTIONS] = "exclude_short_abandons"  # type: ignore[valid-type]
+
+
+class Targets(_Model):
+    service_level: ServiceLevelTarget | None = None
+    max_abandon_rate: Probability | None = None
+    max_asa: Duration | None = Field(default=None, ge=0)
+
+
+class Simulation(_Model):
+    replications: int = Field(default=20, ge=1, le=100_000)
+    seed: int = Field(default=0, ge=0)
+    engine: Literal["fast", "simpy"] = "fast"
+
+
+class Scenario(_Model):
+    name: str = "Unnamed scenario"
+    description: str | None = None
+    horizon: Horizon
+    forecast: Forecast | None = None
+    segments: dict[str, Segment] = Field(min_length=1)
+    staffing: Annotated[int, Field(ge=0)] | list[Annotated[int, Field(ge=0)]]
+    policy: Policy = Policy()
+    costs: Costs = Costs()
+    targets: Targets = Targets()
+    simulation: Simulation = Simulation()

@@ -1,0 +1,138 @@
+"""Statistics: the raw accumulators an engine fills, and the KPIs derived from them.
+
+An engine adds each caller's outcome to `counts[interval_of_arrival, segment, field]`
+and integrates busy and staffed agent time per interval; memory is independent of the
+number of calls. KPIs are computed per replication from those sums, then averaged over
+replications with a 95% confidence interval (Student t).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as sps
+
+# fields of the per-(interval, segment) accumulator
+OFFERED, ANSWERED, ABANDONED, ANS_T, ABN_T, WAIT_ANS, WAIT_ALL, WAITED, HANDLE, COMPLETED, \
+    ATTEMPTS, ACCEPTS, REVENUE, DECLINES = range(14)
+NFIELDS = 14
+HIST_BINS = 1801  # 1-second bins of waiting time; the last holds waits of 30 min and more
+
+STATISTICS = ("offered", "answered", "abandoned", "abandon_rate", "service_level", "asa",
+              "mean_wait", "p_wait", "occupancy", "aht", "attempts", "accepts", "conversion",
+              "revenue", "staffing_cost", "abandon_cost", "decline_cost", "profit")
+
+DEFINITIONS = {
+    "offered": "calls that arrived in the period (attributed to the interval of arrival)",
+    "answered": "offered calls picked up by an agent",
+    "abandoned": "offered calls that hung up while waiting",
+    "abandon_rate": "abandoned / offered",
+    "service_level": "SL(T) under the scenario's convention; default answered within T / (offered - abandoned within T)",
+    "asa": "average speed of answer: mean wait of answered calls (s)",
+    "mean_wait": "mean wait of all offered calls, abandoned ones up to hang-up (s)",
+    "p_wait": "share of offered calls that waited more than 0 s",
+    "occupancy": "busy agent time / staffed agent time in the period (agents finishing a call after their shift count as staffed)",
+    "aht": "average handle time of answered calls, cross-sell time included (s)",
+    "attempts": "cross-sell offers made",
+    "accepts": "cross-sell offers accepted",
+    "conversion": "accepts / attempts",
+    "revenue": "cross-sell revenue from accepted offers",
+    "staffing_cost": "paid agent hours (staffing x interval length / (1 - shrinkage)) x agent cost per hour",
+    "abandon_cost": "abandoned calls x cost per abandoned call",
+    "decline_cost": "declined offers x goodwill cost per declined offer",
+    "profit": "revenue - staffing_cost - abandon_cost - decline_cost",
+}
+
+SL_CONVENTION_TEXT = {
+    "exclude_short_abandons": "answered within T / (offered - abandoned within T)",
+    "offered": "answered within T / offered",
+    "answered": "answered within T / answered",
+    "short_abandons_good": "(answered within T + abandoned within T) / offered",
+}
+
+
+@dataclass
+class RepResult:
+    """What one replication leaves behind: sums, never per-call lists."""
+
+    counts: np.ndarray  # (T, K, NFIELDS)
+    busy: np.ndarray  # (T+1,) busy agent-seconds per interval; index T: after the close
+    staffed: np.ndarray  # (T+1,) staffed agent-seconds (max(staffing, busy) integrated)
+    hist: np.ndarray  # (2, K, HIST_BINS) waits of answered (0) and abandoned (1) callers
+    calls: int  # callers simulated
+    end_time: float  # when the last caller left
+
+
+def _div(a, b):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(b > 0, a / np.where(b > 0, b, 1.0), np.nan)
+
+
+def kpis(c: np.ndarray, busy: float | np.ndarray | None, staffed: float | np.ndarray | None,
+         staffing_cost: float | np.ndarray | None, abandon_cost_per_call: float,
+         decline_cost: np.ndarray | float, convention: str) -> dict[str, np.ndarray]:
+    """KPIs from accumulator sums `c[..., field]` (any leading shape)."""
+    off, ans, abn = c[..., OFFERED], c[..., ANSWERED], c[..., ABANDONED]
+    ans_t, abn_t = c[..., ANS_T], c[..., ABN_T]
+    if convention == "exclude_short_abandons":
+        sl = _div(ans_t, off - abn_t)
+    elif convention == "offered":
+        sl = _div(ans_t, off)
+    elif convention == "answered":
+        sl = _div(ans_t, ans)
+    elif convention == "short_abandons_good":
+        sl = _div(ans_t + abn_t, off)
+    else:
+        raise ValueError(convention)
+    nan = np.full(off.shape, np.nan)
+    abandon_cost = abn * abandon_cost_per_call
+    revenue = c[..., REVENUE]
+    out = {
+        "offered": off, "answered": ans, "abandoned": abn,
+        "abandon_rate": _div(abn, off), "service_level": sl,
+        "asa": _div(c[..., WAIT_ANS], ans), "mean_wait": _div(c[..., WAIT_ALL], off),
+        "p_wait": _div(c[..., WAITED], off),
+        "occupancy": nan if busy is None else _div(np.asarray(busy), np.asarray(staffed)),
+        "aht": _div(c[..., HANDLE], c[..., COMPLETED]),
+        "attempts": c[..., ATTEMPTS], "accepts": c[..., ACCEPTS],
+        "conversion": _div(c[..., ACCEPTS], c[..., ATTEMPTS]),
+        "revenue": revenue,
+        "staffing_cost": nan if staffing_cost is None else np.asarray(staffing_cost, dtype=float),
+        "abandon_cost": abandon_cost, "decline_cost": np.asarray(decline_cost, dtype=float),
+    }
+    out["profit"] = (nan if staffing_cost is None else
+                     revenue - out["staffing_cost"] - abandon_cost - out["decline_cost"])
+    return out
+
+
+@dataclass
+class Estimate:
+    mean: float
+    lo: float
+    hi: float
+    n: int
+
+    @property
+    def half_width(self) -> float:
+        return (self.hi - self.lo) / 2
+
+    def to_json(self) -> dict:
+        f = (lambda x: None if x is None or not math.isfinite(x) else float(x))
+        return {"mean": f(self.mean), "ci95": [f(self.lo), f(self.hi)]}
+
+
+def estimate(samples: np.ndarray, level: float = 0.95) -> Estimate:
+    """Mean and Student-t confidence interval of independent samples; NaNs are skipped."""
+    x = np.asarray(samples, dtype=float)
+    x = x[np.isfinite(x)]
+    n = len(x)
+    if n == 0:
+        return Estimate(math.nan, math.nan, math.nan, 0)
+    m = float(x.mean())
+    if n == 1:
+        return Estimate(m, math.nan, math.nan, 1)
+    se = float(x.std(ddof=1)) / math.sqrt(n)
+    h = float(sps.t.ppf(0.5 + level / 2, n - 1)) * se
+    return Estimate(m, m - h, m + h, n)

@@ -1,0 +1,128 @@
+"""The customer stream: every random quantity of a replication, drawn before any engine runs.
+
+Each attribute has its own generator, spawned from the scenario seed as
+`SeedSequence(seed, spawn_key=(replication, attribute))`, so the numbers a replication
+sees do not depend on which worker runs it, and every policy and staffing plan is judged
+on the same callers (common random numbers). The stream is produced in chunks of about
+`CHUNK` calls so memory does not grow with the length of the run.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from .model import Model
+
+ATTRIBUTES = ("multiplier", "arrival", "segment", "handle", "patience",
+              "eligible", "offer", "accept", "close")
+CHUNK = 1 << 16
+
+
+def attribute_rng(seed: int, replication: int, attribute: str) -> np.random.Generator:
+    key = (replication, ATTRIBUTES.index(attribute))
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
+
+
+@dataclass
+class CallerChunk:
+    """Callers in arrival order; index i is caller `first_id + i` of the replication."""
+
+    first_id: int
+    arrival: np.ndarray  # seconds from the horizon start
+    interval: np.ndarray  # int64, interval of arrival
+    segment: np.ndarray  # int64
+    base: np.ndarray  # base handle time
+    patience: np.ndarray  # inf when the caller never abandons
+    eligible: np.ndarray  # bool
+    offer: np.ndarray  # offer time, used only if an offer is made
+    accept: np.ndarray  # bool, used only if an offer is made
+    close: np.ndarray  # close time, used only if the offer is accepted
+
+    def __len__(self) -> int:
+        return len(self.arrival)
+
+
+def day_multiplier(model: Model, seed: int, replication: int) -> float:
+    """Forecast uncertainty: a gamma day-level factor with mean 1 and the scenario's cv."""
+    cv = model.forecast_cv
+    rng = attribute_rng(seed, replication, "multiplier")
+    if cv <= 0:
+        return 1.0
+    shape = 1.0 / cv**2
+    return float(rng.gamma(shape, 1.0 / shape))
+
+
+def _pieces(model: Model) -> list[tuple[int, float, float]]:
+    """Cut each interval into time pieces of at most about CHUNK expected calls."""
+    out = []
+    lam = model.rates.sum(axis=1)
+    for t in range(model.n_intervals):
+        t0, t1 = float(model.boundaries[t]), float(model.boundaries[t + 1])
+        m = max(1, math.ceil(lam[t] * (t1 - t0) / CHUNK))
+        edges = np.linspace(t0, t1, m + 1)
+        edges[-1] = t1
+        out.extend((t, float(edges[j]), float(edges[j + 1])) for j in range(m))
+    return out
+
+
+def customer_stream(model: Model, seed: int, replication: int) -> Iterator[CallerChunk]:
+    """Yield the replication's callers in arrival order, in chunks."""
+    rng = {a: attribute_rng(seed, replication, a) for a in ATTRIBUTES}
+    mult = day_multiplier(model, seed, replication)
+    lam = model.rates * mult
+    lam_tot = lam.sum(axis=1)
+    cum = np.cumsum(lam, axis=1) / np.where(lam_tot > 0, lam_tot, 1.0)[:, None]
+    first_id = 0
+    pending: list[tuple[np.ndarray, int]] = []
+    pending_n = 0
+    pieces = _pieces(model)
+    for i, (t, t0, t1) in enumerate(pieces):
+        mu = lam_tot[t] * (t1 - t0)
+        n = int(rng["arrival"].poisson(mu)) if mu > 0 else 0
+        if n:
+            # sorted uniforms on [t0, t1) as normalised partial sums of exponentials
+            e = np.cumsum(rng["arrival"].standard_exponential(n + 1))
+            times = t0 + (t1 - t0) * (e[:n] / e[n])
+            pending.append((times, t))
+            pending_n += n
+        if pending_n >= CHUNK or (i == len(pieces) - 1 and pending_n):
+            chunk = _draw_attributes(model, rng, cum, pending, first_id)
+            first_id += len(chunk)
+            pending, pending_n = [], 0
+            yield chunk
+
+
+def _draw_attributes(model: Model, rng: dict[str, np.random.Generator], cum: np.ndarray,
+                     pieces: list[tuple[np.ndarray, int]], first_id: int) -> CallerChunk:
+    arrival = np.concatenate([p[0] for p in pieces])
+    interval = np.concatenate([np.full(len(p[0]), p[1], dtype=np.int64) for p in pieces])
+    n = len(arrival)
+    u = rng["segment"].random(n)
+    segment = np.empty(n, dtype=np.int64)
+    for t in np.unique(interval):  # the segment mix may change from interval to interval
+        sel = interval == t
+        segment[sel] = np.searchsorted(cum[t], u[sel], side="right")
+    np.minimum(segment, model.n_segments - 1, out=segment)
+
+    def by_segment(attr: str, samplers) -> np.ndarray:
+        out = np.empty(n)
+        for k, s in enumerate(samplers):
+            sel = segment == k
+            cnt = int(sel.sum())
+            if cnt:
+                out[sel] = s.draw(rng[attr], cnt)
+        return out
+
+    return CallerChunk(
+        first_id=first_id, arrival=arrival, interval=interval, segment=segment,
+        base=by_segment("handle", model.handle),
+        patience=by_segment("patience", model.patience),
+        eligible=rng["eligible"].random(n) < model.eligible[segment],
+        offer=by_segment("offer", model.offer),
+        accept=rng["accept"].random(n) < model.accept[segment],
+        close=by_segment("close", model.close),
+    )

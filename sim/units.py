@@ -1,0 +1,98 @@
+"""Parsing of durations, rates and clock times written with units in scenario files.
+
+Internally every duration is in seconds and every rate is per second.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+_UNIT_SECONDS = {
+    "ms": 0.001,
+    "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
+    "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0,
+    "h": 3600.0, "hr": 3600.0, "hrs": 3600.0, "hour": 3600.0, "hours": 3600.0,
+    "d": 86400.0, "day": 86400.0, "days": 86400.0,
+}
+_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
+_DURATION_RE = re.compile(rf"^\s*({_NUMBER})\s*([a-zA-Z]+)\s*$")
+_PERIOD_RE = re.compile(rf"^\s*({_NUMBER})?\s*([a-zA-Z]+)\s*$")
+_CLOCK_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$")
+
+UNITS_HELP = "use a number with a unit, e.g. 20s, 4.5min, 1h"
+
+
+def parse_duration(value: object, *, allow_inf: bool = False) -> float:
+    """'4.5min' -> 270.0 seconds. A bare number is refused: units are part of the format."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a duration, got {value!r}; {UNITS_HELP}")
+    if isinstance(value, (int, float)):
+        if value == 0:
+            return 0.0
+        raise ValueError(f"duration {value!r} has no unit; {UNITS_HELP}")
+    if not isinstance(value, str):
+        raise ValueError(f"expected a duration such as '20s', got {value!r}")
+    text = value.strip().lower()
+    if allow_inf and text in ("inf", "infinite", "none", "never"):
+        return math.inf
+    m = _DURATION_RE.match(text)
+    if not m or m.group(2) not in _UNIT_SECONDS:
+        raise ValueError(f"cannot parse duration {value!r}; {UNITS_HELP}")
+    seconds = float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+    if not math.isfinite(seconds):
+        raise ValueError(f"duration {value!r} is not finite")
+    return seconds
+
+
+def parse_rate(value: object) -> float:
+    """'120/h' -> 1/30 per second; '100/30min' -> 100 per 1800 s. Returns calls per second."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError(f"rate {value!r} has no unit; write e.g. '120/h' or '10/min'")
+    if not isinstance(value, str) or "/" not in value:
+        raise ValueError(f"cannot parse rate {value!r}; write e.g. '120/h' or '100/30min'")
+    count_text, period_text = value.split("/", 1)
+    try:
+        count = float(count_text)
+    except ValueError:
+        raise ValueError(f"cannot parse rate {value!r}: {count_text!r} is not a number") from None
+    m = _PERIOD_RE.match(period_text.lower())
+    if not m or m.group(2) not in _UNIT_SECONDS:
+        raise ValueError(f"cannot parse rate {value!r}: unknown period {period_text!r}")
+    period = (float(m.group(1)) if m.group(1) else 1.0) * _UNIT_SECONDS[m.group(2)]
+    if period <= 0:
+        raise ValueError(f"rate {value!r} has a non-positive period")
+    return count / period
+
+
+def parse_clock(value: object) -> float:
+    """'08:00' -> 28800 seconds after midnight."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML 1.1 reads unquoted 08:00 as a sexagesimal integer (480): minutes.
+        return float(value) * 60.0
+    if not isinstance(value, str):
+        raise ValueError(f"expected a clock time such as '08:00', got {value!r}")
+    m = _CLOCK_RE.match(value)
+    if not m:
+        raise ValueError(f"cannot parse clock time {value!r}; write e.g. '08:00'")
+    h, mi, s = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+    if h > 24 or mi > 59 or s > 59:
+        raise ValueError(f"clock time {value!r} is out of range")
+    return float(h * 3600 + mi * 60 + s)
+
+
+def format_clock(seconds: float) -> str:
+    """28800 -> '08:00'."""
+    total = int(round(seconds))
+    h, rem = divmod(total, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h:02d}:{m:02d}" if s == 0 else f"{h:02d}:{m:02d}:{s:02d}"
+
+
+def format_duration(seconds: float) -> str:
+    """A short human label: 45s, 4.5min, 2h."""
+    if seconds < 120:
+        return f"{seconds:g}s"
+    if seconds < 7200:
+        return f"{seconds / 60:g}min"
+    return f"{seconds / 3600:g}h"
