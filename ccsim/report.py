@@ -33,18 +33,39 @@ def fmt(stat: str, e: Estimate, ci: bool = True, sep: str = "\n") -> str:
     return f"{e.mean:,.1f}" + (f"{sep}±{h:,.1f}" if show else "")
 
 
-INTERVAL_COLUMNS = [("offered", "Offered"), ("service_level", "SL"), ("asa", "ASA"),
-                    ("abandon_rate", "Aband."), ("occupancy", "Occ."), ("attempts", "Offers"),
-                    ("conversion", "Conv."), ("revenue", "Revenue"), ("profit", "Profit")]
-SEGMENT_COLUMNS = [("offered", "Offered"), ("service_level", "SL"), ("asa", "ASA"),
-                   ("abandon_rate", "Aband."), ("aht", "AHT"), ("attempts", "Offers"),
-                   ("accepts", "Sales"), ("conversion", "Conv."), ("revenue", "Revenue")]
+INTERVAL_COLUMNS = [
+    ("offered", "Offered"),
+    ("service_level", "SL"),
+    ("asa", "ASA"),
+    ("abandon_rate", "Aband."),
+    ("occupancy", "Occ."),
+    ("attempts", "Offers"),
+    ("conversion", "Conv."),
+    ("revenue", "Revenue"),
+    ("profit", "Profit"),
+]
+SEGMENT_COLUMNS = [
+    ("offered", "Offered"),
+    ("service_level", "SL"),
+    ("asa", "ASA"),
+    ("abandon_rate", "Aband."),
+    ("aht", "AHT"),
+    ("attempts", "Offers"),
+    ("accepts", "Sales"),
+    ("conversion", "Conv."),
+    ("revenue", "Revenue"),
+]
 
 
 def interval_table(res: SimResult, title: str | None = None) -> Table:
     m = res.model
-    t = Table(title=title or m.name, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD,
-              pad_edge=False)
+    t = Table(
+        title=title or m.name,
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
     t.add_column("Interval")
     t.add_column("Agents", justify="right")
     for _, head in INTERVAL_COLUMNS:
@@ -52,21 +73,31 @@ def interval_table(res: SimResult, title: str | None = None) -> Table:
     starts = m.interval_starts_clock()
     for i, est in enumerate(res.intervals):
         if m.steady:
-            label = "warm-up" if not m.measured[i] else f"batch {int(m.measured[:i + 1].sum())}"
+            label = "warm-up" if not m.measured[i] else f"batch {int(m.measured[: i + 1].sum())}"
         else:
             label = format_clock(starts[i])
         style = "dim" if not m.measured[i] else None
-        t.add_row(label, str(m.staffing[i]), *[fmt(s, est[s]) for s, _ in INTERVAL_COLUMNS],
-                  style=style)
+        t.add_row(
+            label, str(m.staffing[i]), *[fmt(s, est[s]) for s, _ in INTERVAL_COLUMNS], style=style
+        )
     t.add_section()
-    t.add_row("Day" if not m.steady else "Measured", "", *[fmt(s, res.summary[s])
-                                                         for s, _ in INTERVAL_COLUMNS], style="bold")
+    t.add_row(
+        "Day" if not m.steady else "Measured",
+        "",
+        *[fmt(s, res.summary[s]) for s, _ in INTERVAL_COLUMNS],
+        style="bold",
+    )
     return t
 
 
 def segment_table(res: SimResult) -> Table:
-    t = Table(title="By segment", title_justify="left", header_style="bold", box=box.SIMPLE_HEAD,
-              pad_edge=False)
+    t = Table(
+        title="By segment",
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
     t.add_column("Segment")
     for _, head in SEGMENT_COLUMNS:
         t.add_column(head, justify="right")
@@ -93,18 +124,27 @@ def targets_lines(res: SimResult) -> list[str]:
         sl = tg.service_level
         if sl.per == "day":
             v = verdict(res.summary["service_level"], sl.fraction, True)
-            out.append(f"service level {sl.fraction:.0%} within {sl.within:g}s (day): "
-                       f"{fmt('service_level', res.summary['service_level'], sep=' ')} -> {v}")
+            out.append(
+                f"service level {sl.fraction:.0%} within {sl.within:g}s (day): "
+                f"{fmt('service_level', res.summary['service_level'], sep=' ')} -> {v}"
+            )
         else:
-            vs = [verdict(e["service_level"], sl.fraction, True)
-                  for e, meas in zip(res.intervals, res.model.measured, strict=True) if meas]
-            out.append(f"service level {sl.fraction:.0%} within {sl.within:g}s (every interval): "
-                       f"{vs.count('met')} met, {vs.count('borderline')} borderline, "
-                       f"{vs.count('missed')} missed of {len(vs)}")
+            vs = [
+                verdict(e["service_level"], sl.fraction, True)
+                for e, meas in zip(res.intervals, res.model.measured, strict=True)
+                if meas
+            ]
+            out.append(
+                f"service level {sl.fraction:.0%} within {sl.within:g}s (every interval): "
+                f"{vs.count('met')} met, {vs.count('borderline')} borderline, "
+                f"{vs.count('missed')} missed of {len(vs)}"
+            )
     if tg.max_abandon_rate is not None:
         v = verdict(res.summary["abandon_rate"], tg.max_abandon_rate, False)
-        out.append(f"abandonment at most {tg.max_abandon_rate:.1%}: "
-                   f"{fmt('abandon_rate', res.summary['abandon_rate'], sep=' ')} -> {v}")
+        out.append(
+            f"abandonment at most {tg.max_abandon_rate:.1%}: "
+            f"{fmt('abandon_rate', res.summary['abandon_rate'], sep=' ')} -> {v}"
+        )
     if tg.max_asa is not None:
         v = verdict(res.summary["asa"], tg.max_asa, False)
         out.append(f"ASA at most {tg.max_asa:g}s: {fmt('asa', res.summary['asa'], sep=' ')} -> {v}")
@@ -125,4 +165,5 @@ def print_simulation(res: SimResult, console: Console) -> None:
         f"{meta.get('engine')} engine, {meta.get('calls_simulated'):,} calls in "
         f"{meta.get('wall_seconds')} s; ± is the half-width of the {meta.get('ci')} CI. "
         f"SL = {meta.get('service_level_definition')}. Profit = cross-sell revenue - staffing "
-        f"- abandonment - decline costs.[/dim]")
+        f"- abandonment - decline costs.[/dim]"
+    )

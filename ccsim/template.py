@@ -1,6 +1,6 @@
 """The commented example scenario that `ccsim init` writes."""
 
-EXAMPLE = '''\
+EXAMPLE = """\
 # ccsim scenario. Durations carry units (20s, 4.5min, 1h); rates too (120/h, 10/min).
 # Check it with `ccsim validate FILE`, run it with `ccsim simulate FILE`.
 name: My call center
@@ -53,4 +53,4 @@ targets:
   max_asa: 40s
 
 simulation: {replications: 20, seed: 42}
-'''
+"""

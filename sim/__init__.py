@@ -1,9 +1,9 @@
 """ccsim's simulation layer: scenarios, the customer stream, the engines, statistics.
 
-    >>> import sim
-    >>> model = sim.load_scenario("scenarios/retail_bank.yaml")
-    >>> result = sim.simulate(model, replications=10)
-    >>> result.summary["service_level"].mean
+>>> import sim
+>>> model = sim.load_scenario("scenarios/retail_bank.yaml")
+>>> result = sim.simulate(model, replications=10)
+>>> result.summary["service_level"].mean
 """
 
 from .errors import ScenarioError
@@ -16,8 +16,25 @@ from .stats import DEFINITIONS, STATISTICS, Estimate, RepResult
 from .stream import customer_stream
 
 __all__ = [
-    "ALWAYS", "DEFINITIONS", "NEVER", "STATISTICS", "DaskExecutor", "Estimate", "Executor",
-    "InProcess", "LocalPool", "Model", "RepResult", "ScenarioError", "SimResult", "aggregate",
-    "customer_stream", "load_scenario", "make_executor", "paired_difference", "parse_scenario",
-    "run_replication", "simulate",
+    "ALWAYS",
+    "DEFINITIONS",
+    "NEVER",
+    "STATISTICS",
+    "DaskExecutor",
+    "Estimate",
+    "Executor",
+    "InProcess",
+    "LocalPool",
+    "Model",
+    "RepResult",
+    "ScenarioError",
+    "SimResult",
+    "aggregate",
+    "customer_stream",
+    "load_scenario",
+    "make_executor",
+    "paired_difference",
+    "parse_scenario",
+    "run_replication",
+    "simulate",
 ]

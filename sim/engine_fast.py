@@ -116,10 +116,40 @@ def _record(rec, nrec, islot, fslot, s, outcome, wait, now):
 
 
 @njit(cache=True)
-def _run_chunk(arr, seg, itv, base, pat, elig, offer, acc, close, first_id, final,
-               ist, fst, islot, fslot, ht, hs, hp, qhead, qtail,
-               bounds, staffing, thresholds, prio, revenue, sl_t,
-               counts, busy_acc, staffed_acc, hist, rec, want_rec):
+def _run_chunk(
+    arr,
+    seg,
+    itv,
+    base,
+    pat,
+    elig,
+    offer,
+    acc,
+    close,
+    first_id,
+    final,
+    ist,
+    fst,
+    islot,
+    fslot,
+    ht,
+    hs,
+    hp,
+    qhead,
+    qtail,
+    bounds,
+    staffing,
+    thresholds,
+    prio,
+    revenue,
+    sl_t,
+    counts,
+    busy_acc,
+    staffed_acc,
+    hist,
+    rec,
+    want_rec,
+):
     T = staffing.shape[0]
     n_arr = arr.shape[0]
     nb = hist.shape[2]
@@ -203,7 +233,7 @@ def _run_chunk(arr, seg, itv, base, pat, elig, offer, acc, close, first_id, fina
                 fslot[s, _ANS] = now
                 row = counts[itv[i], k]
                 row[1] += 1.0  # answered, wait 0
-                if 0.0 <= sl_t:
+                if sl_t >= 0.0:
                     row[3] += 1.0
                 hist[0, k, 0] += 1.0
                 if ist[_HSIZE] == ht.shape[0]:
@@ -348,8 +378,9 @@ def _run_chunk(arr, seg, itv, base, pat, elig, offer, acc, close, first_id, fina
                     hist[0, k, bi if bi < nb - 1 else nb - 1] += 1.0
                     if ist[_HSIZE] == ht.shape[0]:
                         ht, hs, hp = _grow_heap(ht, hs, hp)
-                    _heap_push(ht, hs, hp, ist[_HSIZE], now + fslot[s, _BASE], ist[_SEQ],
-                               s * 4 + _BASE_END)
+                    _heap_push(
+                        ht, hs, hp, ist[_HSIZE], now + fslot[s, _BASE], ist[_SEQ], s * 4 + _BASE_END
+                    )
                     ist[_HSIZE] += 1
                     ist[_SEQ] += 1
                 if ist[_BUSY] >= ist[_N]:
@@ -360,8 +391,9 @@ def _run_chunk(arr, seg, itv, base, pat, elig, offer, acc, close, first_id, fina
             fst[_BTIME] = now + (bounds[ist[_NEXTB]] - now)
 
 
-def run_fast(model: Model, chunks: Iterable[CallerChunk], want_records: bool = False
-             ) -> tuple[RepResult, np.ndarray | None]:
+def run_fast(
+    model: Model, chunks: Iterable[CallerChunk], want_records: bool = False
+) -> tuple[RepResult, np.ndarray | None]:
     """Simulate one replication on the given customer stream with the compiled loop."""
     T, K = model.n_intervals, model.n_segments
     counts = np.zeros((T, K, NFIELDS))
@@ -407,17 +439,59 @@ def run_fast(model: Model, chunks: Iterable[CallerChunk], want_records: bool = F
         nxt = next(it, None) if chunk is not None else None
         final = nxt is None
         if chunk is None:
-            args = (empty_f, empty_i, empty_i, empty_f, empty_f, empty_b, empty_f, empty_b, empty_f, 0)
+            args = (
+                empty_f,
+                empty_i,
+                empty_i,
+                empty_f,
+                empty_f,
+                empty_b,
+                empty_f,
+                empty_b,
+                empty_f,
+                0,
+            )
             n_arr = 0
         else:
-            args = (chunk.arrival, chunk.segment, chunk.interval, chunk.base, chunk.patience,
-                    chunk.eligible, chunk.offer, chunk.accept, chunk.close, chunk.first_id)
+            args = (
+                chunk.arrival,
+                chunk.segment,
+                chunk.interval,
+                chunk.base,
+                chunk.patience,
+                chunk.eligible,
+                chunk.offer,
+                chunk.accept,
+                chunk.close,
+                chunk.first_id,
+            )
             n_arr = len(chunk)
         rec = np.empty((n_arr + islot.shape[0] if want_records else 0, NREC))
         islot, fslot, ht, hs, hp, nrec = _run_chunk(
-            *args, final, ist, fst, islot, fslot, ht, hs, hp, qhead, qtail, bounds, staffing,
-            thresholds, prio, revenue, float(model.sl_within), counts, busy_acc, staffed_acc,
-            hist, rec, want_records)
+            *args,
+            final,
+            ist,
+            fst,
+            islot,
+            fslot,
+            ht,
+            hs,
+            hp,
+            qhead,
+            qtail,
+            bounds,
+            staffing,
+            thresholds,
+            prio,
+            revenue,
+            float(model.sl_within),
+            counts,
+            busy_acc,
+            staffed_acc,
+            hist,
+            rec,
+            want_records,
+        )
         if want_records:
             records.append(rec[:nrec].copy())
         if final:
@@ -433,12 +507,25 @@ def warm_up_compiler() -> None:
     from .distributions import Sampler
 
     m = Model(
-        name="warm-up", steady=False, clock_start=0.0, boundaries=np.array([0.0, 60.0]),
-        measured=np.ones(1, bool), rates=np.array([[0.1]]), staffing=np.array([1], np.int64),
-        thresholds=np.zeros((1, 1), np.int64), segments=["a"], priority=np.zeros(1, np.int64),
-        eligible=np.ones(1), accept=np.ones(1), revenue=np.ones(1), decline_cost=np.zeros(1),
-        handle=[Sampler("exponential", 30.0)], patience=[Sampler("exponential", 30.0)],
-        offer=[Sampler("exponential", 5.0)], close=[Sampler("deterministic", 0.0)])
+        name="warm-up",
+        steady=False,
+        clock_start=0.0,
+        boundaries=np.array([0.0, 60.0]),
+        measured=np.ones(1, bool),
+        rates=np.array([[0.1]]),
+        staffing=np.array([1], np.int64),
+        thresholds=np.zeros((1, 1), np.int64),
+        segments=["a"],
+        priority=np.zeros(1, np.int64),
+        eligible=np.ones(1),
+        accept=np.ones(1),
+        revenue=np.ones(1),
+        decline_cost=np.zeros(1),
+        handle=[Sampler("exponential", 30.0)],
+        patience=[Sampler("exponential", 30.0)],
+        offer=[Sampler("exponential", 5.0)],
+        close=[Sampler("deterministic", 0.0)],
+    )
     from .stream import customer_stream
 
     run_fast(m, customer_stream(m, 0, 0), want_records=True)

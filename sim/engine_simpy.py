@@ -27,17 +27,63 @@ import numpy as np
 import simpy
 
 from .model import Model
-from .records import NREC, R_ACC, R_ANS, R_ARR, R_ATT, R_DEC, R_ELIG, R_END, R_ID, R_ITV, R_OUT, R_SEG, R_WAIT
-from .stats import (ABANDONED, ABN_T, ACCEPTS, ANS_T, ANSWERED, ATTEMPTS, COMPLETED, DECLINES,
-                    HANDLE, HIST_BINS, NFIELDS, OFFERED, REVENUE, WAIT_ALL, WAIT_ANS, WAITED, RepResult)
+from .records import (
+    NREC,
+    R_ACC,
+    R_ANS,
+    R_ARR,
+    R_ATT,
+    R_DEC,
+    R_ELIG,
+    R_END,
+    R_ID,
+    R_ITV,
+    R_OUT,
+    R_SEG,
+    R_WAIT,
+)
+from .stats import (
+    ABANDONED,
+    ABN_T,
+    ACCEPTS,
+    ANS_T,
+    ANSWERED,
+    ATTEMPTS,
+    COMPLETED,
+    DECLINES,
+    HANDLE,
+    HIST_BINS,
+    NFIELDS,
+    OFFERED,
+    REVENUE,
+    WAIT_ALL,
+    WAIT_ANS,
+    WAITED,
+    RepResult,
+)
 from .stream import CallerChunk
 
 WAITING, IN_SERVICE, GONE = 0, 1, 2
 
 
 class Caller:
-    __slots__ = ("id", "segment", "interval", "arrival", "base", "patience", "eligible", "offer",
-                 "accept", "close", "state", "answer_time", "decision_time", "attempted", "accepted")
+    __slots__ = (
+        "id",
+        "segment",
+        "interval",
+        "arrival",
+        "base",
+        "patience",
+        "eligible",
+        "offer",
+        "accept",
+        "close",
+        "state",
+        "answer_time",
+        "decision_time",
+        "attempted",
+        "accepted",
+    )
 
     def __init__(self, chunk: CallerChunk, i: int, arrival: float):
         self.id = chunk.first_id + i
@@ -204,8 +250,9 @@ class CallCenter:
         self.records.append(r)
 
 
-def run_simpy(model: Model, chunks: Iterable[CallerChunk], want_records: bool = False
-              ) -> tuple[RepResult, np.ndarray | None]:
+def run_simpy(
+    model: Model, chunks: Iterable[CallerChunk], want_records: bool = False
+) -> tuple[RepResult, np.ndarray | None]:
     """Simulate one replication on the given customer stream."""
     env = simpy.Environment()
     center = CallCenter(env, model, want_records)
@@ -213,8 +260,14 @@ def run_simpy(model: Model, chunks: Iterable[CallerChunk], want_records: bool = 
     env.process(center.arrival_process(chunks))
     env.run()
     center._advance()
-    result = RepResult(center.counts, center.busy_time, center.staffed_time, center.hist,
-                       center.calls, float(env.now))
+    result = RepResult(
+        center.counts,
+        center.busy_time,
+        center.staffed_time,
+        center.hist,
+        center.calls,
+        float(env.now),
+    )
     records = None
     if center.records is not None:
         records = np.array(center.records).reshape(-1, NREC)

@@ -28,7 +28,7 @@ def _clean_message(err: dict[str, Any]) -> str:
     msg = err["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
-            msg = msg[len(prefix):]
+            msg = msg[len(prefix) :]
     if err["type"] == "extra_forbidden":
         return "unknown field"
     if err["type"] == "missing":
@@ -36,32 +36,58 @@ def _clean_message(err: dict[str, Any]) -> str:
     return msg
 
 
-def _useful_errors(exc: ValidationError) -> list[dict[str, Any]]:
-    """Pydantic reports every branch of a union; keep the branch that got furthest."""
-    errors = exc.errors()
-    # drop union-branch noise: for the same field, prefer errors with the longest path
+def _data_path(loc: tuple, data: Any, err_type: str) -> tuple:
+    """Keep the parts of a pydantic location that index into the user's data.
+
+    Pydantic adds the names of union branches ('constrained-float', 'list[int]', the
+    'dist' tag) to locations; a planner only knows the fields they wrote.
+    """
+    node, out = data, []
+    for i, part in enumerate(loc):
+        if (
+            isinstance(node, dict)
+            and part in node
+            or isinstance(node, list)
+            and isinstance(part, int)
+            and 0 <= part < len(node)
+        ):
+            out.append(part)
+            node = node[part]
+        elif i == len(loc) - 1 and err_type in ("missing", "extra_forbidden"):
+            out.append(part)
+    return tuple(out)
+
+
+def _useful_errors(exc: ValidationError, data: Any) -> list[dict[str, Any]]:
+    """One error per field; of a union's alternatives, the one that got deepest into the data."""
     best: dict[tuple, dict[str, Any]] = {}
-    for e in errors:
-        loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and ("[" in p or p in (
-            "int", "float", "str", "list", "ThresholdPolicy", "literal['never','always']"))))
-        key = loc[:2]
+    for e in exc.errors():
+        loc = _data_path(e["loc"], data, e["type"])
+        key = loc[:3]
         if key not in best or len(loc) > len(best[key]["_loc"]):
             best[key] = {**e, "_loc": loc}
-    return list(best.values())
+    return sorted(best.values(), key=lambda e: -len(e["_loc"]))
 
 
 def parse_scenario(data: Any, file: str | None = None, base_dir: Path | None = None) -> Model:
     """Validate already-parsed YAML data and compile it."""
     if not isinstance(data, dict):
-        raise ScenarioError("the file must hold a mapping of fields (name, horizon, segments, ...)",
-                            file=file)
+        raise ScenarioError(
+            "the file must hold a mapping of fields (name, horizon, segments, ...)", file=file
+        )
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:
-        errs = _useful_errors(exc)
+        errs = _useful_errors(exc, data)
         first = errs[0]
-        more = f" (and {len(errs) - 1} more problem{'s' if len(errs) > 2 else ''})" if len(errs) > 1 else ""
-        raise ScenarioError(_clean_message(first) + more, file=file, path=format_loc(first["_loc"])) from None
+        more = (
+            f" (and {len(errs) - 1} more problem{'s' if len(errs) > 2 else ''})"
+            if len(errs) > 1
+            else ""
+        )
+        raise ScenarioError(
+            _clean_message(first) + more, file=file, path=format_loc(first["_loc"])
+        ) from None
     return compile_scenario(sc, file=file, base_dir=base_dir)
 
 

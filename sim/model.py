@@ -84,23 +84,27 @@ class Model:
         """Paid agent-hours per interval: staffing x length, grossed up by shrinkage."""
         return self.staffing * self.interval_lengths / 3600.0 / (1.0 - self.shrinkage)
 
-    def with_plan(self, staffing: np.ndarray | None = None,
-                  thresholds: np.ndarray | None = None) -> Model:
+    def with_plan(
+        self, staffing: np.ndarray | None = None, thresholds: np.ndarray | None = None
+    ) -> Model:
         """A copy with another staffing or policy; the customer stream is unchanged."""
         import dataclasses
 
         return dataclasses.replace(
             self,
             staffing=self.staffing if staffing is None else np.asarray(staffing, np.int64).copy(),
-            thresholds=self.thresholds if thresholds is None else np.asarray(thresholds, np.int64).copy(),
+            thresholds=self.thresholds
+            if thresholds is None
+            else np.asarray(thresholds, np.int64).copy(),
         )
 
 
 def _per_interval(value, n: int, path: str, file: str | None, scale: float = 1.0) -> np.ndarray:
     if isinstance(value, list):
         if len(value) != n:
-            raise ScenarioError(f"has {len(value)} values but the horizon has {n} intervals",
-                                file=file, path=path)
+            raise ScenarioError(
+                f"has {len(value)} values but the horizon has {n} intervals", file=file, path=path
+            )
         return np.asarray(value, dtype=np.float64) * scale
     return np.full(n, float(value) * scale)
 
@@ -115,7 +119,7 @@ def compile_scenario(sc: Scenario, file: str | None = None, base_dir: Path | Non
         ss = hz.steady_state
         assert ss is not None
         batch = ss.length / ss.batches
-        pieces = ([0.0, ss.warmup] if ss.warmup > 0 else [0.0])
+        pieces = [0.0, ss.warmup] if ss.warmup > 0 else [0.0]
         bounds = pieces + [pieces[-1] + batch * (i + 1) for i in range(ss.batches)]
         boundaries = np.asarray(bounds, dtype=np.float64)
         T = len(boundaries) - 1
@@ -134,15 +138,23 @@ def compile_scenario(sc: Scenario, file: str | None = None, base_dir: Path | Non
     def rate_array(obj, path: str, allow_share: bool) -> np.ndarray | None:
         if getattr(obj, "rate", None) is not None:
             if steady and isinstance(obj.rate, list):
-                raise ScenarioError("a steady-state scenario takes one rate, not a list",
-                                    file=file, path=f"{path}.rate")
+                raise ScenarioError(
+                    "a steady-state scenario takes one rate, not a list",
+                    file=file,
+                    path=f"{path}.rate",
+                )
             return _per_interval(obj.rate, T, f"{path}.rate", file)
-        vol = getattr(obj, "volume", None) if hasattr(obj, "volume") else getattr(obj, "total", None)
+        vol = (
+            getattr(obj, "volume", None) if hasattr(obj, "volume") else getattr(obj, "total", None)
+        )
         key = "volume" if hasattr(obj, "volume") else "total"
         if vol is not None:
             if steady:
-                raise ScenarioError(f"a steady-state scenario needs 'rate' (e.g. 120/h), not '{key}'",
-                                    file=file, path=f"{path}.{key}")
+                raise ScenarioError(
+                    f"a steady-state scenario needs 'rate' (e.g. 120/h), not '{key}'",
+                    file=file,
+                    path=f"{path}.{key}",
+                )
             return _per_interval(vol, T, f"{path}.{key}", file, 1.0 / L)
         return None
 
@@ -153,8 +165,11 @@ def compile_scenario(sc: Scenario, file: str | None = None, base_dir: Path | Non
         path = f"segments.{name}"
         if seg.share is not None:
             if total is None:
-                raise ScenarioError("'share' needs forecast.total (calls per interval) or forecast.rate",
-                                    file=file, path=f"{path}.share")
+                raise ScenarioError(
+                    "'share' needs forecast.total (calls per interval) or forecast.rate",
+                    file=file,
+                    path=f"{path}.share",
+                )
             rates[:, k] = seg.share * total
             shares.append(seg.share)
         else:
@@ -162,13 +177,17 @@ def compile_scenario(sc: Scenario, file: str | None = None, base_dir: Path | Non
             assert r is not None
             rates[:, k] = r
     if shares and abs(sum(shares) - 1.0) > 1e-6 and len(shares) == K:
-        raise ScenarioError(f"segment shares add up to {sum(shares):g}, not 1", file=file, path="segments")
+        raise ScenarioError(
+            f"segment shares add up to {sum(shares):g}, not 1", file=file, path="segments"
+        )
     if steady:
         rates[:] = rates[-1]
 
     # --- staffing ------------------------------------------------------------------
     if isinstance(sc.staffing, list) and steady:
-        raise ScenarioError("a steady-state scenario takes one staffing number", file=file, path="staffing")
+        raise ScenarioError(
+            "a steady-state scenario takes one staffing number", file=file, path="staffing"
+        )
     staffing = _per_interval(sc.staffing, T, "staffing", file).astype(np.int64)
 
     # --- policy --------------------------------------------------------------------
@@ -178,35 +197,51 @@ def compile_scenario(sc: Scenario, file: str | None = None, base_dir: Path | Non
     for name, pol in per_seg.items():
         path = f"policy.cross_sell.{name}"
         if name not in sc.segments:
-            raise ScenarioError(f"unknown segment {name!r} (segments are: {', '.join(names)})",
-                                file=file, path=path)
+            raise ScenarioError(
+                f"unknown segment {name!r} (segments are: {', '.join(names)})", file=file, path=path
+            )
         k = names.index(name)
         if pol != "never" and sc.segments[name].cross_sell is None:
             if isinstance(cs, str):
                 continue  # 'always' for all: segments without a product are simply not offered
-            raise ScenarioError(f"segment {name!r} has no cross_sell parameters to offer",
-                                file=file, path=path)
+            raise ScenarioError(
+                f"segment {name!r} has no cross_sell parameters to offer", file=file, path=path
+            )
         if isinstance(pol, ThresholdPolicy):
             entries = pol.threshold if isinstance(pol.threshold, list) else [pol.threshold] * T
             if len(entries) != T:
-                raise ScenarioError(f"has {len(entries)} values but the horizon has {T} intervals",
-                                    file=file, path=f"{path}.threshold")
+                raise ScenarioError(
+                    f"has {len(entries)} values but the horizon has {T} intervals",
+                    file=file,
+                    path=f"{path}.threshold",
+                )
             thresholds[:, k] = [_threshold_value(e) for e in entries]
         else:
             thresholds[:, k] = _threshold_value(pol)
 
     # --- segments ------------------------------------------------------------------
     def prob(attr: str, default: float) -> np.ndarray:
-        return np.asarray([getattr(s.cross_sell, attr) if s.cross_sell else default
-                           for s in sc.segments.values()], dtype=np.float64)
+        return np.asarray(
+            [
+                getattr(s.cross_sell, attr) if s.cross_sell else default
+                for s in sc.segments.values()
+            ],
+            dtype=np.float64,
+        )
 
     try:
         handle = [make_sampler(s.handle_time, base_dir) for s in sc.segments.values()]
         patience = [make_sampler(s.patience, base_dir) for s in sc.segments.values()]
-        offer = [make_sampler(s.cross_sell.offer_time, base_dir) if s.cross_sell else ZERO
-                 for s in sc.segments.values()]
-        close = [make_sampler(s.cross_sell.close_time, base_dir)
-                 if s.cross_sell and s.cross_sell.close_time else ZERO for s in sc.segments.values()]
+        offer = [
+            make_sampler(s.cross_sell.offer_time, base_dir) if s.cross_sell else ZERO
+            for s in sc.segments.values()
+        ]
+        close = [
+            make_sampler(s.cross_sell.close_time, base_dir)
+            if s.cross_sell and s.cross_sell.close_time
+            else ZERO
+            for s in sc.segments.values()
+        ]
     except ValueError as exc:
         raise ScenarioError(str(exc), file=file, path="segments") from None
     prios = np.asarray([s.priority for s in sc.segments.values()])
@@ -215,16 +250,35 @@ def compile_scenario(sc: Scenario, file: str | None = None, base_dir: Path | Non
 
     sl = sc.targets.service_level
     model = Model(
-        name=sc.name, steady=steady, clock_start=hz.start, boundaries=boundaries, measured=measured,
-        rates=rates, staffing=staffing, thresholds=thresholds, segments=names, priority=priority,
-        eligible=prob("eligible", 0.0), accept=prob("accept", 0.0), revenue=prob("revenue", 0.0),
-        decline_cost=prob("decline_cost", 0.0), handle=handle, patience=patience, offer=offer,
-        close=close, forecast_cv=sc.forecast.uncertainty_cv if sc.forecast else 0.0,
-        agent_cost_per_hour=sc.costs.agent_per_hour, shrinkage=sc.costs.shrinkage,
-        abandon_cost=sc.costs.abandoned_call, sl_within=sl.within if sl else 20.0,
+        name=sc.name,
+        steady=steady,
+        clock_start=hz.start,
+        boundaries=boundaries,
+        measured=measured,
+        rates=rates,
+        staffing=staffing,
+        thresholds=thresholds,
+        segments=names,
+        priority=priority,
+        eligible=prob("eligible", 0.0),
+        accept=prob("accept", 0.0),
+        revenue=prob("revenue", 0.0),
+        decline_cost=prob("decline_cost", 0.0),
+        handle=handle,
+        patience=patience,
+        offer=offer,
+        close=close,
+        forecast_cv=sc.forecast.uncertainty_cv if sc.forecast else 0.0,
+        agent_cost_per_hour=sc.costs.agent_per_hour,
+        shrinkage=sc.costs.shrinkage,
+        abandon_cost=sc.costs.abandoned_call,
+        sl_within=sl.within if sl else 20.0,
         sl_convention=sl.convention if sl else "exclude_short_abandons",
-        replications=sc.simulation.replications, seed=sc.simulation.seed,
-        engine=sc.simulation.engine, scenario=sc, source=file,
+        replications=sc.simulation.replications,
+        seed=sc.simulation.seed,
+        engine=sc.simulation.engine,
+        scenario=sc,
+        source=file,
     )
     check_model(model, file)
     return model
@@ -241,24 +295,36 @@ def _threshold_value(entry) -> int:
 def check_model(m: Model, file: str | None = None) -> None:
     """Whole-scenario checks: an empty day, callers who could wait forever, an unstable queue."""
     if m.expected_calls() <= 0:
-        raise ScenarioError("empty scenario: no calls arrive (all volumes and rates are zero)",
-                            file=file, path="segments")
+        raise ScenarioError(
+            "empty scenario: no calls arrive (all volumes and rates are zero)",
+            file=file,
+            path="segments",
+        )
     patient = np.array([p.kind == "none" for p in m.patience])
     if not m.steady and patient.any() and m.staffing[-1] == 0:
         seg = m.segments[int(np.argmax(patient))]
         raise ScenarioError(
             f"the last interval has 0 agents, so callers of segment {seg!r} (no patience) "
-            "could never be answered", file=file, path="staffing")
+            "could never be answered",
+            file=file,
+            path="staffing",
+        )
     if m.steady:
         n = int(m.staffing[0])
         rate = m.rates[-1]
         work = np.array([h.mean for h in m.handle])
-        extra = np.array([m.eligible[k] * (m.offer[k].mean + m.accept[k] * m.close[k].mean)
-                          for k in range(m.n_segments)])
+        extra = np.array(
+            [
+                m.eligible[k] * (m.offer[k].mean + m.accept[k] * m.close[k].mean)
+                for k in range(m.n_segments)
+            ]
+        )
         always = m.thresholds[-1] >= ALWAYS
         load_no_patience = float((rate * (work + np.where(always, extra, 0.0)))[patient].sum())
         if load_no_patience >= n and math.isfinite(load_no_patience):
             raise ScenarioError(
                 f"unstable: callers who never abandon bring {load_no_patience:.2f} erlangs of work "
                 f"to {n} agents; the queue would grow without bound (add agents or patience)",
-                file=file, path="staffing")
+                file=file,
+                path="staffing",
+            )

@@ -9,8 +9,20 @@ from pathlib import Path
 import numpy as np
 
 # columns of a record row (float64); outcome 1 = answered, 0 = abandoned
-RECORD_FIELDS = ("id", "segment", "interval", "arrival", "outcome", "wait", "answer_time",
-                 "decision_time", "end_time", "eligible", "attempted", "accepted")
+RECORD_FIELDS = (
+    "id",
+    "segment",
+    "interval",
+    "arrival",
+    "outcome",
+    "wait",
+    "answer_time",
+    "decision_time",
+    "end_time",
+    "eligible",
+    "attempted",
+    "accepted",
+)
 R_ID, R_SEG, R_ITV, R_ARR, R_OUT, R_WAIT, R_ANS, R_DEC, R_END, R_ELIG, R_ATT, R_ACC = range(12)
 NREC = len(RECORD_FIELDS)
 
@@ -25,21 +37,47 @@ class CallWriter:
         self._tmp = self.path.with_name(self.path.name + ".part")  # renamed when complete
         self._fh = self._tmp.open("w", newline="")
         self._w = csv.writer(self._fh)
-        self._w.writerow(["replication", "call_id", "segment", "interval", "arrival_s", "outcome",
-                          "wait_s", "answer_s", "decision_s", "end_s", "eligible", "attempted",
-                          "accepted", "handle_s"])
+        self._w.writerow(
+            [
+                "replication",
+                "call_id",
+                "segment",
+                "interval",
+                "arrival_s",
+                "outcome",
+                "wait_s",
+                "answer_s",
+                "decision_s",
+                "end_s",
+                "eligible",
+                "attempted",
+                "accepted",
+                "handle_s",
+            ]
+        )
 
     def write(self, replication: int, rows: np.ndarray) -> None:
         rows = rows[np.argsort(rows[:, R_ID], kind="stable")]
         for r in rows:
             answered = r[R_OUT] == 1
-            self._w.writerow([
-                replication, int(r[R_ID]), self.segments[int(r[R_SEG])], int(r[R_ITV]),
-                f"{r[R_ARR]:.3f}", "answered" if answered else "abandoned", f"{r[R_WAIT]:.3f}",
-                f"{r[R_ANS]:.3f}" if answered else "", f"{r[R_DEC]:.3f}" if answered else "",
-                f"{r[R_END]:.3f}", int(r[R_ELIG]), int(r[R_ATT]), int(r[R_ACC]),
-                f"{r[R_END] - r[R_ANS]:.3f}" if answered else "",
-            ])
+            self._w.writerow(
+                [
+                    replication,
+                    int(r[R_ID]),
+                    self.segments[int(r[R_SEG])],
+                    int(r[R_ITV]),
+                    f"{r[R_ARR]:.3f}",
+                    "answered" if answered else "abandoned",
+                    f"{r[R_WAIT]:.3f}",
+                    f"{r[R_ANS]:.3f}" if answered else "",
+                    f"{r[R_DEC]:.3f}" if answered else "",
+                    f"{r[R_END]:.3f}",
+                    int(r[R_ELIG]),
+                    int(r[R_ATT]),
+                    int(r[R_ACC]),
+                    f"{r[R_END] - r[R_ANS]:.3f}" if answered else "",
+                ]
+            )
 
     def close(self) -> None:
         self._fh.close()

@@ -10,13 +10,31 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .model import Model
-from .stats import (DECLINES, DEFINITIONS, SL_CONVENTION_TEXT, STATISTICS, Estimate, RepResult,
-                    estimate, kpis)
+from .stats import (
+    DECLINES,
+    DEFINITIONS,
+    SL_CONVENTION_TEXT,
+    STATISTICS,
+    Estimate,
+    RepResult,
+    estimate,
+    kpis,
+)
 from .units import format_clock
 
 # statistics that add up over batches (the others are ratios)
-ADDITIVE = {"offered", "answered", "abandoned", "attempts", "accepts", "revenue",
-            "staffing_cost", "abandon_cost", "decline_cost", "profit"}
+ADDITIVE = {
+    "offered",
+    "answered",
+    "abandoned",
+    "attempts",
+    "accepts",
+    "revenue",
+    "staffing_cost",
+    "abandon_cost",
+    "decline_cost",
+    "profit",
+}
 
 
 def _decline_cost(model: Model, c: np.ndarray) -> np.ndarray:
@@ -29,14 +47,34 @@ def rep_kpis(model: Model, rep: RepResult) -> dict[str, dict]:
     c = rep.counts
     cost_t = model.paid_hours() * model.agent_cost_per_hour
     T = model.n_intervals
-    per_interval = kpis(c.sum(axis=1), rep.busy[:T], rep.staffed[:T], cost_t, model.abandon_cost,
-                        _decline_cost(model, c), model.sl_convention)
+    per_interval = kpis(
+        c.sum(axis=1),
+        rep.busy[:T],
+        rep.staffed[:T],
+        cost_t,
+        model.abandon_cost,
+        _decline_cost(model, c),
+        model.sl_convention,
+    )
     cm = c[meas]
-    per_segment = kpis(cm.sum(axis=0), None, None, None, model.abandon_cost,
-                       cm.sum(axis=0)[:, DECLINES] * model.decline_cost, model.sl_convention)
-    summary = kpis(cm.sum(axis=(0, 1)), rep.busy[:T][meas].sum(), rep.staffed[:T][meas].sum(),
-                   cost_t[meas].sum(), model.abandon_cost, _decline_cost(model, cm).sum(),
-                   model.sl_convention)
+    per_segment = kpis(
+        cm.sum(axis=0),
+        None,
+        None,
+        None,
+        model.abandon_cost,
+        cm.sum(axis=0)[:, DECLINES] * model.decline_cost,
+        model.sl_convention,
+    )
+    summary = kpis(
+        cm.sum(axis=(0, 1)),
+        rep.busy[:T][meas].sum(),
+        rep.staffed[:T][meas].sum(),
+        cost_t[meas].sum(),
+        model.abandon_cost,
+        _decline_cost(model, cm).sum(),
+        model.sl_convention,
+    )
     return {"summary": summary, "segments": per_segment, "intervals": per_interval}
 
 
@@ -57,28 +95,38 @@ class SimResult:
         starts = m.interval_starts_clock() if not m.steady else m.boundaries[:-1]
         intervals = []
         for t, est in enumerate(self.intervals):
-            row = {"start": float(starts[t]),
-                   "label": format_clock(starts[t]) if not m.steady else
-                   ("warm-up" if not m.measured[t] else f"batch {t + int(m.measured[0]) - 1}"),
-                   "measured": bool(m.measured[t]), "staffing": int(m.staffing[t])}
+            row = {
+                "start": float(starts[t]),
+                "label": format_clock(starts[t])
+                if not m.steady
+                else ("warm-up" if not m.measured[t] else f"batch {t + int(m.measured[0]) - 1}"),
+                "measured": bool(m.measured[t]),
+                "staffing": int(m.staffing[t]),
+            }
             row.update({k: v.to_json() for k, v in est.items()})
             intervals.append(row)
         return {
             "scenario": m.name,
             "meta": self.meta,
-            "definitions": {**DEFINITIONS, "service_level":
-                            f"{SL_CONVENTION_TEXT[m.sl_convention]}, T = {m.sl_within:g} s"},
+            "definitions": {
+                **DEFINITIONS,
+                "service_level": f"{SL_CONVENTION_TEXT[m.sl_convention]}, T = {m.sl_within:g} s",
+            },
             "summary": {k: v.to_json() for k, v in self.summary.items()},
-            "segments": {name: {k: v.to_json() for k, v in est.items()}
-                         for name, est in self.segments.items()},
+            "segments": {
+                name: {k: v.to_json() for k, v in est.items()}
+                for name, est in self.segments.items()
+            },
             "intervals": intervals,
         }
 
     def intervals_csv(self) -> str:
         buf = io.StringIO()
         w = csv.writer(buf)
-        w.writerow(["interval", "start", "staffing"] + [f"{s}{suf}" for s in STATISTICS
-                                                         for suf in ("", "_lo", "_hi")])
+        w.writerow(
+            ["interval", "start", "staffing"]
+            + [f"{s}{suf}" for s in STATISTICS for suf in ("", "_lo", "_hi")]
+        )
         js = self.to_json()
         for row in js["intervals"]:
             w.writerow([row["label"], row["start"], row["staffing"]] + _flat(row))
@@ -133,10 +181,14 @@ def aggregate(model: Model, reps: list[RepResult], meta: dict | None = None) -> 
     meta = dict(meta or {})
     meta.setdefault("replications", R)
     meta["calls_simulated"] = int(sum(r.calls for r in reps))
-    meta["service_level_definition"] = (f"{SL_CONVENTION_TEXT[model.sl_convention]}, "
-                                        f"T = {model.sl_within:g} s")
-    meta["ci"] = ("95% Student-t over batches of one run" if model.steady and R == 1
-                  else "95% Student-t over replications")
+    meta["service_level_definition"] = (
+        f"{SL_CONVENTION_TEXT[model.sl_convention]}, T = {model.sl_within:g} s"
+    )
+    meta["ci"] = (
+        "95% Student-t over batches of one run"
+        if model.steady and R == 1
+        else "95% Student-t over replications"
+    )
     return SimResult(model, summary, segments, intervals, samples, reps, meta)
 
 

@@ -29,8 +29,9 @@ from .stream import customer_stream
 ENGINES = {"fast": run_fast, "simpy": run_simpy}
 
 
-def run_replication(model: Model, seed: int, replication: int, engine: str = "fast",
-                    want_records: bool = False) -> tuple[RepResult, np.ndarray | None]:
+def run_replication(
+    model: Model, seed: int, replication: int, engine: str = "fast", want_records: bool = False
+) -> tuple[RepResult, np.ndarray | None]:
     """One replication: its own customer stream, the chosen engine."""
     return ENGINES[engine](model, customer_stream(model, seed, replication), want_records)
 
@@ -58,10 +59,16 @@ def _save_atomic(path: Path, obj) -> None:
     os.replace(tmp, path)
 
 
-def simulate(model: Model, replications: int | None = None, seed: int | None = None,
-             engine: str | None = None, executor: Executor | None = None,
-             calls_file: str | Path | None = None, checkpoint_dir: str | Path | None = None,
-             progress: Callable[[int], None] | None = None) -> SimResult:
+def simulate(
+    model: Model,
+    replications: int | None = None,
+    seed: int | None = None,
+    engine: str | None = None,
+    executor: Executor | None = None,
+    calls_file: str | Path | None = None,
+    checkpoint_dir: str | Path | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> SimResult:
     """Simulate `replications` days (or steady-state runs) and aggregate the statistics."""
     R = replications or model.replications
     seed = model.seed if seed is None else seed
@@ -97,7 +104,7 @@ def simulate(model: Model, replications: int | None = None, seed: int | None = N
         todo = []
     executor = executor or InProcess()
     batch = max(1, min(16, len(todo) // (4 * max(1, executor.workers)) or 1))
-    groups = [todo[i:i + batch] for i in range(0, len(todo), batch)]
+    groups = [todo[i : i + batch] for i in range(0, len(todo), batch)]
     for gi, out in executor.imap(_task, [(model, seed, g, engine) for g in groups]):
         for r, res in zip(groups[gi], out, strict=True):
             results[r] = res
@@ -107,6 +114,12 @@ def simulate(model: Model, replications: int | None = None, seed: int | None = N
             progress(len(out))
     reps = [results[r] for r in range(R)]
     elapsed = time.perf_counter() - t0
-    meta = {"replications": R, "seed": seed, "engine": engine, "wall_seconds": round(elapsed, 3),
-            "workers": executor.workers, "resumed_replications": resumed}
+    meta = {
+        "replications": R,
+        "seed": seed,
+        "engine": engine,
+        "wall_seconds": round(elapsed, 3),
+        "workers": executor.workers,
+        "resumed_replications": resumed,
+    }
     return aggregate(model, reps, meta)

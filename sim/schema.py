@@ -48,9 +48,13 @@ class Horizon(_Model):
     def _one_mode(self) -> Horizon:
         day = self.interval is not None or self.intervals is not None
         if day and self.steady_state is not None:
-            raise ValueError("give either 'interval' and 'intervals' (day mode) or 'steady_state', not both")
+            raise ValueError(
+                "give either 'interval' and 'intervals' (day mode) or 'steady_state', not both"
+            )
         if self.steady_state is None and (self.interval is None or self.intervals is None):
-            raise ValueError("day mode needs both 'interval' (e.g. 30min) and 'intervals' (a count)")
+            raise ValueError(
+                "day mode needs both 'interval' (e.g. 30min) and 'intervals' (a count)"
+            )
         return self
 
 
@@ -76,9 +80,17 @@ class Segment(_Model):
     def _one_volume(self) -> Segment:
         given = [k for k in ("volume", "rate", "share") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of 'volume' (calls per interval), 'rate' (e.g. 120/h) "
-                             f"or 'share' (of forecast.total); got {given or 'none'}")
-        rates = self.rate if isinstance(self.rate, list) else [self.rate] if self.rate is not None else []
+            raise ValueError(
+                "give exactly one of 'volume' (calls per interval), 'rate' (e.g. 120/h) "
+                f"or 'share' (of forecast.total); got {given or 'none'}"
+            )
+        rates = (
+            self.rate
+            if isinstance(self.rate, list)
+            else [self.rate]
+            if self.rate is not None
+            else []
+        )
         if any(r < 0 for r in rates):
             raise ValueError("a rate must not be negative")
         return self

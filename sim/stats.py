@@ -15,14 +15,45 @@ import numpy as np
 from scipy import stats as sps
 
 # fields of the per-(interval, segment) accumulator
-OFFERED, ANSWERED, ABANDONED, ANS_T, ABN_T, WAIT_ANS, WAIT_ALL, WAITED, HANDLE, COMPLETED, \
-    ATTEMPTS, ACCEPTS, REVENUE, DECLINES = range(14)
+(
+    OFFERED,
+    ANSWERED,
+    ABANDONED,
+    ANS_T,
+    ABN_T,
+    WAIT_ANS,
+    WAIT_ALL,
+    WAITED,
+    HANDLE,
+    COMPLETED,
+    ATTEMPTS,
+    ACCEPTS,
+    REVENUE,
+    DECLINES,
+) = range(14)
 NFIELDS = 14
 HIST_BINS = 1801  # 1-second bins of waiting time; the last holds waits of 30 min and more
 
-STATISTICS = ("offered", "answered", "abandoned", "abandon_rate", "service_level", "asa",
-              "mean_wait", "p_wait", "occupancy", "aht", "attempts", "accepts", "conversion",
-              "revenue", "staffing_cost", "abandon_cost", "decline_cost", "profit")
+STATISTICS = (
+    "offered",
+    "answered",
+    "abandoned",
+    "abandon_rate",
+    "service_level",
+    "asa",
+    "mean_wait",
+    "p_wait",
+    "occupancy",
+    "aht",
+    "attempts",
+    "accepts",
+    "conversion",
+    "revenue",
+    "staffing_cost",
+    "abandon_cost",
+    "decline_cost",
+    "profit",
+)
 
 DEFINITIONS = {
     "offered": "calls that arrived in the period (attributed to the interval of arrival)",
@@ -70,9 +101,15 @@ def _div(a, b):
         return np.where(b > 0, a / np.where(b > 0, b, 1.0), np.nan)
 
 
-def kpis(c: np.ndarray, busy: float | np.ndarray | None, staffed: float | np.ndarray | None,
-         staffing_cost: float | np.ndarray | None, abandon_cost_per_call: float,
-         decline_cost: np.ndarray | float, convention: str) -> dict[str, np.ndarray]:
+def kpis(
+    c: np.ndarray,
+    busy: float | np.ndarray | None,
+    staffed: float | np.ndarray | None,
+    staffing_cost: float | np.ndarray | None,
+    abandon_cost_per_call: float,
+    decline_cost: np.ndarray | float,
+    convention: str,
+) -> dict[str, np.ndarray]:
     """KPIs from accumulator sums `c[..., field]` (any leading shape)."""
     off, ans, abn = c[..., OFFERED], c[..., ANSWERED], c[..., ABANDONED]
     ans_t, abn_t = c[..., ANS_T], c[..., ABN_T]
@@ -90,20 +127,29 @@ def kpis(c: np.ndarray, busy: float | np.ndarray | None, staffed: float | np.nda
     abandon_cost = abn * abandon_cost_per_call
     revenue = c[..., REVENUE]
     out = {
-        "offered": off, "answered": ans, "abandoned": abn,
-        "abandon_rate": _div(abn, off), "service_level": sl,
-        "asa": _div(c[..., WAIT_ANS], ans), "mean_wait": _div(c[..., WAIT_ALL], off),
+        "offered": off,
+        "answered": ans,
+        "abandoned": abn,
+        "abandon_rate": _div(abn, off),
+        "service_level": sl,
+        "asa": _div(c[..., WAIT_ANS], ans),
+        "mean_wait": _div(c[..., WAIT_ALL], off),
         "p_wait": _div(c[..., WAITED], off),
         "occupancy": nan if busy is None else _div(np.asarray(busy), np.asarray(staffed)),
         "aht": _div(c[..., HANDLE], c[..., COMPLETED]),
-        "attempts": c[..., ATTEMPTS], "accepts": c[..., ACCEPTS],
+        "attempts": c[..., ATTEMPTS],
+        "accepts": c[..., ACCEPTS],
         "conversion": _div(c[..., ACCEPTS], c[..., ATTEMPTS]),
         "revenue": revenue,
         "staffing_cost": nan if staffing_cost is None else np.asarray(staffing_cost, dtype=float),
-        "abandon_cost": abandon_cost, "decline_cost": np.asarray(decline_cost, dtype=float),
+        "abandon_cost": abandon_cost,
+        "decline_cost": np.asarray(decline_cost, dtype=float),
     }
-    out["profit"] = (nan if staffing_cost is None else
-                     revenue - out["staffing_cost"] - abandon_cost - out["decline_cost"])
+    out["profit"] = (
+        nan
+        if staffing_cost is None
+        else revenue - out["staffing_cost"] - abandon_cost - out["decline_cost"]
+    )
     return out
 
 
@@ -119,7 +165,7 @@ class Estimate:
         return (self.hi - self.lo) / 2
 
     def to_json(self) -> dict:
-        f = (lambda x: None if x is None or not math.isfinite(x) else float(x))
+        f = lambda x: None if x is None or not math.isfinite(x) else float(x)
         return {"mean": f(self.mean), "ci95": [f(self.lo), f(self.hi)]}
 
 

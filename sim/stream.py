@@ -17,8 +17,17 @@ import numpy as np
 
 from .model import Model
 
-ATTRIBUTES = ("multiplier", "arrival", "segment", "handle", "patience",
-              "eligible", "offer", "accept", "close")
+ATTRIBUTES = (
+    "multiplier",
+    "arrival",
+    "segment",
+    "handle",
+    "patience",
+    "eligible",
+    "offer",
+    "accept",
+    "close",
+)
 CHUNK = 1 << 16
 
 
@@ -96,8 +105,13 @@ def customer_stream(model: Model, seed: int, replication: int) -> Iterator[Calle
             yield chunk
 
 
-def _draw_attributes(model: Model, rng: dict[str, np.random.Generator], cum: np.ndarray,
-                     pieces: list[tuple[np.ndarray, int]], first_id: int) -> CallerChunk:
+def _draw_attributes(
+    model: Model,
+    rng: dict[str, np.random.Generator],
+    cum: np.ndarray,
+    pieces: list[tuple[np.ndarray, int]],
+    first_id: int,
+) -> CallerChunk:
     arrival = np.concatenate([p[0] for p in pieces])
     interval = np.concatenate([np.full(len(p[0]), p[1], dtype=np.int64) for p in pieces])
     n = len(arrival)
@@ -118,7 +132,10 @@ def _draw_attributes(model: Model, rng: dict[str, np.random.Generator], cum: np.
         return out
 
     return CallerChunk(
-        first_id=first_id, arrival=arrival, interval=interval, segment=segment,
+        first_id=first_id,
+        arrival=arrival,
+        interval=interval,
+        segment=segment,
         base=by_segment("handle", model.handle),
         patience=by_segment("patience", model.patience),
         eligible=rng["eligible"].random(n) < model.eligible[segment],
