@@ -153,6 +153,11 @@ def kpis(
     return out
 
 
+def _num(x: float | None) -> float | None:
+    """JSON has no NaN: an undefined statistic is null."""
+    return None if x is None or not math.isfinite(x) else float(x)
+
+
 @dataclass
 class Estimate:
     mean: float
@@ -165,8 +170,7 @@ class Estimate:
         return (self.hi - self.lo) / 2
 
     def to_json(self) -> dict:
-        f = lambda x: None if x is None or not math.isfinite(x) else float(x)
-        return {"mean": f(self.mean), "ci95": [f(self.lo), f(self.hi)]}
+        return {"mean": _num(self.mean), "ci95": [_num(self.lo), _num(self.hi)]}
 
 
 def estimate(samples: np.ndarray, level: float = 0.95) -> Estimate:
