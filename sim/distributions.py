@@ -185,3 +185,41 @@ def make_sampler(spec: _Spec | None, base_dir: Path | None = None) -> Sampler:
             vals = read_csv_column(path, spec.column or "", unit)
         return Sampler("empirical", float(vals.mean()), values=vals)
     raise AssertionError(type(spec))
+
+
+def draw_by_segment(
+    samplers: list[Sampler], rng: np.random.Generator, segment: np.ndarray
+) -> np.ndarray:
+    """One draw per caller from its segment's distribution.
+
+    When every segment uses the same family the draw is one vectorised call with
+    per-caller parameters (the fast path); otherwise each segment draws its own callers.
+    Deterministic values and 'no patience' consume no random numbers.
+    """
+    n = len(segment)
+    kinds = {x.kind for x in samplers}
+    if kinds <= {"deterministic", "none"}:
+        return np.asarray([x.mean for x in samplers])[segment]
+    if len(kinds) == 1:
+        kind = samplers[0].kind
+        if kind == "exponential":
+            return rng.standard_exponential(n) * np.asarray([x.mean for x in samplers])[segment]
+        if kind == "lognormal":
+            mu = np.asarray([x.a for x in samplers])[segment]
+            sigma = np.asarray([x.b for x in samplers])[segment]
+            return np.exp(mu + sigma * rng.standard_normal(n))
+        if kind == "uniform":
+            low = np.asarray([x.a for x in samplers])[segment]
+            high = np.asarray([x.b for x in samplers])[segment]
+            return low + (high - low) * rng.random(n)
+        if kind == "gamma":
+            shape = np.asarray([x.a for x in samplers])
+            scale = np.asarray([x.b for x in samplers])
+            if len(set(shape.tolist())) == 1:
+                return rng.standard_gamma(shape[0], n) * scale[segment]
+    out = np.empty(n)
+    for k, x in enumerate(samplers):
+        idx = np.flatnonzero(segment == k)
+        if len(idx):
+            out[idx] = x.draw(rng, len(idx))
+    return out

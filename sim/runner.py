@@ -24,7 +24,7 @@ from .model import Model
 from .records import CallWriter
 from .results import SimResult, aggregate
 from .stats import RepResult
-from .stream import customer_stream
+from .stream import CHUNK, customer_stream, prefetched
 
 ENGINES = {"fast": run_fast, "simpy": run_simpy}
 
@@ -33,7 +33,10 @@ def run_replication(
     model: Model, seed: int, replication: int, engine: str = "fast", want_records: bool = False
 ) -> tuple[RepResult, np.ndarray | None]:
     """One replication: its own customer stream, the chosen engine."""
-    return ENGINES[engine](model, customer_stream(model, seed, replication), want_records)
+    chunks = customer_stream(model, seed, replication)
+    if model.expected_calls() > 4 * CHUNK:  # long runs: draw the stream while simulating
+        chunks = prefetched(chunks)
+    return ENGINES[engine](model, chunks, want_records)
 
 
 def _task(args: tuple) -> list[RepResult]:

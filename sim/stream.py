@@ -10,11 +10,14 @@ on the same callers (common random numbers). The stream is produced in chunks of
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+import queue
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
+from .distributions import draw_by_segment
 from .model import Model
 
 ATTRIBUTES = (
@@ -112,34 +115,70 @@ def _draw_attributes(
     pieces: list[tuple[np.ndarray, int]],
     first_id: int,
 ) -> CallerChunk:
-    arrival = np.concatenate([p[0] for p in pieces])
-    interval = np.concatenate([np.full(len(p[0]), p[1], dtype=np.int64) for p in pieces])
+    arrival = np.concatenate([p[0] for p in pieces]) if len(pieces) > 1 else pieces[0][0]
     n = len(arrival)
-    u = rng["segment"].random(n)
+    interval = np.empty(n, dtype=np.int64)
     segment = np.empty(n, dtype=np.int64)
-    for t in np.unique(interval):  # the segment mix may change from interval to interval
-        sel = interval == t
-        segment[sel] = np.searchsorted(cum[t], u[sel], side="right")
+    u = rng["segment"].random(n)
+    start = 0
+    for times, t in pieces:  # pieces are contiguous runs of one interval each
+        stop = start + len(times)
+        interval[start:stop] = t
+        # the segment mix may change from interval to interval
+        segment[start:stop] = np.searchsorted(cum[t], u[start:stop], side="right")
+        start = stop
     np.minimum(segment, model.n_segments - 1, out=segment)
-
-    def by_segment(attr: str, samplers) -> np.ndarray:
-        out = np.empty(n)
-        for k, s in enumerate(samplers):
-            sel = segment == k
-            cnt = int(sel.sum())
-            if cnt:
-                out[sel] = s.draw(rng[attr], cnt)
-        return out
-
     return CallerChunk(
         first_id=first_id,
         arrival=arrival,
         interval=interval,
         segment=segment,
-        base=by_segment("handle", model.handle),
-        patience=by_segment("patience", model.patience),
+        base=draw_by_segment(model.handle, rng["handle"], segment),
+        patience=draw_by_segment(model.patience, rng["patience"], segment),
         eligible=rng["eligible"].random(n) < model.eligible[segment],
-        offer=by_segment("offer", model.offer),
+        offer=draw_by_segment(model.offer, rng["offer"], segment),
         accept=rng["accept"].random(n) < model.accept[segment],
-        close=by_segment("close", model.close),
+        close=draw_by_segment(model.close, rng["close"], segment),
     )
+
+
+_DONE = object()
+
+
+def prefetched(chunks: Iterable[CallerChunk], depth: int = 2) -> Iterator[CallerChunk]:
+    """Draw the next chunks in a background thread while the engine works on this one.
+
+    numpy's generators and the compiled event loop both release the GIL, so on two cores
+    drawing and simulating overlap. The chunks and their order are exactly those of
+    `chunks`: only the timing changes.
+    """
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for c in chunks:
+                while not stop.is_set():
+                    try:
+                        q.put(c, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(_DONE)
+        except BaseException as exc:  # hand the error to the consumer
+            q.put(exc)
+
+    worker = threading.Thread(target=produce, daemon=True, name="ccsim-stream")
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
