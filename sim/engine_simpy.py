@@ -167,6 +167,7 @@ class CallCenter:
     def abandon(self, c: Caller) -> None:
         if c.state != WAITING:
             return
+        self._advance()
         c.state = GONE
         self.waiting -= 1  # the caller stays in its deque and is skipped when reached
         wait = self.env.now - c.arrival
@@ -259,14 +260,10 @@ def run_simpy(
     env.process(center.staffing_process())
     env.process(center.arrival_process(chunks))
     env.run()
-    center._advance()
+    # timers of callers already answered still fire (and do nothing) after the last caller
+    # left; the run ends, and time integrals stop, at the last real event
     result = RepResult(
-        center.counts,
-        center.busy_time,
-        center.staffed_time,
-        center.hist,
-        center.calls,
-        float(env.now),
+        center.counts, center.busy_time, center.staffed_time, center.hist, center.calls, center.last
     )
     records = None
     if center.records is not None:
