@@ -1,0 +1,213 @@
+"""The exact continuous-time Markov chain of the threshold cross-sell model.
+
+Assumptions (those under which the chain is exact): Poisson arrivals by segment, one
+FCFS queue without priorities, every segment with the same exponential base handle time
+(rate mu), the same exponential offer time (rate gamma, or an instant offer) and the
+same exponential patience (rate theta, or none); close time 0.
+
+State: (b, o, q) = callers in base service, agents busy with an offer, callers waiting.
+Why it is exact: a caller's segment is a mark drawn at arrival, independent of
+everything else, and neither entering service (FCFS) nor leaving the base phase
+(common mu) nor abandoning (common theta) looks at it. So the segments of the callers
+in base service are i.i.d. with P(k) = lambda_k / lambda, and the caller who finishes
+its base time next is of segment k with that probability, whatever the state. It is
+offered the product iff eligible (e_k) and Y - n <= K_k, Y = b + o + q.
+
+The queue is truncated at Q, doubled until the stationary mass at the boundary is below
+`tol`; that mass is reported as the truncation error.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse.linalg import spsolve
+
+NEVER = -(2**40)
+ALWAYS = 2**40
+
+
+@dataclass
+class MarkovResult:
+    """Stationary performance. Rates are per second; per-call figures are per offered call."""
+
+    agents: int
+    p_wait: float
+    p_abandon: float
+    mean_wait: float  # all callers, seconds (Little's law)
+    mean_queue: float
+    occupancy: float
+    attempts_rate: np.ndarray  # offers per second, by segment
+    accepts_rate: np.ndarray
+    revenue_rate: np.ndarray  # revenue per second, by segment
+    decline_cost_rate: np.ndarray
+    attempts_per_call: np.ndarray  # offers per offered call of the segment
+    truncation_error: float
+    queue_cap: int
+    states: int
+    arrival_rates: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
+
+    def profit_rate(self, agent_cost_per_hour: float, abandon_cost: float,
+                    shrinkage: float = 0.0) -> float:
+        """Profit per second: revenue - paid agents - abandonments - declines."""
+        lam = float(self.arrival_rates.sum())
+        return float(self.revenue_rate.sum() - self.decline_cost_rate.sum()
+                     - self.agents * agent_cost_per_hour / 3600.0 / (1.0 - shrinkage)
+                     - lam * self.p_abandon * abandon_cost)
+
+
+def _solve(n: int, lam: np.ndarray, mu: float, gamma: float, theta: float,
+           p_offer_fn, Q: int):
+    """Stationary distribution of the chain truncated at queue length Q."""
+    lam_tot = float(lam.sum())
+    # enumerate states: c = b + o < n with q = 0; then c = n with q = 0..Q
+    bs, os_, qs = [], [], []
+    for c in range(n):
+        b = np.arange(c + 1)
+        bs.append(b), os_.append(c - b), qs.append(np.zeros(c + 1, np.int64))
+    b_full = np.arange(n + 1)
+    for q in range(Q + 1):
+        bs.append(b_full), os_.append(n - b_full), qs.append(np.full(n + 1, q))
+    b = np.concatenate(bs).astype(np.int64)
+    o = np.concatenate(os_).astype(np.int64)
+    q = np.concatenate(qs).astype(np.int64)
+    S = len(b)
+    base_full = n * (n + 1) // 2
+
+    def index(b_, o_, q_):
+        c = b_ + o_
+        return np.where(c < n, c * (c + 1) // 2 + b_, base_full + q_ * (n + 1) + b_)
+
+    rows, cols, rates = [], [], []
+
+    def add(mask, rate, nb, no, nq):
+        m = mask & (rate > 0)
+        if m.any():
+            rows.append(np.flatnonzero(m))
+            cols.append(index(nb[m], no[m], nq[m]))
+            rates.append(rate[m] if np.ndim(rate) else np.full(int(m.sum()), rate))
+
+    c = b + o
+    full = c == n
+    # arrivals
+    add(~full, np.full(S, lam_tot), b + 1, o, q)
+    add(full & (q < Q), np.full(S, lam_tot), b, o, q + 1)
+    # end of base handle time: offer (agent stays busy) or free the agent
+    p_off = p_offer_fn(b + o + q - n)  # per state, summed over segments
+    if math.isinf(gamma):
+        p_off = np.zeros(S)  # instant offers do not change the dynamics
+    add(b > 0, b * mu * p_off, b - 1, o + 1, q)
+    add((b > 0) & (q > 0), b * mu * (1 - p_off), b, o, q - 1)
+    add((b > 0) & (q == 0), b * mu * (1 - p_off), b - 1, o, q)
+    # end of an offer
+    if not math.isinf(gamma):
+        add((o > 0) & (q > 0), o * gamma, b + 1, o - 1, q - 1)
+        add((o > 0) & (q == 0), o * gamma, b, o - 1, q)
+    # abandonment
+    add(q > 0, q * theta, b, o, q - 1)
+    r = np.concatenate(rows)
+    cc = np.concatenate(cols)
+    v = np.concatenate(rates).astype(float)
+    G = sparse.csr_matrix((v, (r, cc)), shape=(S, S))
+    G = G - sparse.diags(np.asarray(G.sum(axis=1)).ravel())
+    A = G.T.tolil()
+    A[0, :] = 1.0  # replace one balance equation by the normalisation
+    rhs = np.zeros(S)
+    rhs[0] = 1.0
+    pi = spsolve(A.tocsc(), rhs)
+    pi = np.maximum(pi, 0.0)
+    pi /= pi.sum()
+    return pi, b, o, q
+
+
+def threshold_chain(n: int, arrival_rates, mu: float, gamma: float, theta: float,
+                    eligible, accept, revenue, thresholds, decline_cost=None,
+                    tol: float = 1e-8, max_queue: int = 1 << 16) -> MarkovResult:
+    """Solve the chain. Rates per second; gamma = inf for instant offers; theta = 0 for no
+    abandonment. thresholds[k]: offer iff Y - n <= K_k (NEVER / ALWAYS sentinels allowed)."""
+    lam = np.asarray(arrival_rates, float)
+    e = np.asarray(eligible, float)
+    p = np.asarray(accept, float)
+    r = np.asarray(revenue, float)
+    d = np.zeros_like(lam) if decline_cost is None else np.asarray(decline_cost, float)
+    K = np.asarray(thresholds, np.int64)
+    if n < 1:
+        raise ValueError("the Markov model needs at least one agent")
+    share = lam / lam.sum()
+
+    def offer_prob_by_segment(excess: np.ndarray) -> np.ndarray:
+        return (share * e)[None, :] * (excess[:, None] <= K[None, :])
+
+    def p_offer(excess: np.ndarray) -> np.ndarray:
+        return offer_prob_by_segment(excess).sum(axis=1)
+
+    Q = 16 + n // 2
+    while True:
+        pi, b, o, q = _solve(n, lam, mu, gamma, theta, p_offer, Q)
+        err = float(pi[q == Q].sum())
+        if err < tol:
+            break
+        if Q >= max_queue:
+            raise ValueError(f"queue does not settle within {max_queue} callers (unstable?); "
+                             f"mass at the cap {err:.2e}")
+        Q *= 2
+    full = (b + o) == n
+    p_wait = float(pi[full].sum())
+    mean_q = float((pi * q).sum())
+    lam_tot = float(lam.sum())
+    p_ab = theta * mean_q / lam_tot
+    # offers: base completions (rate b mu) of segment k that meet the rule
+    by_seg = offer_prob_by_segment(b + o + q - n)  # (S, K)
+    attempts = (pi * b * mu) @ by_seg
+    accepts = attempts * p
+    return MarkovResult(
+        agents=n, p_wait=p_wait, p_abandon=p_ab, mean_wait=mean_q / lam_tot, mean_queue=mean_q,
+        occupancy=float((pi * (b + o)).sum()) / n, attempts_rate=attempts, accepts_rate=accepts,
+        revenue_rate=accepts * r, decline_cost_rate=(attempts - accepts) * d,
+        attempts_per_call=np.divide(attempts, lam, out=np.zeros_like(lam), where=lam > 0),
+        truncation_error=err, queue_cap=Q, states=len(pi), arrival_rates=lam)
+
+
+def applicable(model) -> str | None:
+    """Why a compiled sim.Model cannot be solved exactly, or None if it can."""
+    if not model.steady:
+        return "the exact model is for steady-state scenarios"
+    if len(set(model.priority.tolist())) > 1:
+        return "segments have different priorities (the chain assumes one FCFS queue)"
+    h = {(x.kind, x.mean) for x in model.handle}
+    if len(h) != 1 or next(iter(h))[0] != "exponential":
+        return "every segment needs the same exponential handle time"
+    pt = {(x.kind, x.mean) for x in model.patience}
+    if len(pt) != 1 or next(iter(pt))[0] not in ("exponential", "none"):
+        return "every segment needs the same exponential patience (or none)"
+    offered = [k for k in range(model.n_segments) if model.eligible[k] > 0
+               and (model.thresholds[:, k] > NEVER).any()]
+    of = {(model.offer[k].kind, model.offer[k].mean) for k in offered}
+    if len(of) > 1 or (of and next(iter(of))[0] not in ("exponential", "deterministic")) or \
+            (of and next(iter(of))[0] == "deterministic" and next(iter(of))[1] != 0):
+        return "offered segments need the same exponential offer time (or 0)"
+    if any(not model.close[k].is_zero for k in offered):
+        return "close times must be 0"
+    if (model.thresholds != model.thresholds[0]).any():
+        return "thresholds must not vary by interval"
+    return None
+
+
+def solve_model(model, tol: float = 1e-8) -> MarkovResult:
+    """The exact chain for a steady-state sim.Model (see `applicable`)."""
+    why = applicable(model)
+    if why:
+        raise ValueError(why)
+    mu = 1.0 / model.handle[0].mean
+    pat = model.patience[0]
+    theta = 0.0 if pat.kind == "none" else 1.0 / pat.mean
+    offered = [k for k in range(model.n_segments) if model.eligible[k] > 0]
+    gamma = math.inf
+    if offered and model.offer[offered[0]].kind == "exponential":
+        gamma = 1.0 / model.offer[offered[0]].mean
+    return threshold_chain(int(model.staffing[0]), model.rates[-1], mu, gamma, theta,
+                           model.eligible, model.accept, model.revenue, model.thresholds[0],
+                           model.decline_cost, tol=tol)
