@@ -185,6 +185,184 @@ def init(
     out_console.print(f"wrote {file}; try: ccsim validate {file} && ccsim simulate {file}")
 
 
+def _parse(option: str, parser, text: str | None):
+    if text is None:
+        return None
+    try:
+        return parser(text)
+    except ValueError as exc:
+        fail(f"{option}: {exc}")
+
+
+@app.command()
+def erlang(
+    rate: Annotated[str, typer.Option(help="arrival rate with unit, e.g. 100/30min or 200/h")],
+    aht: Annotated[str, typer.Option(help="average handle time, e.g. 180s")],
+    patience: Annotated[
+        str | None, typer.Option(help="mean patience (Erlang A); omit for Erlang C")
+    ] = None,
+    agents: Annotated[int | None, typer.Option(min=1, help="evaluate this many agents")] = None,
+    target_sl: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="service level target, e.g. 0.8")
+    ] = None,
+    within: Annotated[str, typer.Option(help="service level threshold T")] = "20s",
+    max_asa: Annotated[str | None, typer.Option(help="ASA target, e.g. 30s")] = None,
+    max_abandon: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="abandonment target")
+    ] = None,
+    shrinkage: Annotated[
+        float, typer.Option(min=0.0, max=0.99, help="scheduled = agents / (1 - shrinkage)")
+    ] = 0.0,
+    max_occupancy: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="occupancy cap")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Erlang C (or A with --patience): performance of a staffing level, or agents needed."""
+    from optimize.erlang import agents_needed, metrics, scheduled
+    from sim.units import parse_duration, parse_rate
+
+    lam = _parse("--rate", parse_rate, rate)
+    mean_aht = _parse("--aht", parse_duration, aht)
+    T = _parse("--within", parse_duration, within)
+    asa_target = _parse("--max-asa", parse_duration, max_asa)
+    pat = _parse("--patience", parse_duration, patience)
+    if mean_aht <= 0:
+        fail("--aht: must be positive")
+    if pat is not None and pat <= 0:
+        fail("--patience: must be positive")
+    mu, theta = 1.0 / mean_aht, (1.0 / pat if pat else 0.0)
+    targets = dict(
+        target_sl=target_sl,
+        max_asa=asa_target,
+        max_abandon=max_abandon,
+        max_occupancy=max_occupancy,
+    )
+    if agents is None:
+        if all(v is None for k, v in targets.items() if k != "max_occupancy"):
+            fail(
+                "give --agents N, or a target: --target-sl (with --within), --max-asa or --max-abandon"
+            )
+        if theta == 0 and max_abandon is not None:
+            fail("--max-abandon needs --patience (without abandonment Erlang C has none)")
+        try:
+            n = agents_needed(lam, mu, theta, within=T, **targets)
+        except ValueError as exc:
+            fail(str(exc))
+    else:
+        n = agents
+    r = metrics(n, lam, mu, T, theta)
+    if json_out:
+        out = {
+            "model": r.model,
+            "agents": n,
+            "scheduled_agents": scheduled(n, shrinkage),
+            "load_erlangs": r.load,
+            "p_wait": r.p_wait,
+            "service_level": r.service_level,
+            "asa": r.asa,
+            "mean_wait": r.mean_wait,
+            "p_abandon": r.p_abandon,
+            "occupancy": r.occupancy,
+            "within": T,
+        }
+        sys.stdout.write(
+            json.dumps(
+                {
+                    k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                    for k, v in out.items()
+                },
+                indent=2,
+            )
+            + "\n"
+        )
+        return
+    from rich.table import Table
+
+    title = (
+        f"Erlang {r.model}: {lam * 3600:g} calls/h, AHT {mean_aht:g}s"
+        + (f", patience {pat:g}s" if pat else "")
+        + f", load {r.load:.2f} erlangs"
+    )
+    t = Table(title=title, title_justify="left", header_style="bold")
+    for col in ("Agents", "Scheduled", "P(wait)", f"SL({T:g}s)", "ASA", "Abandon", "Occupancy"):
+        t.add_column(col, justify="right")
+    for k in range(max(1, n - 2), n + 3):
+        m = metrics(k, lam, mu, T, theta)
+        style = "bold green" if k == n else None
+        t.add_row(
+            str(k),
+            f"{scheduled(k, shrinkage):.1f}",
+            f"{m.p_wait:.4f}",
+            f"{m.service_level:.4f}",
+            f"{m.asa:.2f}s" if math.isfinite(m.asa) else "inf",
+            f"{m.p_abandon:.4f}",
+            f"{m.occupancy:.3f}",
+            style=style,
+        )
+    out_console.print(t)
+    what = "evaluated" if agents is not None else "fewest agents meeting the target(s)"
+    out_console.print(
+        f"[dim]{n} agents: {what}. SL = "
+        + ("P(answered within T) / (1 - P(abandoned within T))" if theta else "P(wait <= T)")
+        + "; scheduled = agents / (1 - shrinkage).[/dim]"
+    )
+
+
+@app.command()
+@friendly
+def markov(
+    file: ScenarioArg,
+    json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Exact steady-state results of a scenario from the Markov chain (exponential times)."""
+    from optimize.markov import applicable, solve_model
+
+    m = sim.load_scenario(file)
+    why = applicable(m)
+    if why:
+        fail(f"{file}: the exact model does not apply: {why}")
+    r = solve_model(m)
+    per_hour = 3600.0
+    out = {
+        "agents": r.agents,
+        "p_wait": r.p_wait,
+        "abandon_rate": r.p_abandon,
+        "mean_wait": r.mean_wait,
+        "occupancy": r.occupancy,
+        "profit_per_hour": r.profit_rate(m.agent_cost_per_hour, m.abandon_cost, m.shrinkage)
+        * per_hour,
+        "segments": {
+            name: {
+                "offered_per_hour": float(r.arrival_rates[k] * per_hour),
+                "attempts_per_call": float(r.attempts_per_call[k]),
+                "attempts_per_hour": float(r.attempts_rate[k] * per_hour),
+                "accepts_per_hour": float(r.accepts_rate[k] * per_hour),
+                "revenue_per_hour": float(r.revenue_rate[k] * per_hour),
+            }
+            for k, name in enumerate(m.segments)
+        },
+        "truncation_error": r.truncation_error,
+        "states": r.states,
+    }
+    if json_out:
+        sys.stdout.write(json.dumps(out, indent=2) + "\n")
+        return
+    out_console.print(
+        f"[bold]{m.name}[/bold]: exact Markov chain, {r.states:,} states, "
+        f"truncation error {r.truncation_error:.1e}"
+    )
+    out_console.print(
+        f"  P(wait) {r.p_wait:.4f}   abandonment {r.p_abandon:.4f}   mean wait "
+        f"{r.mean_wait:.2f}s   occupancy {r.occupancy:.4f}   profit/h {out['profit_per_hour']:,.2f}"
+    )
+    for name, seg in out["segments"].items():
+        out_console.print(
+            f"  {name}: {seg['offered_per_hour']:.1f} calls/h, offers per call "
+            f"{seg['attempts_per_call']:.4f}, revenue/h {seg['revenue_per_hour']:,.2f}"
+        )
+
+
 def main() -> None:
     app()
 

@@ -50,17 +50,20 @@ class MarkovResult:
     states: int
     arrival_rates: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
 
-    def profit_rate(self, agent_cost_per_hour: float, abandon_cost: float,
-                    shrinkage: float = 0.0) -> float:
+    def profit_rate(
+        self, agent_cost_per_hour: float, abandon_cost: float, shrinkage: float = 0.0
+    ) -> float:
         """Profit per second: revenue - paid agents - abandonments - declines."""
         lam = float(self.arrival_rates.sum())
-        return float(self.revenue_rate.sum() - self.decline_cost_rate.sum()
-                     - self.agents * agent_cost_per_hour / 3600.0 / (1.0 - shrinkage)
-                     - lam * self.p_abandon * abandon_cost)
+        return float(
+            self.revenue_rate.sum()
+            - self.decline_cost_rate.sum()
+            - self.agents * agent_cost_per_hour / 3600.0 / (1.0 - shrinkage)
+            - lam * self.p_abandon * abandon_cost
+        )
 
 
-def _solve(n: int, lam: np.ndarray, mu: float, gamma: float, theta: float,
-           p_offer_fn, Q: int):
+def _solve(n: int, lam: np.ndarray, mu: float, gamma: float, theta: float, p_offer_fn, Q: int):
     """Stationary distribution of the chain truncated at queue length Q."""
     lam_tot = float(lam.sum())
     # enumerate states: c = b + o < n with q = 0; then c = n with q = 0..Q
@@ -123,9 +126,20 @@ def _solve(n: int, lam: np.ndarray, mu: float, gamma: float, theta: float,
     return pi, b, o, q
 
 
-def threshold_chain(n: int, arrival_rates, mu: float, gamma: float, theta: float,
-                    eligible, accept, revenue, thresholds, decline_cost=None,
-                    tol: float = 1e-8, max_queue: int = 1 << 16) -> MarkovResult:
+def threshold_chain(
+    n: int,
+    arrival_rates,
+    mu: float,
+    gamma: float,
+    theta: float,
+    eligible,
+    accept,
+    revenue,
+    thresholds,
+    decline_cost=None,
+    tol: float = 1e-8,
+    max_queue: int = 1 << 16,
+) -> MarkovResult:
     """Solve the chain. Rates per second; gamma = inf for instant offers; theta = 0 for no
     abandonment. thresholds[k]: offer iff Y - n <= K_k (NEVER / ALWAYS sentinels allowed)."""
     lam = np.asarray(arrival_rates, float)
@@ -150,9 +164,11 @@ def threshold_chain(n: int, arrival_rates, mu: float, gamma: float, theta: float
         err = float(pi[q == Q].sum())
         if err < tol:
             break
-        if Q >= max_queue:
-            raise ValueError(f"queue does not settle within {max_queue} callers (unstable?); "
-                             f"mass at the cap {err:.2e}")
+        if max_queue <= Q:
+            raise ValueError(
+                f"queue does not settle within {max_queue} callers (unstable?); "
+                f"mass at the cap {err:.2e}"
+            )
         Q *= 2
     full = (b + o) == n
     p_wait = float(pi[full].sum())
@@ -164,11 +180,22 @@ def threshold_chain(n: int, arrival_rates, mu: float, gamma: float, theta: float
     attempts = (pi * b * mu) @ by_seg
     accepts = attempts * p
     return MarkovResult(
-        agents=n, p_wait=p_wait, p_abandon=p_ab, mean_wait=mean_q / lam_tot, mean_queue=mean_q,
-        occupancy=float((pi * (b + o)).sum()) / n, attempts_rate=attempts, accepts_rate=accepts,
-        revenue_rate=accepts * r, decline_cost_rate=(attempts - accepts) * d,
+        agents=n,
+        p_wait=p_wait,
+        p_abandon=p_ab,
+        mean_wait=mean_q / lam_tot,
+        mean_queue=mean_q,
+        occupancy=float((pi * (b + o)).sum()) / n,
+        attempts_rate=attempts,
+        accepts_rate=accepts,
+        revenue_rate=accepts * r,
+        decline_cost_rate=(attempts - accepts) * d,
         attempts_per_call=np.divide(attempts, lam, out=np.zeros_like(lam), where=lam > 0),
-        truncation_error=err, queue_cap=Q, states=len(pi), arrival_rates=lam)
+        truncation_error=err,
+        queue_cap=Q,
+        states=len(pi),
+        arrival_rates=lam,
+    )
 
 
 def applicable(model) -> str | None:
@@ -183,11 +210,17 @@ def applicable(model) -> str | None:
     pt = {(x.kind, x.mean) for x in model.patience}
     if len(pt) != 1 or next(iter(pt))[0] not in ("exponential", "none"):
         return "every segment needs the same exponential patience (or none)"
-    offered = [k for k in range(model.n_segments) if model.eligible[k] > 0
-               and (model.thresholds[:, k] > NEVER).any()]
+    offered = [
+        k
+        for k in range(model.n_segments)
+        if model.eligible[k] > 0 and (model.thresholds[:, k] > NEVER).any()
+    ]
     of = {(model.offer[k].kind, model.offer[k].mean) for k in offered}
-    if len(of) > 1 or (of and next(iter(of))[0] not in ("exponential", "deterministic")) or \
-            (of and next(iter(of))[0] == "deterministic" and next(iter(of))[1] != 0):
+    if (
+        len(of) > 1
+        or (of and next(iter(of))[0] not in ("exponential", "deterministic"))
+        or (of and next(iter(of))[0] == "deterministic" and next(iter(of))[1] != 0)
+    ):
         return "offered segments need the same exponential offer time (or 0)"
     if any(not model.close[k].is_zero for k in offered):
         return "close times must be 0"
@@ -208,6 +241,16 @@ def solve_model(model, tol: float = 1e-8) -> MarkovResult:
     gamma = math.inf
     if offered and model.offer[offered[0]].kind == "exponential":
         gamma = 1.0 / model.offer[offered[0]].mean
-    return threshold_chain(int(model.staffing[0]), model.rates[-1], mu, gamma, theta,
-                           model.eligible, model.accept, model.revenue, model.thresholds[0],
-                           model.decline_cost, tol=tol)
+    return threshold_chain(
+        int(model.staffing[0]),
+        model.rates[-1],
+        mu,
+        gamma,
+        theta,
+        model.eligible,
+        model.accept,
+        model.revenue,
+        model.thresholds[0],
+        model.decline_cost,
+        tol=tol,
+    )

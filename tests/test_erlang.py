@@ -5,8 +5,15 @@ import math
 import numpy as np
 import pytest
 
-from optimize.erlang import (agents_needed, erlang_a, erlang_b, erlang_c, erlang_c_metrics,
-                             scheduled, square_root_staffing)
+from optimize.erlang import (
+    agents_needed,
+    erlang_a,
+    erlang_b,
+    erlang_c,
+    erlang_c_metrics,
+    scheduled,
+    square_root_staffing,
+)
 
 
 def test_issue_check_values():
@@ -26,8 +33,18 @@ def erlang_b_recursion(n, a):
     return b
 
 
-@pytest.mark.parametrize("n,a", [(1, 0.5), (10, 8.0), (100, 99.5), (1000, 990.0),
-                                 (20000, 19950.0), (20000, 21000.0), (5000, 100.0)])
+@pytest.mark.parametrize(
+    "n,a",
+    [
+        (1, 0.5),
+        (10, 8.0),
+        (100, 99.5),
+        (1000, 990.0),
+        (20000, 19950.0),
+        (20000, 21000.0),
+        (5000, 100.0),
+    ],
+)
 def test_erlang_b_log_space_matches_recursion(n, a):
     assert erlang_b(n, a) == pytest.approx(erlang_b_recursion(n, a), rel=1e-9)
 

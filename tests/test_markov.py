@@ -15,34 +15,55 @@ EXP = {"dist": "exponential"}
 def scenario(n, segments, policy, length="300h", reps=10, seed=1, patience="2min"):
     segs = {}
     for name, (rate, eligible, accept, revenue) in segments.items():
-        segs[name] = {"rate": rate, "handle_time": {**EXP, "mean": "4min"},
-                      "cross_sell": {"eligible": eligible, "accept": accept, "revenue": revenue,
-                                     "offer_time": {**EXP, "mean": "1min"}}}
+        segs[name] = {
+            "rate": rate,
+            "handle_time": {**EXP, "mean": "4min"},
+            "cross_sell": {
+                "eligible": eligible,
+                "accept": accept,
+                "revenue": revenue,
+                "offer_time": {**EXP, "mean": "1min"},
+            },
+        }
         if patience:
             segs[name]["patience"] = {**EXP, "mean": patience}
-    return model_from({"horizon": {"steady_state": {"warmup": "10h", "length": length}},
-                       "segments": segs, "staffing": n, "policy": {"cross_sell": policy},
-                       "simulation": {"replications": reps, "seed": seed}})
+    return model_from(
+        {
+            "horizon": {"steady_state": {"warmup": "10h", "length": length}},
+            "segments": segs,
+            "staffing": n,
+            "policy": {"cross_sell": policy},
+            "simulation": {"replications": reps, "seed": seed},
+        }
+    )
 
 
 CASES = {
     "two segments, thresholds 5 and 0": (
-        45, {"a": ("240/min", 1, 0.3, 50), "b": ("360/min", 1, 0.1, 20)},
-        {"a": {"threshold": 5}, "b": {"threshold": 0}}),
+        45,
+        {"a": ("240/min", 1, 0.3, 50), "b": ("360/min", 1, 0.1, 20)},
+        {"a": {"threshold": 5}, "b": {"threshold": 0}},
+    ),
     "negative thresholds": (
-        20, {"a": ("150/h", 0.8, 0.25, 60), "b": ("100/h", 0.6, 0.1, 30)},
-        {"a": {"threshold": -1}, "b": {"threshold": -3}}),
+        20,
+        {"a": ("150/h", 0.8, 0.25, 60), "b": ("100/h", 0.6, 0.1, 30)},
+        {"a": {"threshold": -1}, "b": {"threshold": -3}},
+    ),
     "three segments, one always, one never": (
-        12, {"a": ("60/h", 1, 0.2, 40), "b": ("50/h", 0.5, 0.3, 80), "c": ("40/h", 1, 0.1, 10)},
-        {"a": {"threshold": 2}, "b": "always", "c": "never"}),
+        12,
+        {"a": ("60/h", 1, 0.2, 40), "b": ("50/h", 0.5, 0.3, 80), "c": ("40/h", 1, 0.1, 10)},
+        {"a": {"threshold": 2}, "b": "always", "c": "never"},
+    ),
 }
 
 
 def fix_rates(case):
     n, segs, pol = case
     # the first case is the benchmark's 10 calls/min split 0.4 / 0.6
-    segs = {k: (("4/min" if v[0] == "240/min" else "6/min" if v[0] == "360/min" else v[0]),) + v[1:]
-            for k, v in segs.items()}
+    segs = {
+        k: (("4/min" if v[0] == "240/min" else "6/min" if v[0] == "360/min" else v[0]),) + v[1:]
+        for k, v in segs.items()
+    }
     return n, segs, pol
 
 
@@ -64,8 +85,12 @@ def test_simulator_matches_markov_chain(name, engine, length, reps):
     assert exact.truncation_error < 1e-8
     res = sim.simulate(m, engine=engine)
     tol = 0.06 if engine == "fast" else 0.15  # the CI must be this narrow to count
-    for stat, value in [("p_wait", exact.p_wait), ("abandon_rate", exact.p_abandon),
-                        ("mean_wait", exact.mean_wait), ("occupancy", exact.occupancy)]:
+    for stat, value in [
+        ("p_wait", exact.p_wait),
+        ("abandon_rate", exact.p_abandon),
+        ("mean_wait", exact.mean_wait),
+        ("occupancy", exact.occupancy),
+    ]:
         est = res.summary[stat]
         assert est.half_width < tol * value, (stat, est, value)
         assert within_ci(est, value), (stat, est, value)
@@ -82,8 +107,18 @@ def test_simulator_matches_markov_chain(name, engine, length, reps):
 def test_chain_reduces_to_erlang_a_without_offers():
     lam, mu, theta = 200 / 3600, 1 / 300, 1 / 150
     for n in (5, 17, 30):
-        r = threshold_chain(n, [lam * 0.3, lam * 0.7], mu, 1 / 60, theta, [1, 1], [0.5, 0.5],
-                            [10, 10], [NEVER, NEVER], tol=1e-13)
+        r = threshold_chain(
+            n,
+            [lam * 0.3, lam * 0.7],
+            mu,
+            1 / 60,
+            theta,
+            [1, 1],
+            [0.5, 0.5],
+            [10, 10],
+            [NEVER, NEVER],
+            tol=1e-13,
+        )
         e = erlang_a(n, lam, mu, theta, 20.0)
         assert r.p_wait == pytest.approx(e.p_wait, rel=1e-9)
         assert r.p_abandon == pytest.approx(e.p_abandon, rel=1e-9)
@@ -93,17 +128,31 @@ def test_chain_reduces_to_erlang_a_without_offers():
 
 
 def test_more_selling_means_more_waiting_and_revenue():
-    kw = dict(n=20, arrival_rates=[150 / 3600], mu=1 / 240, gamma=1 / 60, theta=1 / 120,
-              eligible=[1], accept=[0.2], revenue=[50])
+    kw = dict(
+        n=20,
+        arrival_rates=[150 / 3600],
+        mu=1 / 240,
+        gamma=1 / 60,
+        theta=1 / 120,
+        eligible=[1],
+        accept=[0.2],
+        revenue=[50],
+    )
     rs = [threshold_chain(thresholds=[k], **kw) for k in (-3, -1, 0, 2, 5)]
     assert all(a.p_wait < b.p_wait for a, b in zip(rs, rs[1:], strict=False))
-    assert all(a.revenue_rate.sum() < b.revenue_rate.sum() for a, b in zip(rs, rs[1:], strict=False))
+    assert all(
+        a.revenue_rate.sum() < b.revenue_rate.sum() for a, b in zip(rs, rs[1:], strict=False)
+    )
 
 
 def test_not_applicable_is_explained():
     m = scenario(10, {"a": ("60/h", 1, 0.2, 40)}, {"a": {"threshold": 1}})
     assert applicable(m) is None
-    day = model_from({"horizon": {"interval": "30min", "intervals": 2},
-                      "segments": {"a": {"volume": 10, "handle_time": {**EXP, "mean": "4min"}}},
-                      "staffing": 3})
+    day = model_from(
+        {
+            "horizon": {"interval": "30min", "intervals": 2},
+            "segments": {"a": {"volume": 10, "handle_time": {**EXP, "mean": "4min"}}},
+            "staffing": 3,
+        }
+    )
     assert "steady-state" in applicable(day)
