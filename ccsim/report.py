@@ -29,7 +29,9 @@ def fmt(stat: str, e: Estimate, ci: bool = True, sep: str = "\n") -> str:
     if stat in SECONDS:
         return f"{e.mean:.1f}s" + (f"{sep}±{h:.1f}" if show else "")
     if stat in MONEY or abs(e.mean) >= 1000:
-        return f"{e.mean + 0.0 if round(e.mean) != 0 else 0.0:,.0f}" + (f"{sep}±{h:,.0f}" if show else "")
+        return f"{e.mean + 0.0 if round(e.mean) != 0 else 0.0:,.0f}" + (
+            f"{sep}±{h:,.0f}" if show else ""
+        )
     return f"{e.mean:,.1f}" + (f"{sep}±{h:,.1f}" if show else "")
 
 

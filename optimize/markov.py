@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
-from scipy.sparse.linalg import spsolve
+from scipy.sparse.linalg import LinearOperator, bicgstab, expm_multiply, spilu, splu, spsolve
 
 NEVER = -(2**40)
 ALWAYS = 2**40
@@ -48,6 +48,8 @@ class MarkovResult:
     truncation_error: float
     queue_cap: int
     states: int
+    service_level: float = math.nan  # P(answered <= T) / (1 - P(abandoned <= T)); needs within=
+    asa: float = math.nan  # mean wait of answered callers
     arrival_rates: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
 
     def profit_rate(
@@ -139,9 +141,11 @@ def threshold_chain(
     decline_cost=None,
     tol: float = 1e-8,
     max_queue: int = 1 << 16,
+    within: float | None = None,
 ) -> MarkovResult:
     """Solve the chain. Rates per second; gamma = inf for instant offers; theta = 0 for no
-    abandonment. thresholds[k]: offer iff Y - n <= K_k (NEVER / ALWAYS sentinels allowed)."""
+    abandonment. thresholds[k]: offer iff Y - n <= K_k (NEVER / ALWAYS sentinels allowed).
+    With `within` = T, also the service level and ASA (see `_tagged_caller`)."""
     lam = np.asarray(arrival_rates, float)
     e = np.asarray(eligible, float)
     p = np.asarray(accept, float)
@@ -179,6 +183,9 @@ def threshold_chain(
     by_seg = offer_prob_by_segment(b + o + q - n)  # (S, K)
     attempts = (pi * b * mu) @ by_seg
     accepts = attempts * p
+    sl = asa = math.nan
+    if within is not None:
+        sl, asa = _tagged_caller(n, lam, mu, gamma, theta, pi, b, o, q, Q, p_offer, within)
     return MarkovResult(
         agents=n,
         p_wait=p_wait,
@@ -195,6 +202,8 @@ def threshold_chain(
         queue_cap=Q,
         states=len(pi),
         arrival_rates=lam,
+        service_level=sl,
+        asa=asa,
     )
 
 
@@ -229,7 +238,7 @@ def applicable(model) -> str | None:
     return None
 
 
-def solve_model(model, tol: float = 1e-8) -> MarkovResult:
+def solve_model(model, tol: float = 1e-8, with_waiting: bool = True) -> MarkovResult:
     """The exact chain for a steady-state sim.Model (see `applicable`)."""
     why = applicable(model)
     if why:
@@ -253,4 +262,92 @@ def solve_model(model, tol: float = 1e-8) -> MarkovResult:
         model.thresholds[0],
         model.decline_cost,
         tol=tol,
+        within=model.sl_within if with_waiting else None,
     )
+
+
+def _tagged_caller(n, lam, mu, gamma, theta, pi, b, o, q, Q, p_offer, within):
+    """Waiting time of a caller who finds all agents busy, exactly.
+
+    While it waits the state is (b, j, m): callers in base service (o = n - b), callers
+    ahead, callers behind; offers depend on Y - n = j + 1 + m. It leaves by being answered
+    (an agent frees with j = 0) or by hanging up (rate theta). Started from what arrivals
+    see (PASTA), absorption by time T gives P(answered <= T) and P(abandoned <= T); the
+    fundamental matrix gives E[wait; answered]. Callers behind are capped at Q, like the
+    queue.
+    """
+    lam_tot = float(lam.sum())
+    M = Q
+    full = (b + o) == n
+    start_b, start_j = b[full], q[full]
+    weight = pi[full]
+    p_no_wait = 1.0 - float(weight.sum())
+    nb, nj, nm = n + 1, Q + 1, M + 1
+    S = nb * nj * nm
+    SERVED, ABANDONED = S, S + 1
+    bb, jj, mm = (
+        a.ravel() for a in np.meshgrid(np.arange(nb), np.arange(nj), np.arange(nm), indexing="ij")
+    )
+    oo = n - bb
+
+    def idx(b_, j_, m_):
+        return (b_ * nj + j_) * nm + m_
+
+    rows, cols, vals = [], [], []
+
+    def add(mask, rate, target):
+        sel = mask & (rate > 0)
+        if sel.any():
+            rows.append(np.flatnonzero(sel))
+            cols.append(target[sel])
+            vals.append(rate[sel])
+
+    full_s = np.full(S, 1.0)
+    add(mm < M, lam_tot * full_s, idx(bb, jj, np.minimum(mm + 1, M)))
+    p_off = np.zeros(S) if math.isinf(gamma) else p_offer(jj + 1 + mm)
+    base = bb * mu
+    add(bb > 0, base * p_off, idx(np.maximum(bb - 1, 0), jj, mm))  # offer: agent stays busy
+    free_base = base * (1 - p_off)
+    add(jj > 0, free_base, idx(bb, np.maximum(jj - 1, 0), mm))  # the head of line is answered
+    add(jj == 0, free_base, np.full(S, SERVED))
+    if not math.isinf(gamma):
+        add((jj > 0) & (oo > 0), oo * gamma, idx(np.minimum(bb + 1, n), np.maximum(jj - 1, 0), mm))
+        add((jj == 0) & (oo > 0), oo * gamma, np.full(S, SERVED))
+    add(jj > 0, jj * theta, idx(bb, np.maximum(jj - 1, 0), mm))
+    add(mm > 0, mm * theta, idx(bb, jj, np.maximum(mm - 1, 0)))
+    add(np.ones(S, bool), theta * full_s, np.full(S, ABANDONED))
+    G = sparse.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(S + 2, S + 2)
+    )
+    G = G - sparse.diags(np.asarray(G.sum(axis=1)).ravel())
+    p0 = np.zeros(S + 2)
+    np.add.at(p0, idx(start_b, start_j, 0), weight)
+    end = expm_multiply(G.T * within, p0) if within > 0 else p0
+    ans_t = p_no_wait + float(end[SERVED])
+    abn_t = float(end[ABANDONED])
+    sl = ans_t / (1.0 - abn_t) if abn_t < 1 else math.nan
+    Gtt = G[:S, :S].tocsc()
+    r_served = np.asarray(G[:S, SERVED].todense()).ravel()
+    solve = _solver(-Gtt)
+    x = solve(r_served)  # P(answered | start)
+    y = solve(x)  # E[wait; answered | start]
+    p_served = p_no_wait + float(p0[:S] @ x)
+    return sl, float(p0[:S] @ y) / p_served if p_served > 0 else math.nan
+
+
+def _solver(A):
+    """Solve A x = b repeatedly: direct LU for small systems, ILU-preconditioned BiCGSTAB
+    (checked to a 1e-12 relative residual) for large ones, where LU fill-in is slow."""
+    if A.shape[0] < 4000:
+        lu = splu(A.tocsc())
+        return lu.solve
+    ilu = spilu(A.tocsc(), drop_tol=1e-6, fill_factor=20)
+    pre = LinearOperator(A.shape, ilu.solve)
+
+    def solve(b):
+        x, info = bicgstab(A, b, M=pre, rtol=1e-13, atol=0.0, maxiter=5000)
+        if info != 0 or np.linalg.norm(A @ x - b) > 1e-12 * max(np.linalg.norm(b), 1e-300):
+            return spsolve(A.tocsc(), b)
+        return x
+
+    return solve

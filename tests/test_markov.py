@@ -125,6 +125,12 @@ def test_chain_reduces_to_erlang_a_without_offers():
         assert r.mean_wait == pytest.approx(e.mean_wait, rel=1e-9)
         assert r.occupancy == pytest.approx(e.occupancy, rel=1e-9)
         assert r.attempts_rate.sum() == 0
+    r = threshold_chain(
+        7, [lam], mu, 1 / 60, theta, [1], [0.5], [10], [NEVER], within=20.0, tol=1e-13
+    )
+    e = erlang_a(7, lam, mu, theta, 20.0)
+    assert r.service_level == pytest.approx(e.service_level, rel=1e-9)
+    assert r.asa == pytest.approx(e.asa, rel=1e-9)
 
 
 def test_more_selling_means_more_waiting_and_revenue():
