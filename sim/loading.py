@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +89,9 @@ def parse_scenario(data: Any, file: str | None = None, base_dir: Path | None = N
         raise ScenarioError(
             _clean_message(first) + more, file=file, path=format_loc(first["_loc"])
         ) from None
-    return compile_scenario(sc, file=file, base_dir=base_dir)
+    model = compile_scenario(sc, file=file, base_dir=base_dir)
+    model.raw = copy.deepcopy(data)
+    return model
 
 
 def read_yaml(path: str | Path) -> Any:

@@ -55,6 +55,7 @@ class Model:
     engine: str = "fast"
     scenario: Scenario | None = field(default=None, repr=False)
     source: str | None = None
+    raw: dict | None = field(default=None, repr=False)  # the file's data, for writing plans
 
     @property
     def n_intervals(self) -> int:

@@ -141,6 +141,32 @@ class Simulation(_Model):
     engine: Literal["fast", "simpy"] = "fast"
 
 
+class StaffingBounds(_Model):
+    min: int = Field(default=0, ge=0)
+    max: int | None = Field(default=None, ge=1)
+    max_change: int | None = Field(default=None, ge=1)
+
+
+class ThresholdRange(_Model):
+    min: int = -3
+    max: int = 8
+    per_interval: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ThresholdRange:
+        if self.max < self.min:
+            raise ValueError("max must not be below min")
+        return self
+
+
+class OptimizerSettings(_Model):
+    staffing: StaffingBounds = StaffingBounds()
+    thresholds: ThresholdRange = ThresholdRange()
+    replications: int | None = Field(default=None, ge=2, le=10_000)
+    confirm_replications: int | None = Field(default=None, ge=2, le=100_000)
+    time_limit: Duration | None = Field(default=None, gt=0)
+
+
 class Scenario(_Model):
     name: str = "Unnamed scenario"
     description: str | None = None
@@ -152,3 +178,4 @@ class Scenario(_Model):
     costs: Costs = Costs()
     targets: Targets = Targets()
     simulation: Simulation = Simulation()
+    optimizer: OptimizerSettings = OptimizerSettings()

@@ -1,0 +1,101 @@
+"""A plan: staffing per interval and a threshold per (interval, segment).
+
+Thresholds use the simulator's sentinels (`sim.NEVER`, `sim.ALWAYS`); a plan turns back
+into scenario YAML that `ccsim simulate` runs as is.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from sim import ALWAYS, NEVER, Model
+
+
+@dataclass(frozen=True)
+class Plan:
+    staffing: tuple[int, ...]
+    thresholds: tuple[tuple[int, ...], ...]  # [interval][segment]
+
+    @classmethod
+    def of(cls, staffing, thresholds) -> Plan:
+        return cls(
+            tuple(int(x) for x in np.asarray(staffing).ravel()),
+            tuple(tuple(int(x) for x in row) for row in np.asarray(thresholds)),
+        )
+
+    @classmethod
+    def from_model(cls, model: Model) -> Plan:
+        return cls.of(model.staffing, model.thresholds)
+
+    def apply(self, model: Model) -> Model:
+        return model.with_plan(
+            staffing=np.asarray(self.staffing, np.int64),
+            thresholds=np.asarray(self.thresholds, np.int64),
+        )
+
+    def with_staffing(self, t: int, value: int) -> Plan:
+        s = list(self.staffing)
+        s[t] = value
+        return Plan(tuple(s), self.thresholds)
+
+    def with_threshold(self, k: int, value: int, t: int | None = None) -> Plan:
+        rows = [list(r) for r in self.thresholds]
+        for i, row in enumerate(rows):
+            if t is None or i == t:
+                row[k] = value
+        return Plan(self.staffing, tuple(tuple(r) for r in rows))
+
+
+def threshold_label(k: int) -> str | int:
+    return "never" if k <= NEVER else "always" if k >= ALWAYS else int(k)
+
+
+def policy_dict(plan: Plan, model: Model) -> dict:
+    """The plan's cross-sell policy in scenario form."""
+    th = np.asarray(plan.thresholds)
+    out: dict = {}
+    for k, name in enumerate(model.segments):
+        col = th[:, k]
+        if (col == col[0]).all():
+            v = threshold_label(col[0])
+            out[name] = v if isinstance(v, str) else {"threshold": v}
+        else:
+            out[name] = {"threshold": [threshold_label(x) for x in col]}
+    return out
+
+
+def staffing_value(plan: Plan, model: Model):
+    return plan.staffing[0] if model.steady else list(plan.staffing)
+
+
+def plan_scenario(plan: Plan, model: Model, out_dir: Path, note: str) -> str:
+    """The scenario file with the plan's staffing and policy, as YAML text.
+
+    Relative paths of empirical-distribution CSV files are rewritten relative to
+    `out_dir`, so the plan runs from where it is written.
+    """
+    data = copy.deepcopy(model.raw or {})
+    data["staffing"] = staffing_value(plan, model)
+    data["policy"] = {"cross_sell": policy_dict(plan, model)}
+    base = Path(model.source).resolve().parent if model.source else Path.cwd()
+    for seg in data.get("segments", {}).values():
+        for key in ("handle_time", "patience"):
+            _fix_path(seg.get(key), base, out_dir)
+        cs = seg.get("cross_sell") or {}
+        for key in ("offer_time", "close_time"):
+            _fix_path(cs.get(key), base, out_dir)
+    header = "".join(f"# {line}\n" for line in note.splitlines())
+    return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _fix_path(spec, base: Path, out_dir: Path) -> None:
+    if isinstance(spec, dict) and spec.get("dist") == "empirical" and spec.get("file"):
+        f = Path(spec["file"])
+        if not f.is_absolute():
+            spec["file"] = os.path.relpath(base / f, out_dir.resolve())

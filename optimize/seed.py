@@ -1,0 +1,123 @@
+"""The analytic starting point: fluid ranking for the policy, Erlang A with the modified
+offered load for staffing per interval."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim import NEVER, Model
+
+from .erlang import agents_needed
+from .evaluate import Targets
+from .fluid import fluid_plan
+from .plan import Plan
+
+
+def modified_offered_load(rates: np.ndarray, lengths: np.ndarray, service: float) -> np.ndarray:
+    """Mean busy agents per interval of an infinite-server queue with time-varying arrivals
+    (exponential service of mean `service`), divided by the service time: the arrival
+    rate a stationary model should see in each interval (the MOL approximation)."""
+    m = rates[0] * service  # start in balance with the first interval
+    out = np.empty(len(rates))
+    for t, (lam, L) in enumerate(zip(rates, lengths, strict=True)):
+        target = lam * service
+        decay = math.exp(-L / service)
+        out[t] = target + (m - target) * service / L * (1 - decay)  # mean over the interval
+        m = target + (m - target) * decay
+    return out / service
+
+
+def seed_thresholds(model: Model) -> tuple[np.ndarray, list[str]]:
+    """Offer (threshold 0: while nobody waits) to segments whose offers earn more per agent
+    hour than an agent costs, in the fluid model; never to the others."""
+    fl = fluid_plan(model)
+    cost = model.agent_cost_per_hour / (1 - model.shrinkage)
+    th = np.full(model.n_segments, NEVER, np.int64)
+    for k in range(model.n_segments):
+        if model.eligible[k] > 0 and fl.value_per_agent_hour[k] > cost:
+            th[k] = 0
+    return th, fl.ranking
+
+
+def seed_staffing(
+    model: Model,
+    targets: Targets,
+    thresholds: np.ndarray,
+    lo: int = 0,
+    hi: int | None = None,
+    max_change: int | None = None,
+) -> np.ndarray:
+    """Fewest agents per interval meeting the targets in Erlang A (or C), with the MOL."""
+    lam_k = model.rates
+    lam = lam_k.sum(axis=1)
+    offered = thresholds > NEVER
+    extra = np.array(
+        [
+            model.eligible[k] * (model.offer[k].mean + model.accept[k] * model.close[k].mean)
+            if offered[k]
+            else 0.0
+            for k in range(model.n_segments)
+        ]
+    )
+    base = np.array([h.mean for h in model.handle])
+    theta_k = np.array([0.0 if p.kind == "none" else 1.0 / p.mean for p in model.patience])
+    total = lam_k.sum(axis=0)
+    w = total / total.sum()
+    service = float(w @ (base + extra))
+    theta = float(w @ theta_k)
+    lam_eff = modified_offered_load(lam, model.interval_lengths, service)
+    n = np.zeros(model.n_intervals, np.int64)
+    for t in range(model.n_intervals):
+        if lam_eff[t] <= 0:
+            n[t] = lo
+            continue
+        n[t] = agents_needed(
+            lam_eff[t],
+            1.0 / service,
+            theta,
+            within=model.sl_within,
+            target_sl=targets.sl_fraction,
+            max_asa=targets.max_asa,
+            max_abandon=targets.max_abandon,
+        )
+    if model.steady:
+        n[:] = n[-1]
+    n = np.maximum(n, lo)
+    if hi is not None:
+        n = np.minimum(n, hi)
+    if max_change:
+        n = smooth(n, max_change)
+    return n
+
+
+def smooth(n: np.ndarray, max_change: int) -> np.ndarray:
+    """Raise staffing until consecutive intervals differ by at most max_change."""
+    n = n.copy()
+    for _ in range(len(n)):
+        changed = False
+        for t in range(1, len(n)):
+            if n[t - 1] - n[t] > max_change:
+                n[t] = n[t - 1] - max_change
+                changed = True
+            if n[t] - n[t - 1] > max_change:
+                n[t - 1] = n[t] - max_change
+                changed = True
+        if not changed:
+            break
+    return n
+
+
+def seed_plan(model: Model, targets: Targets) -> tuple[Plan, list[str]]:
+    b = model.scenario.optimizer.staffing if model.scenario else None
+    th, ranking = seed_thresholds(model)
+    n = seed_staffing(
+        model,
+        targets,
+        th,
+        lo=b.min if b else 0,
+        hi=b.max if b else None,
+        max_change=b.max_change if b else None,
+    )
+    return Plan.of(n, np.tile(th, (model.n_intervals, 1))), ranking
