@@ -135,6 +135,132 @@ def simulate(
         out_console.print(f"[dim]call records written to {calls}[/dim]")
 
 
+@app.command("optimize")
+@friendly
+def optimize_cmd(
+    file: ScenarioArg,
+    out: Annotated[
+        Path | None, typer.Option(help="write plan.yaml, optimize.json, intervals.csv here")
+    ] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="print results as one JSON object")
+    ] = False,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="worker processes (default: all cores)")
+    ] = None,
+    dask: Annotated[
+        str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786")
+    ] = None,
+    time_limit: Annotated[
+        float | None, typer.Option(min=1.0, help="seconds for the search (default 110)")
+    ] = None,
+    replications: Annotated[
+        int | None, typer.Option("--replications", "-r", min=2, help="replications per candidate")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="random seed (default: the scenario's)")
+    ] = None,
+    method: Annotated[str, typer.Option(help="auto, exact (Markov chain) or simulation")] = "auto",
+    frontier: Annotated[
+        bool,
+        typer.Option(
+            "--frontier",
+            help="best profit for a range of SL targets, with and without cross-selling",
+        ),
+    ] = False,
+    levels: Annotated[
+        str | None, typer.Option(help="SL targets for --frontier, e.g. 0.7,0.8,0.9")
+    ] = None,
+) -> None:
+    """Best staffing per interval and cross-sell thresholds for profit under the targets."""
+    from optimize.frontier import DEFAULT_LEVELS
+    from optimize.frontier import frontier as run_frontier
+    from optimize.optimizer import optimize
+    from optimize.plan import plan_scenario
+
+    from .optimize_report import frontier_table, print_optimize
+
+    model = sim.load_scenario(file)
+    if method not in ("auto", "exact", "simulation"):
+        fail(f"--method: unknown method {method!r}; use auto, exact or simulation")
+    lv = DEFAULT_LEVELS
+    if levels:
+        try:
+            lv = tuple(float(x) for x in levels.split(","))
+            assert all(0 < x < 1 for x in lv)
+        except (ValueError, AssertionError):
+            fail(
+                f"--levels: expected fractions between 0 and 1 such as 0.7,0.8,0.9, got {levels!r}"
+            )
+    executor = sim.make_executor(workers, dask)
+    with executor, progress_bar(not json_out) as bar:
+        task = bar.add_task("optimizing", total=None)
+
+        def progress(desc: str, evaluations: int) -> None:
+            bar.update(task, description=f"{desc} ({evaluations} plans)")
+
+        try:
+            if frontier:
+                points = run_frontier(
+                    model,
+                    lv,
+                    executor=executor,
+                    replications=replications,
+                    time_limit_each=time_limit or 30.0,
+                    progress=progress,
+                )
+            else:
+                res = optimize(
+                    model,
+                    replications=replications,
+                    seed=seed,
+                    executor=executor,
+                    time_limit=time_limit,
+                    method=method,
+                    progress=progress,
+                )
+        except ValueError as exc:
+            fail(f"{file}: {exc}")
+    if frontier:
+        rows = [p.row() for p in points]
+        if out:
+            import csv
+            import io
+
+            buf = io.StringIO()
+            w = csv.DictWriter(buf, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+            write_text(out / "frontier.csv", buf.getvalue())
+            write_json(out / "frontier.json", {"scenario": model.name, "points": rows})
+        if json_out:
+            sys.stdout.write(json.dumps({"scenario": model.name, "points": rows}, indent=2) + "\n")
+            return
+        out_console.print(frontier_table(points))
+        if out:
+            out_console.print(f"[dim]written to {out}/frontier.csv and frontier.json[/dim]")
+        return
+    js = res.to_json()
+    if out:
+        note = f"Plan found by `ccsim optimize {file}`.\n{res.method}"
+        import textwrap
+
+        write_text(
+            out / "plan.yaml",
+            plan_scenario(res.plan, model, out, "\n".join(textwrap.wrap(note, 88))),
+        )
+        write_json(out / "optimize.json", js)
+        write_text(out / "intervals.csv", res.result.intervals_csv())
+    if json_out:
+        sys.stdout.write(json.dumps(js, indent=2, allow_nan=False) + "\n")
+        return
+    print_optimize(res, out_console)
+    if out:
+        out_console.print(
+            f"[dim]plan written to {out}/plan.yaml (run it: ccsim simulate {out}/plan.yaml)[/dim]"
+        )
+
+
 @app.command()
 @friendly
 def validate(file: ScenarioArg) -> None:

@@ -167,7 +167,10 @@ def optimize(
     ranking = [model.segments.index(n) for n in ranking_names]
     if start is not None:
         seeded = start
-    notes = [f"fluid LP ranking of offers by value per agent hour: {', '.join(ranking_names)}"]
+    notes: list[str] = []
+    ranking_text = (
+        f" The fluid LP ranks offers by value per agent hour: {', '.join(ranking_names)}."
+    )
     exact = None
     why = applicable(model)
     use_exact = method == "exact" or (method == "auto" and why is None)

@@ -1,0 +1,188 @@
+"""Tables for `ccsim optimize`: recommended plan beside the scenario's own."""
+
+from __future__ import annotations
+
+import math
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from optimize.optimizer import OptimizeResult
+from optimize.plan import Plan, policy_dict
+from sim.units import format_clock
+
+from .report import fmt
+
+
+def _policy_text(v) -> str:
+    return (
+        v
+        if isinstance(v, str)
+        else (
+            f"threshold {v['threshold']}"
+            if not isinstance(v["threshold"], list)
+            else "per interval"
+        )
+    )
+
+
+def staffing_table(r: OptimizeResult) -> Table:
+    m = r.model
+    t = Table(
+        title="Recommended staffing",
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    for col in (
+        "Interval",
+        "Scenario",
+        "Plan",
+        "Scheduled",
+        "SL",
+        "ASA",
+        "Aband.",
+        "Offers",
+        "Revenue",
+        "Profit",
+    ):
+        t.add_column(col, justify="left" if col == "Interval" else "right")
+    shrink = m.shrinkage
+    for i, est in enumerate(r.result.intervals):
+        if not m.measured[i]:
+            continue
+        label = format_clock(m.interval_starts_clock()[i]) if not m.steady else f"batch {i}"
+        n_old, n_new = int(m.staffing[i]), r.plan.staffing[i]
+        change = (
+            ""
+            if n_new == n_old
+            else (
+                f" [green]{n_new - n_old:+d}[/green]"
+                if n_new > n_old
+                else f" [red]{n_new - n_old:+d}[/red]"
+            )
+        )
+        t.add_row(
+            label,
+            str(n_old),
+            f"{n_new}{change}",
+            f"{n_new / (1 - shrink):.1f}",
+            *[
+                fmt(s, est[s], ci=False)
+                for s in ("service_level", "asa", "abandon_rate", "attempts", "revenue", "profit")
+            ],
+        )
+        if m.steady:
+            break
+    return t
+
+
+def comparison_table(r: OptimizeResult) -> Table:
+    t = Table(
+        title="Plan against the scenario's own (same fresh seeds; difference paired)",
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    for col in ("KPI", "Scenario plan", "Recommended", "Difference (95% CI)"):
+        t.add_column(col, justify="left" if col == "KPI" else "right")
+    diffs = r.differences()
+    for s in (
+        "profit",
+        "revenue",
+        "staffing_cost",
+        "service_level",
+        "asa",
+        "abandon_rate",
+        "attempts",
+        "occupancy",
+    ):
+        d = diffs[s]
+        lo, hi = d["ci95"]
+        if d["mean"] is None:
+            dtext = "–"
+        else:
+            scale = 100 if s in ("service_level", "abandon_rate", "occupancy") else 1
+            unit = " pts" if scale == 100 else ("s" if s == "asa" else "")
+            sig = "" if lo is None or (lo <= 0 <= hi) else " *"
+            dtext = (
+                f"{d['mean'] * scale:+,.1f}{unit}"
+                if lo is None
+                else f"{d['mean'] * scale:+,.1f}{unit} [{lo * scale:+,.1f}, {hi * scale:+,.1f}]{sig}"
+            )
+        t.add_row(
+            s, fmt(s, r.baseline.summary[s], sep=" "), fmt(s, r.result.summary[s], sep=" "), dtext
+        )
+    return t
+
+
+def print_optimize(r: OptimizeResult, console: Console) -> None:
+    m = r.model
+    console.print(f"[bold]{m.name}[/bold]: optimized plan")
+    console.print(staffing_table(r))
+    old = policy_dict(Plan.from_model(m), m)
+    new = r.plan_json()["policy"]["cross_sell"]
+    console.print(
+        "[bold]Cross-sell policy[/bold] (offer iff callers in system - agents <= threshold)"
+    )
+    for name in m.segments:
+        console.print(
+            f"  {name:<12} scenario: {_policy_text(old[name]):<16} plan: {_policy_text(new[name])}"
+        )
+    console.print(comparison_table(r))
+    console.print("[bold]Targets[/bold] on the confirmation run (margin: how far from binding)")
+    names = {"service_level": "service level", "abandon_rate": "abandonment", "asa": "ASA"}
+    for desc, (key, margin) in zip(
+        r.targets.describe(m.sl_within), r.margins.items(), strict=False
+    ):
+        unit = f"{margin:+.1f}s" if key == "asa" else f"{100 * margin:+.2f} pts"
+        state = "[green]met[/green]" if margin >= 0 else "[red]missed[/red]"
+        console.print(f"  {desc}: {state}, margin {unit} ({names[key]})")
+    if not r.targets.describe(m.sl_within):
+        console.print("  (the scenario sets no targets)")
+    for note in r.notes:
+        console.print(f"  [yellow]note:[/yellow] {note}")
+    console.print(f"[dim]How it was found: {r.method}[/dim]")
+    console.print(
+        f"[dim]{r.seconds:.1f} s, {r.calls_simulated:,} simulated calls, "
+        f"{r.search.evaluations} plans evaluated. * = difference significant at 95%.[/dim]"
+    )
+
+
+def frontier_table(points) -> Table:
+    t = Table(
+        title="Profit against service level (best plan per target)",
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    for col in (
+        "SL target",
+        "Cross-sell",
+        "Profit (95% CI)",
+        "SL",
+        "ASA",
+        "Aband.",
+        "Agent hours",
+        "Feasible",
+    ):
+        t.add_column(col, justify="right")
+    for p in points:
+        row = p.row()
+        t.add_row(
+            f"{row['service_level_target']:.0%}",
+            "yes" if row["cross_sell"] else "no",
+            f"{row['profit']:,.0f} [{row['profit_lo']:,.0f}, {row['profit_hi']:,.0f}]"
+            if math.isfinite(row["profit_lo"])
+            else f"{row['profit']:,.0f}",
+            f"{100 * row['service_level']:.1f}%",
+            f"{row['asa']:.1f}s",
+            f"{100 * row['abandon_rate']:.1f}%",
+            f"{row['agent_hours']:,.0f}",
+            "yes" if row["feasible"] else "[red]no[/red]",
+        )
+    return t

@@ -1,0 +1,85 @@
+"""The profit-service frontier: the best profit for each service-level target, with
+cross-selling and without. It shows what each point of service level costs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sim import Executor, Model
+
+from .evaluate import Targets
+from .optimizer import OptimizeResult, optimize
+from .search import Progress
+
+DEFAULT_LEVELS = (0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+
+
+@dataclass
+class FrontierPoint:
+    level: float
+    cross_sell: bool
+    result: OptimizeResult
+
+    def row(self) -> dict:
+        s = self.result.result.summary
+        return {
+            "service_level_target": self.level,
+            "cross_sell": self.cross_sell,
+            "feasible": self.result.feasible,
+            "profit": s["profit"].mean,
+            "profit_lo": s["profit"].lo,
+            "profit_hi": s["profit"].hi,
+            "service_level": s["service_level"].mean,
+            "asa": s["asa"].mean,
+            "abandon_rate": s["abandon_rate"].mean,
+            "revenue": s["revenue"].mean,
+            "staffing_cost": s["staffing_cost"].mean,
+            "agent_hours": float(
+                sum(
+                    self.result.plan.staffing[t] * self.result.model.interval_lengths[t]
+                    for t in range(self.result.model.n_intervals)
+                    if self.result.model.measured[t]
+                )
+                / 3600.0
+            ),
+        }
+
+
+def frontier(
+    model: Model,
+    levels=DEFAULT_LEVELS,
+    *,
+    executor: Executor | None = None,
+    replications: int | None = None,
+    confirm_replications: int | None = None,
+    time_limit_each: float = 30.0,
+    progress: Progress | None = None,
+) -> list[FrontierPoint]:
+    """Optimize for each SL target (warm-started from the neighbouring level), with and
+    without cross-selling. Other targets of the scenario are kept."""
+    base = Targets.from_model(model)
+    points = []
+    for cross in (True, False):
+        start = None
+        for level in sorted(levels, reverse=True):
+            t = Targets(
+                level,
+                base.sl_per if base.sl_fraction is not None else "day",
+                base.max_abandon,
+                base.max_asa,
+            )
+            if progress:
+                progress(f"frontier: SL {level:.0%}{'' if cross else ', no cross-sell'}", 0)
+            r = optimize(
+                model,
+                targets=t,
+                executor=executor,
+                replications=replications,
+                confirm_replications=confirm_replications,
+                time_limit=time_limit_each,
+                start=start,
+                cross_sell=cross,
+            )
+            start = r.plan
+            points.append(FrontierPoint(level, cross, r))
+    return points
