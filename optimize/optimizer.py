@@ -230,6 +230,7 @@ def optimize(
     calls += res.meta["calls_simulated"] + base.meta["calls_simulated"]
     margins = _margins(res, targets)
     feasible = all(m >= 0 for m in margins.values())
+    how += ranking_text
     how += (
         f" Confirmed with {Rc} replications on fresh seeds (seed {fresh}); the scenario's "
         f"own plan was run on the same seeds for paired differences."
