@@ -120,9 +120,20 @@ def simulate(
         )
     js = res.to_json()
     if out:
+        from optimize.compare import CompareResult
+
         write_json(out / "results.json", js)
         write_text(out / "intervals.csv", res.intervals_csv())
         write_text(out / "segments.csv", res.segments_csv())
+        single = CompareResult(
+            model,
+            "scenario",
+            {"scenario": model},
+            {"scenario": res},
+            {"scenario": "the scenario's own plan"},
+        ).to_json()
+        write_json(out / "compare.json", single)
+        write_deck(single, out, charts_only=True)
     if json_out:
         sys.stdout.write(json.dumps(js, indent=2, allow_nan=False) + "\n")
         return
@@ -259,6 +270,177 @@ def optimize_cmd(
         out_console.print(
             f"[dim]plan written to {out}/plan.yaml (run it: ccsim simulate {out}/plan.yaml)[/dim]"
         )
+
+
+def write_deck(js: dict, out: Path, charts_only: bool = False) -> list[str]:
+    """Charts (PNG + SVG) and the one-page summary (Markdown, HTML) under `out`."""
+    from .charts import draw_all
+    from .summary_page import markdown, to_html
+
+    paths = draw_all(js, out)
+    names = sorted({p.stem for p in paths}, key=[p.stem for p in paths].index)
+    if not charts_only:
+        md = markdown(js, names)
+        write_text(out / "summary.md", md)
+        write_text(out / "summary.html", to_html(md, out, names))
+    return names
+
+
+@app.command()
+@friendly
+def compare(
+    file: ScenarioArg,
+    alt: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--alt",
+            help="NAME=OVERRIDE, e.g. "
+            "nosell='{policy: {cross_sell: never}}' or plus2='{staffing: \"+2\"}' (repeatable)",
+        ),
+    ] = None,
+    with_optimized: Annotated[
+        bool, typer.Option("--with-optimized", help="add the optimizer's plan")
+    ] = False,
+    frontier: Annotated[
+        bool,
+        typer.Option(
+            "--frontier", help="also compute the optimizer's profit-service frontier for the charts"
+        ),
+    ] = False,
+    replications: Annotated[
+        int | None,
+        typer.Option("--replications", "-r", min=2, help="replications (default: the scenario's)"),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="random seed (default: the scenario's)")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="write compare.json, compare.csv, charts, summary")
+    ] = None,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="print results as one JSON object")
+    ] = False,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="worker processes (default: all cores)")
+    ] = None,
+    dask: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
+    grid: Annotated[
+        bool,
+        typer.Option(
+            "--grid/--no-grid", help="threshold grid of the two most valuable segments (heat map)"
+        ),
+    ] = True,
+    time_limit: Annotated[
+        float | None, typer.Option(min=1.0, help="seconds for --with-optimized")
+    ] = None,
+) -> None:
+    """Run the scenario's plan and its alternatives on the same callers, side by side."""
+    from optimize.compare import compare as run_compare
+    from sim.alternatives import alternative_model, parse_cli_alternative, scenario_alternatives
+
+    from .compare_report import print_compare
+
+    model = sim.load_scenario(file)
+    alts = scenario_alternatives(model)
+    desc = {n: (a.description or "") for n, a in model.scenario.alternatives.items()}
+    for text in alt or []:
+        name, a = parse_cli_alternative(text)
+        alts[name] = alternative_model(model, name, a, file="--alt", path=name)
+        desc[name] = a.description or text.split("=", 1)[1]
+    executor = sim.make_executor(workers, dask)
+    method = None
+    front_rows = None
+    with executor, progress_bar(not json_out) as bar:
+        task = bar.add_task("comparing", total=None)
+
+        def progress(d: str, n: int) -> None:
+            bar.update(task, description=d)
+
+        try:
+            if with_optimized or frontier:
+                from optimize.frontier import frontier as run_frontier
+                from optimize.optimizer import optimize
+
+                if with_optimized:
+                    r = optimize(model, executor=executor, time_limit=time_limit, progress=progress)
+                    alts["optimized"] = r.plan.apply(model)
+                    desc["optimized"] = "the optimizer's plan"
+                    method = r.method
+                if frontier:
+                    front_rows = [
+                        p.row()
+                        for p in run_frontier(
+                            model, executor=executor, time_limit_each=20.0, progress=progress
+                        )
+                    ]
+            res = run_compare(
+                model,
+                alts,
+                descriptions=desc,
+                replications=replications,
+                seed=seed,
+                executor=executor,
+                grid=grid,
+                frontier=front_rows,
+                optimize_method=method,
+                progress=progress,
+            )
+        except ValueError as exc:
+            fail(f"{file}: {exc}")
+    js = res.to_json()
+    if out:
+        write_json(out / "compare.json", js)
+        write_text(out / "compare.csv", _compare_csv(js))
+        write_deck(js, out)
+    if json_out:
+        sys.stdout.write(json.dumps(js, indent=2, allow_nan=False) + "\n")
+        return
+    print_compare(js, out_console)
+    if out:
+        out_console.print(
+            f"[dim]written to {out}/: compare.json, compare.csv, charts (PNG, SVG), "
+            "summary.md, summary.html[/dim]"
+        )
+
+
+def _compare_csv(js: dict) -> str:
+    import csv
+    import io
+
+    from sim.stats import STATISTICS
+
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["alternative", "statistic", "mean", "lo", "hi", "diff_mean", "diff_lo", "diff_hi"])
+    for name, a in js["alternatives"].items():
+        for s in STATISTICS:
+            v = a["summary"][s]
+            d = (a["difference"] or {}).get(s) or {"mean": None, "ci95": [None, None]}
+            w.writerow([name, s, v["mean"], *v["ci95"], d["mean"], *d["ci95"]])
+    return buf.getvalue()
+
+
+@app.command()
+def plot(
+    results: Annotated[Path, typer.Argument(help="compare.json or results.json written by --out")],
+    out: Annotated[
+        Path | None, typer.Option(help="folder for the charts (default: beside the file)")
+    ] = None,
+) -> None:
+    """Redraw the charts (and summary) from saved results, without simulating."""
+    if not results.is_file():
+        fail(f"{results}: file not found")
+    try:
+        js = json.loads(results.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        fail(f"{results}: not a JSON file ({exc})")
+    if js.get("kind") != "ccsim.compare":
+        fail(
+            f"{results}: not a ccsim results file (write one with simulate --out or compare --out)"
+        )
+    folder = out or results.parent
+    names = write_deck(js, folder, charts_only=len(js["alternatives"]) < 2)
+    out_console.print(f"redrew {len(names)} charts in {folder}/: {', '.join(names)}")
 
 
 @app.command()

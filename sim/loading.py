@@ -91,6 +91,9 @@ def parse_scenario(data: Any, file: str | None = None, base_dir: Path | None = N
         ) from None
     model = compile_scenario(sc, file=file, base_dir=base_dir)
     model.raw = copy.deepcopy(data)
+    from .alternatives import scenario_alternatives
+
+    scenario_alternatives(model)  # report mistakes in alternatives when the file is read
     return model
 
 

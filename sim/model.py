@@ -192,33 +192,7 @@ def compile_scenario(sc: Scenario, file: str | None = None, base_dir: Path | Non
     staffing = _per_interval(sc.staffing, T, "staffing", file).astype(np.int64)
 
     # --- policy --------------------------------------------------------------------
-    thresholds = np.full((T, K), NEVER, dtype=np.int64)
-    cs = sc.policy.cross_sell
-    per_seg = {n: cs for n in names} if isinstance(cs, str) else cs
-    for name, pol in per_seg.items():
-        path = f"policy.cross_sell.{name}"
-        if name not in sc.segments:
-            raise ScenarioError(
-                f"unknown segment {name!r} (segments are: {', '.join(names)})", file=file, path=path
-            )
-        k = names.index(name)
-        if pol != "never" and sc.segments[name].cross_sell is None:
-            if isinstance(cs, str):
-                continue  # 'always' for all: segments without a product are simply not offered
-            raise ScenarioError(
-                f"segment {name!r} has no cross_sell parameters to offer", file=file, path=path
-            )
-        if isinstance(pol, ThresholdPolicy):
-            entries = pol.threshold if isinstance(pol.threshold, list) else [pol.threshold] * T
-            if len(entries) != T:
-                raise ScenarioError(
-                    f"has {len(entries)} values but the horizon has {T} intervals",
-                    file=file,
-                    path=f"{path}.threshold",
-                )
-            thresholds[:, k] = [_threshold_value(e) for e in entries]
-        else:
-            thresholds[:, k] = _threshold_value(pol)
+    thresholds = compile_policy(sc.policy, sc, T, file)
 
     # --- segments ------------------------------------------------------------------
     def prob(attr: str, default: float) -> np.ndarray:
@@ -283,6 +257,42 @@ def compile_scenario(sc: Scenario, file: str | None = None, base_dir: Path | Non
     )
     check_model(model, file)
     return model
+
+
+def compile_policy(
+    policy, sc: Scenario, T: int, file: str | None, prefix: str = "policy"
+) -> np.ndarray:
+    """Thresholds (T, K) of a policy section; `prefix` is its place in the file."""
+    names = list(sc.segments)
+    K = len(names)
+    thresholds = np.full((T, K), NEVER, dtype=np.int64)
+    cs = policy.cross_sell
+    per_seg = {n: cs for n in names} if isinstance(cs, str) else cs
+    for name, pol in per_seg.items():
+        path = f"{prefix}.cross_sell.{name}"
+        if name not in sc.segments:
+            raise ScenarioError(
+                f"unknown segment {name!r} (segments are: {', '.join(names)})", file=file, path=path
+            )
+        k = names.index(name)
+        if pol != "never" and sc.segments[name].cross_sell is None:
+            if isinstance(cs, str):
+                continue  # 'always' for all: segments without a product are simply not offered
+            raise ScenarioError(
+                f"segment {name!r} has no cross_sell parameters to offer", file=file, path=path
+            )
+        if isinstance(pol, ThresholdPolicy):
+            entries = pol.threshold if isinstance(pol.threshold, list) else [pol.threshold] * T
+            if len(entries) != T:
+                raise ScenarioError(
+                    f"has {len(entries)} values but the horizon has {T} intervals",
+                    file=file,
+                    path=f"{path}.threshold",
+                )
+            thresholds[:, k] = [_threshold_value(e) for e in entries]
+        else:
+            thresholds[:, k] = _threshold_value(pol)
+    return thresholds
 
 
 def _threshold_value(entry) -> int:

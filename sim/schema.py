@@ -167,6 +167,14 @@ class OptimizerSettings(_Model):
     time_limit: Duration | None = Field(default=None, gt=0)
 
 
+class Alternative(_Model):
+    """A plan to compare with the scenario's own: overrides of staffing and/or policy."""
+
+    description: str | None = None
+    staffing: Annotated[int, Field(ge=0)] | list[Annotated[int, Field(ge=0)]] | str | None = None
+    policy: Policy | None = None
+
+
 class Scenario(_Model):
     name: str = "Unnamed scenario"
     description: str | None = None
@@ -179,3 +187,4 @@ class Scenario(_Model):
     targets: Targets = Targets()
     simulation: Simulation = Simulation()
     optimizer: OptimizerSettings = OptimizerSettings()
+    alternatives: dict[str, Alternative] = Field(default_factory=dict)

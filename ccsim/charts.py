@@ -1,0 +1,350 @@
+"""Charts for a planning deck, drawn from saved comparison results (JSON) only.
+
+Each chart is written as PNG (16:9, 200 dpi) and SVG. Titles state the finding; axes
+carry units; series carry an SVG id (`gid`) naming them, so tests and other tools can
+read back what was drawn. Text stays text in the SVG.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+# Okabe-Ito: distinguishable with colour-vision deficiencies, and in grey print
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+SIZE = (10, 5.625)  # inches: 16:9, 2000 x 1125 px at 200 dpi
+STYLE = {
+    "font.size": 12,
+    "axes.titlesize": 14,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 12,
+    "legend.fontsize": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "svg.fonttype": "none",
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+}
+CHARTS = (
+    "profit_vs_asa",
+    "profit_vs_service_level",
+    "intervals",
+    "cross_sell",
+    "threshold_heatmap",
+    "waiting_time",
+)
+
+
+def _colors(names: list[str]) -> dict[str, str]:
+    return {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(names)}
+
+
+def _m(x) -> float:
+    return math.nan if x is None else float(x)
+
+
+def _save(fig, out: Path, name: str) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for ext in ("png", "svg"):
+        p = out / f"{name}.{ext}"
+        tmp = out / f".{name}.tmp.{ext}"
+        fig.savefig(tmp, dpi=200, format=ext)
+        tmp.replace(p)
+        paths.append(p)
+    plt.close(fig)
+    return paths
+
+
+def _gid_bars(bars, name: str) -> None:
+    """Name each bar of a series (`name:0`, `name:1`, ...) in the SVG."""
+    for i, patch in enumerate(bars):
+        patch.set_gid(f"{name}:{i}")
+
+
+def _money(x: float) -> str:
+    return f"{x:+,.0f}" if math.isfinite(x) else "n/a"
+
+
+def profit_vs(js: dict, stat: str, out: Path) -> list[Path]:
+    """Each alternative a point with 95% CI bars; the frontier as a line; the target marked."""
+    alts = js["alternatives"]
+    names = list(alts)
+    col = _colors(names)
+    pct = stat == "service_level"
+    scale = 100 if pct else 1
+    base, rec = js["baseline"], js["recommendation"]
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=SIZE, layout="constrained")
+        for idx, n in enumerate(names):
+            s = alts[n]["summary"]
+            x, (xl, xh) = _m(s[stat]["mean"]) * scale, [_m(v) * scale for v in s[stat]["ci95"]]
+            y, (yl, yh) = _m(s["profit"]["mean"]), [_m(v) for v in s["profit"]["ci95"]]
+            xerr = [[x - xl], [xh - x]] if math.isfinite(xl) else None
+            yerr = [[y - yl], [yh - y]] if math.isfinite(yl) else None
+            h = ax.errorbar(
+                x,
+                y,
+                xerr=xerr,
+                yerr=yerr,
+                fmt="o",
+                ms=9,
+                capsize=4,
+                color=col[n],
+                label=n + (" (recommended)" if n == rec else ""),
+            )
+            h[0].set_gid(f"series:{n}")
+            ax.annotate(
+                n,
+                (x, y),
+                textcoords="offset points",
+                fontsize=10,
+                xytext=(10, 8) if idx % 2 == 0 else (10, -16),
+            )
+        fr = [p for p in (js.get("frontier") or []) if p.get("cross_sell") and p.get("feasible")]
+        if fr:
+            fr = sorted(fr, key=lambda p: p[stat])
+            (line,) = ax.plot(
+                [p[stat] * scale for p in fr],
+                [p["profit"] for p in fr],
+                "-",
+                color="#777777",
+                lw=2,
+                label="optimizer frontier (best plan per SL target)",
+            )
+            line.set_gid("series:frontier")
+        target = js["targets"]["service_level"] if pct else js["targets"]["max_asa"]
+        if target is not None:
+            ax.axvline(
+                target * scale,
+                color="#D55E00",
+                ls="--",
+                lw=1.5,
+                label=f"target: {'SL' if pct else 'ASA'} {'>=' if pct else '<='} "
+                f"{target * scale:g}{'%' if pct else ' s'}",
+            ).set_gid("series:target")
+        d = alts[rec]["difference"]
+        gain = _m(d["profit"]["mean"]) if d else 0.0
+        v = _m(alts[rec]["summary"][stat]["mean"]) * scale
+        ax.set_title(
+            f"'{rec}' earns {_money(gain)} per day against the scenario plan, "
+            f"at {'SL' if pct else 'ASA'} {v:.1f}{'%' if pct else ' s'}"
+            if rec != base
+            else "The scenario's own plan is the most profitable that meets the targets"
+        )
+        ax.set_xlabel(
+            "Service level, % answered within target time"
+            if pct
+            else "ASA: mean wait of answered calls (s)"
+        )
+        ax.set_ylabel("Profit per day (revenue - costs)")
+        ax.legend(loc="best")
+        return _save(fig, out, "profit_vs_service_level" if pct else "profit_vs_asa")
+
+
+def intervals(js: dict, out: Path) -> list[Path]:
+    """Forecast calls and staffing per interval (top); service level against target (bottom)."""
+    alts = js["alternatives"]
+    base = js["baseline"]
+    labels = js["interval_labels"]
+    meas = np.array(js["measured"], bool)
+    x = np.arange(len(labels))[meas]
+    lab = [lbl for lbl, m in zip(labels, meas, strict=True) if m]
+    show = [base] + [
+        n
+        for n in alts
+        if n != base and alts[n]["plan"]["staffing"] != alts[base]["plan"]["staffing"]
+    ]
+    show += [js["recommendation"]] if js["recommendation"] not in show else []
+    col = _colors(list(alts))
+    target = js["targets"]["service_level"]
+    with plt.rc_context(STYLE):
+        fig, (ax1, ax2) = plt.subplots(
+            2,
+            1,
+            figsize=SIZE,
+            sharex=True,
+            layout="constrained",
+            gridspec_kw={"height_ratios": [3, 2]},
+        )
+        offered = [_m(alts[base]["intervals"][i]["offered"]["mean"]) for i in x]
+        bars = ax1.bar(x, offered, color="#cccccc", label="calls offered (forecast)")
+        _gid_bars(bars, "series:offered")
+        ax1.set_ylabel("Calls per interval")
+        ax1b = ax1.twinx()
+        for n in show[1:] + show[:1]:  # the baseline last, dashed, on top
+            st = [alts[n]["plan"]["staffing"][i] for i in x]
+            (ln,) = ax1b.step(
+                x,
+                st,
+                where="mid",
+                color=col[n],
+                lw=2.5 if n != base else 1.8,
+                ls="-" if n != base else "--",
+                label=f"agents: {n}",
+                zorder=3,
+            )
+            ln.set_gid(f"series:staffing:{n}")
+        ax1b.set_ylabel("Agents on the phones")
+        ax1b.grid(False)
+        h1, l1 = ax1.get_legend_handles_labels()
+        h2, l2 = ax1b.get_legend_handles_labels()
+        ax1.legend(h1 + h2, l1 + l2, loc="upper right", fontsize=9)
+        below = {}
+        for n in show:
+            sl = [_m(alts[n]["intervals"][i]["service_level"]["mean"]) * 100 for i in x]
+            (ln,) = ax2.plot(x, sl, "o-", color=col[n], ms=4, label=f"SL: {n}")
+            ln.set_gid(f"series:service_level:{n}")
+            if target is not None:
+                below[n] = sum(1 for v in sl if v < target * 100)
+        if target is not None:
+            ax2.axhline(
+                target * 100, color="#D55E00", ls="--", label=f"target {target:.0%}"
+            ).set_gid("series:target")
+        ax2.set_ylabel("Service level (%)")
+        ax2.set_xlabel("Interval start")
+        step = max(1, len(x) // 12)
+        ax2.set_xticks(x[::step], lab[::step], rotation=0)
+        ax2.legend(loc="lower right", fontsize=9)
+        rec = js["recommendation"]
+        if target is not None and rec in below:
+            ax1.set_title(
+                f"Under '{rec}', service level is below {target:.0%} in {below[rec]} of "
+                f"{len(x)} intervals"
+            )
+        else:
+            ax1.set_title("Staffing follows the calls; service level by interval")
+        return _save(fig, out, "intervals")
+
+
+def cross_sell(js: dict, out: Path) -> list[Path]:
+    """Attempts, conversion and revenue by segment, one bar per alternative."""
+    alts = js["alternatives"]
+    names = list(alts)
+    segs = js["segments"]
+    col = _colors(names)
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(1, 3, figsize=SIZE, layout="constrained")
+        width = 0.8 / len(names)
+        for ax, stat, title, scale in zip(
+            axes,
+            ("attempts", "conversion", "revenue"),
+            ("Offers per day", "Conversion (%)", "Revenue per day"),
+            (1, 100, 1),
+            strict=True,
+        ):
+            for i, n in enumerate(names):
+                vals = [_m(alts[n]["segments"][s][stat]["mean"]) * scale for s in segs]
+                bars = ax.bar(
+                    np.arange(len(segs)) + (i - (len(names) - 1) / 2) * width,
+                    vals,
+                    width,
+                    color=col[n],
+                    label=n,
+                )
+                _gid_bars(bars, f"series:{stat}:{n}")
+            ax.set_xticks(np.arange(len(segs)), segs)
+            ax.set_ylabel(title)
+        axes[0].legend(fontsize=9)
+        rec = js["recommendation"]
+        rev = {s: _m(alts[rec]["segments"][s]["revenue"]["mean"]) for s in segs}
+        total = sum(v for v in rev.values() if math.isfinite(v))
+        top = max(rev, key=lambda s: rev[s] if math.isfinite(rev[s]) else -1)
+        fig.suptitle(
+            f"'{top}' brings {100 * rev[top] / total:.0f}% of cross-sell revenue under '{rec}'"
+            if total > 0
+            else "No cross-sell revenue in any alternative",
+            fontsize=14,
+            fontweight="bold",
+        )
+        return _save(fig, out, "cross_sell")
+
+
+def threshold_heatmap(js: dict, out: Path) -> list[Path]:
+    """Profit over the threshold grid of the two most valuable segments."""
+    g = js.get("grid")
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=SIZE, layout="constrained")
+        if not g:
+            ax.text(
+                0.5,
+                0.5,
+                "Fewer than two segments can be offered the product:\nno threshold grid",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+            )
+            ax.set_axis_off()
+            ax.set_title("Threshold grid not available")
+            return _save(fig, out, "threshold_heatmap")
+        P = np.array(g["profit"], float)
+        F = np.array(g["feasible"], bool)
+        ax.grid(False)
+        im = ax.imshow(P, origin="lower", cmap="viridis", aspect="auto")
+        im.set_gid("series:profit_grid")
+        vals = [str(v) for v in g["values"]]
+        ax.set_xticks(range(len(vals)), vals)
+        ax.set_yticks(range(len(vals)), vals)
+        ax.set_xlabel(
+            f"Threshold for '{g['segments'][1]}' (offer iff callers in system - agents "
+            f"<= K);  × = misses a target"
+        )
+        ax.set_ylabel(f"Threshold for '{g['segments'][0]}'")
+        for i, j in zip(*np.nonzero(~F), strict=True):
+            ax.text(j, i, "×", ha="center", va="center", color="white", fontsize=12)
+        masked = np.where(F, P, -np.inf)
+        i, j = np.unravel_index(np.argmax(masked), P.shape)
+        ax.plot(j, i, marker="s", ms=18, mfc="none", mec="#D55E00", mew=3).__getitem__(0).set_gid(
+            "series:best"
+        )
+        cb = fig.colorbar(im, ax=ax)
+        cb.set_label("Profit per day")
+        ax.set_title(
+            f"Best thresholds within targets: {g['segments'][0]} {vals[i]}, "
+            f"{g['segments'][1]} {vals[j]} ({P[i, j]:,.0f} per day)"
+        )
+        return _save(fig, out, "threshold_heatmap")
+
+
+def waiting_time(js: dict, out: Path) -> list[Path]:
+    """P(wait <= t) of answered callers by segment, under the recommended alternative."""
+    rec = js["recommendation"]
+    w = js["alternatives"][rec]["waiting"]
+    T = js["targets"]["within"]
+    col = _colors(js["segments"])
+    t = np.arange(len(next(iter(w.values()))["cdf_answered"]))
+    parts = []
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=SIZE, layout="constrained")
+        for s in js["segments"]:
+            cdf = np.array(w[s]["cdf_answered"]) * 100
+            (ln,) = ax.plot(t, cdf, color=col[s], lw=2.5, label=s)
+            ln.set_gid(f"series:wait:{s}")
+            parts.append(f"{s} {cdf[min(int(T), len(cdf) - 1)]:.0f}%")
+        ax.axvline(T, color="#D55E00", ls="--", label=f"SL threshold {T:g} s").set_gid(
+            "series:target"
+        )
+        ax.set_xlim(0, min(len(t) - 1, max(4 * T, 120)))
+        ax.set_xlabel("Wait before an agent answers (s)")
+        ax.set_ylabel("Answered callers who waited at most that long (%)")
+        ax.legend(loc="lower right")
+        ax.set_title(f"Answered within {T:g} s under '{rec}': " + ", ".join(parts))
+        return _save(fig, out, "waiting_time")
+
+
+def draw_all(js: dict, out: Path) -> list[Path]:
+    out = Path(out)
+    paths = []
+    paths += profit_vs(js, "asa", out)
+    paths += profit_vs(js, "service_level", out)
+    paths += intervals(js, out)
+    paths += cross_sell(js, out)
+    paths += threshold_heatmap(js, out)
+    paths += waiting_time(js, out)
+    return paths

@@ -1,0 +1,51 @@
+"""Terminal table for `ccsim compare`: each KPI with its CI and the paired difference."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from .summary_page import STATS, _d, _v, recommendation_text
+
+
+def print_compare(js: dict, console: Console) -> None:
+    names = list(js["alternatives"])
+    base = js["baseline"]
+    t = Table(
+        title=f"{js['scenario']}: alternatives on the same callers",
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    t.add_column("KPI")
+    for n in names:
+        t.add_column(n + (" (baseline)" if n == base else ""), justify="right")
+    for key, label, kind in STATS:
+        row = []
+        for n in names:
+            v = js["alternatives"][n]["summary"][key]
+            lo, hi = v["ci95"]
+            cell = _v(v["mean"], kind)
+            if lo is not None and kind != "n":
+                cell += (
+                    f" ±{_v((hi - lo) / 2, kind).replace(' s', '')}"
+                    if kind != "pct"
+                    else f" ±{100 * (hi - lo) / 2:.1f}"
+                )
+            if n != base:
+                cell += "\n" + _d(js["alternatives"][n]["difference"][key], kind)
+            row.append(cell)
+        t.add_row(label, *row)
+    meets = ["yes" if js["alternatives"][n]["meets_targets"] else "[red]no[/red]" for n in names]
+    t.add_section()
+    t.add_row("Meets targets", *meets)
+    console.print(t)
+    console.print(recommendation_text(js).replace("**", ""))
+    meta = js.get("meta", {})
+    console.print(
+        f"[dim]Second line: difference from '{base}', paired over {meta.get('replications')} "
+        f"common replications, [95% CI], * = significant. {meta.get('calls_simulated', 0):,} "
+        "calls simulated.[/dim]"
+    )

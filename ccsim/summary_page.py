@@ -1,0 +1,162 @@
+"""The one-page summary of a comparison: Markdown, and HTML with the charts embedded."""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from pathlib import Path
+
+STATS = [
+    ("profit", "Profit", "money"),
+    ("revenue", "Cross-sell revenue", "money"),
+    ("staffing_cost", "Staffing cost", "money"),
+    ("service_level", "Service level", "pct"),
+    ("asa", "ASA", "s"),
+    ("abandon_rate", "Abandonment", "pct"),
+    ("attempts", "Offers", "n"),
+    ("conversion", "Conversion", "pct"),
+]
+
+
+def _v(x, kind: str) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "–"
+    return {"money": f"{x:,.0f}", "pct": f"{100 * x:.1f}%", "s": f"{x:.1f} s", "n": f"{x:,.0f}"}[
+        kind
+    ]
+
+
+def _d(d: dict | None, kind: str) -> str:
+    if not d or d["mean"] is None:
+        return ""
+    lo, hi = d["ci95"]
+    scale, unit = (100, " pts") if kind == "pct" else (1, " s" if kind == "s" else "")
+    fmt = (lambda x: f"{x * scale:+,.1f}") if kind in ("pct", "s") else (lambda x: f"{x:+,.0f}")
+    sig = " *" if lo is not None and not (lo <= 0 <= hi) else ""
+    return (
+        f"{fmt(d['mean'])}{unit} [{fmt(lo)}, {fmt(hi)}]{sig}"
+        if lo is not None
+        else f"{fmt(d['mean'])}{unit}"
+    )
+
+
+def recommendation_text(js: dict) -> str:
+    rec, base = js["recommendation"], js["baseline"]
+    a = js["alternatives"][rec]
+    s = a["summary"]
+    t = js["targets"]
+    if rec == base:
+        head = "Keep the scenario's own plan: no alternative earns more while meeting the targets."
+    else:
+        d = a["difference"]["profit"]
+        head = (
+            f"Recommend **{rec}** ({a['description'] or 'alternative'}): profit "
+            f"{d['mean']:+,.0f} per day against the scenario's plan "
+            f"(95% CI {d['ci95'][0]:+,.0f} to {d['ci95'][1]:+,.0f})."
+        )
+    svc = (
+        f"Service level {_v(s['service_level']['mean'], 'pct')}, ASA {_v(s['asa']['mean'], 's')}, "
+        f"abandonment {_v(s['abandon_rate']['mean'], 'pct')}"
+    )
+    tg = []
+    if t["service_level"] is not None:
+        tg.append(
+            f"SL >= {t['service_level']:.0%} within {t['within']:g} s ({t['service_level_per']})"
+        )
+    if t["max_abandon_rate"] is not None:
+        tg.append(f"abandonment <= {t['max_abandon_rate']:.1%}")
+    if t["max_asa"] is not None:
+        tg.append(f"ASA <= {t['max_asa']:g} s")
+    meets = "meets" if a["meets_targets"] else "does NOT meet"
+    return f"{head} {svc}; it {meets} the targets ({'; '.join(tg) or 'none set'})."
+
+
+def markdown(js: dict, charts: list[str]) -> str:
+    names = list(js["alternatives"])
+    lines = [f"# {js['scenario']}: comparison of plans", "", recommendation_text(js), ""]
+    lines += ["| KPI | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    for key, label, kind in STATS:
+        row = [_v(js["alternatives"][n]["summary"][key]["mean"], kind) for n in names]
+        lines.append(f"| {label} | " + " | ".join(row) + " |")
+    lines += [
+        "",
+        f"Difference from the baseline ('{js['baseline']}'), paired over the same "
+        "callers, 95% CI; * = significant:",
+        "",
+        "| KPI | " + " | ".join(n for n in names if n != js["baseline"]) + " |",
+        "|---|" + "---:|" * (len(names) - 1),
+    ]
+    for key, label, kind in STATS:
+        row = [
+            _d(js["alternatives"][n]["difference"][key], kind) for n in names if n != js["baseline"]
+        ]
+        lines.append(f"| {label} | " + " | ".join(row) + " |")
+    lines += ["", "## Charts", ""] + [f"![{c}]({c}.png)" for c in charts]
+    lines += ["", "## Definitions", ""]
+    lines += [f"- **{k}**: {v}" for k, v in js["definitions"].items()]
+    meta = js.get("meta", {})
+    lines += [
+        f"- **run**: {meta.get('replications')} replications per alternative, seed "
+        f"{meta.get('seed')}, {meta.get('calls_simulated', 0):,} simulated calls; every alternative "
+        "sees the same callers (common random numbers)."
+    ]
+    if js.get("optimize_method"):
+        lines += [f"- **optimized plan**: {js['optimize_method']}"]
+    return "\n".join(lines) + "\n"
+
+
+def to_html(md_text: str, out: Path, charts: list[str]) -> str:
+    """Self-contained HTML: the Markdown's content, charts inlined as base64 PNG."""
+    body = []
+    in_table = False
+    for line in md_text.splitlines():
+        if line.startswith("|"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if set("".join(cells)) <= set("-:"):
+                continue
+            if not in_table:
+                body.append("<table>")
+                in_table = True
+                tag = "th"
+            else:
+                tag = "td"
+            body.append("<tr>" + "".join(f"<{tag}>{_inline(c)}</{tag}>" for c in cells) + "</tr>")
+            continue
+        if in_table:
+            body.append("</table>")
+            in_table = False
+        if line.startswith("!["):
+            name = line[2 : line.index("]")]
+            data = base64.b64encode((out / f"{name}.png").read_bytes()).decode()
+            body.append(
+                f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,{data}">'
+                f"</figure>"
+            )
+        elif line.startswith("## "):
+            body.append(f"<h2>{_inline(line[3:])}</h2>")
+        elif line.startswith("# "):
+            body.append(f"<h1>{_inline(line[2:])}</h1>")
+        elif line.startswith("- "):
+            body.append(f"<li>{_inline(line[2:])}</li>")
+        elif line.strip():
+            body.append(f"<p>{_inline(line)}</p>")
+    if in_table:
+        body.append("</table>")
+    css = (
+        "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+        "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 10px;"
+        "text-align:right}td:first-child,th:first-child{text-align:left}img{width:100%}"
+        "figure{margin:1em 0}"
+    )
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>ccsim comparison</title>"
+        f"<style>{css}</style></head><body>" + "\n".join(body) + "</body></html>\n"
+    )
+
+
+def _inline(text: str) -> str:
+    t = html.escape(text)
+    while "**" in t:
+        t = t.replace("**", "<b>", 1).replace("**", "</b>", 1)
+    return t

@@ -1,0 +1,209 @@
+"""`optimize.compare`: alternatives side by side on the same callers.
+
+Every alternative is simulated on the same replications (same seeds), so the difference
+from the baseline is computed per replication and its confidence interval is narrow. The
+result carries what the charts need (per-interval figures, waiting-time distributions,
+a threshold grid and the optimizer's frontier when available) as plain JSON.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim import ALWAYS, NEVER, Executor, InProcess, Model, SimResult, paired_difference, simulate
+from sim.stats import SL_CONVENTION_TEXT, STATISTICS
+
+from .evaluate import Evaluator, Targets
+from .plan import Plan, policy_dict, threshold_label
+from .search import Progress
+
+GRID = [NEVER, -3, -2, -1, 0, 1, 2, 3, 5, 8, ALWAYS]
+WAIT_POINTS = 601  # waiting-time CDF, 1-second steps up to 10 minutes
+
+
+@dataclass
+class CompareResult:
+    model: Model
+    baseline: str
+    models: dict[str, Model]
+    results: dict[str, SimResult]
+    descriptions: dict[str, str]
+    grid: dict | None = None
+    frontier: list[dict] | None = None
+    optimize_method: str | None = None
+    meta: dict = field(default_factory=dict)
+
+    def difference(self, name: str, stat: str):
+        return paired_difference(self.results[self.baseline], self.results[name], stat)
+
+    def recommendation(self) -> str:
+        """The most profitable alternative that meets the targets on the estimate."""
+        t = Targets.from_model(self.model)
+        ok = [n for n in self.results if _meets(self.results[n], t)]
+        pool = ok or list(self.results)
+        return max(pool, key=lambda n: self.results[n].summary["profit"].mean)
+
+    def to_json(self) -> dict:
+        m = self.model
+        t = Targets.from_model(m)
+        alts = {}
+        for name, res in self.results.items():
+            js = res.to_json()
+            mm = self.models[name]
+            alts[name] = {
+                "description": self.descriptions.get(name, ""),
+                "plan": {
+                    "staffing": mm.staffing.tolist(),
+                    "policy": policy_dict(Plan.from_model(mm), mm),
+                },
+                "summary": js["summary"],
+                "segments": js["segments"],
+                "intervals": js["intervals"],
+                "meets_targets": _meets(res, t),
+                "difference": None
+                if name == self.baseline
+                else {s: self.difference(name, s).to_json() for s in STATISTICS},
+                "waiting": _waiting(res),
+            }
+        return {
+            "kind": "ccsim.compare",
+            "scenario": m.name,
+            "baseline": self.baseline,
+            "recommendation": self.recommendation(),
+            "alternatives": alts,
+            "segments": m.segments,
+            "interval_labels": [
+                row["label"] for row in self.results[self.baseline].to_json()["intervals"]
+            ],
+            "measured": m.measured.tolist(),
+            "targets": {
+                "service_level": t.sl_fraction,
+                "service_level_per": t.sl_per,
+                "within": m.sl_within,
+                "max_abandon_rate": t.max_abandon,
+                "max_asa": t.max_asa,
+            },
+            "definitions": {
+                "service_level": f"{SL_CONVENTION_TEXT[m.sl_convention]}, T = {m.sl_within:g} s",
+                "profit": "revenue - staffing cost - abandonment cost - decline cost",
+                "difference": "alternative minus baseline, paired over common replications "
+                "(same seeds, same callers); 95% Student-t interval",
+            },
+            "grid": self.grid,
+            "frontier": self.frontier,
+            "optimize_method": self.optimize_method,
+            "meta": self.meta,
+        }
+
+
+def _meets(res: SimResult, t: Targets) -> bool:
+    s = res.summary
+    if t.sl_fraction is not None:
+        if t.sl_per == "interval":
+            vals = [
+                e["service_level"].mean
+                for e, m in zip(res.intervals, res.model.measured, strict=True)
+                if m and math.isfinite(e["service_level"].mean)
+            ]
+            if vals and min(vals) < t.sl_fraction:
+                return False
+        elif s["service_level"].mean < t.sl_fraction:
+            return False
+    if t.max_abandon is not None and s["abandon_rate"].mean > t.max_abandon:
+        return False
+    return not (t.max_asa is not None and s["asa"].mean > t.max_asa)
+
+
+def _waiting(res: SimResult) -> dict:
+    """Per segment: P(wait <= t) for answered callers, t = 0..600 s, and the share answered."""
+    hist = sum(r.hist for r in res.reps)  # (2, K, bins)
+    out = {}
+    for k, name in enumerate(res.model.segments):
+        ans = hist[0, k]
+        total = ans.sum() + hist[1, k].sum()
+        cdf = np.cumsum(ans)[:WAIT_POINTS] / ans.sum() if ans.sum() else np.zeros(WAIT_POINTS)
+        out[name] = {
+            "cdf_answered": np.round(cdf, 6).tolist(),
+            "answered_share": float(ans.sum() / total) if total else None,
+        }
+    return out
+
+
+def threshold_grid(
+    model: Model,
+    segments: tuple[int, int],
+    replications: int,
+    seed: int,
+    executor: Executor,
+    progress: Progress | None = None,
+) -> dict:
+    """Profit over a grid of thresholds for two segments (others as in the scenario)."""
+    t = Targets.from_model(model)
+    ev = Evaluator(model, t, replications, seed, executor)
+    base = Plan.from_model(model)
+    k1, k2 = segments
+    plans = [base.with_threshold(k1, a).with_threshold(k2, b) for a in GRID for b in GRID]
+    evs = ev.evaluate_many(plans)
+    if progress:
+        progress("threshold grid", ev.evaluations)
+    profit = np.array([e.profit for e in evs]).reshape(len(GRID), len(GRID))
+    feas = np.array([e.feasible for e in evs]).reshape(len(GRID), len(GRID))
+    return {
+        "segments": [model.segments[k1], model.segments[k2]],
+        "values": [threshold_label(v) for v in GRID],
+        "profit": np.round(profit, 2).tolist(),
+        "feasible": feas.tolist(),
+        "replications": replications,
+        "calls": ev.calls,
+    }
+
+
+def compare(
+    model: Model,
+    alternatives: dict[str, Model],
+    *,
+    descriptions: dict[str, str] | None = None,
+    replications: int | None = None,
+    seed: int | None = None,
+    executor: Executor | None = None,
+    grid: bool = True,
+    frontier: list[dict] | None = None,
+    optimize_method: str | None = None,
+    progress: Progress | None = None,
+) -> CompareResult:
+    """Simulate the baseline (the scenario's plan) and the alternatives on common seeds."""
+    executor = executor or InProcess()
+    R = replications or model.replications
+    seed = model.seed if seed is None else seed
+    models = {"scenario": model, **alternatives}
+    results = {}
+    calls = 0
+    for i, (name, mm) in enumerate(models.items()):
+        if progress:
+            progress(f"simulating {name}", i)
+        results[name] = simulate(mm, replications=R, seed=seed, executor=executor)
+        calls += results[name].meta["calls_simulated"]
+    g = None
+    sellable = [k for k in range(model.n_segments) if model.eligible[k] > 0]
+    if grid and len(sellable) >= 2:
+        from .seed import seed_thresholds
+
+        _, ranking = seed_thresholds(model)
+        top = [model.segments.index(n) for n in ranking if model.segments.index(n) in sellable][:2]
+        g = threshold_grid(model, (top[0], top[1]), max(4, R // 2), seed, executor, progress)
+        calls += g["calls"]
+    desc = {"scenario": "the scenario's own plan", **(descriptions or {})}
+    return CompareResult(
+        model,
+        "scenario",
+        models,
+        results,
+        desc,
+        g,
+        frontier,
+        optimize_method,
+        {"replications": R, "seed": seed, "calls_simulated": calls},
+    )

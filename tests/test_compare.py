@@ -1,0 +1,161 @@
+"""`ccsim compare` and the charts: paired differences, figures read back from the SVG."""
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import sim
+from ccsim.charts import CHARTS
+from ccsim.cli import app
+from optimize.compare import compare
+from sim.alternatives import scenario_alternatives
+
+ROOT = Path(__file__).resolve().parent.parent
+runner = CliRunner()
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def svg_texts_and_ids(path: Path) -> tuple[str, set[str]]:
+    root = ET.parse(path).getroot()
+    texts = " ".join("".join(el.itertext()) for el in root.iter(f"{SVG}text"))
+    ids = {el.get("id") for el in root.iter() if el.get("id")}
+    return texts, ids
+
+
+def test_paired_differences_are_differences_on_the_same_seeds():
+    m = sim.load_scenario(ROOT / "scenarios" / "retail_bank.yaml")
+    res = compare(m, scenario_alternatives(m), replications=6, grid=False)
+    for name in ("no_cross_sell", "plus_two", "sell_harder"):
+        for stat in ("profit", "service_level", "attempts"):
+            d = res.difference(name, stat)
+            per_rep = res.results[name].samples[stat] - res.results["scenario"].samples[stat]
+            assert d.mean == pytest.approx(float(np.mean(per_rep)), rel=1e-12, abs=1e-12)
+            # and equal to the difference of the two alternatives' own means
+            a, b = res.results[name].summary[stat].mean, res.results["scenario"].summary[stat].mean
+            assert d.mean == pytest.approx(a - b, rel=1e-9, abs=1e-9)
+    # common random numbers: the same callers in every alternative
+    offered = {n: r.samples["offered"] for n, r in res.results.items()}
+    assert all(np.array_equal(v, offered["scenario"]) for v in offered.values())
+    # and the pairing narrows the interval: profit difference CI < the CI of either profit
+    d = res.difference("plus_two", "profit")
+    assert d.half_width < res.results["plus_two"].summary["profit"].half_width
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cmp")
+    r = runner.invoke(
+        app,
+        [
+            "compare",
+            str(ROOT / "scenarios" / "retail_bank.yaml"),
+            "-r",
+            "6",
+            "--alt",
+            "minus1={staffing: '-1'}",
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    return out, r.stdout
+
+
+def test_compare_table_and_files(compared):
+    out, stdout = compared
+    assert "baseline" in stdout and "Meets targets" in stdout and "Recommend" in stdout
+    js = json.loads((out / "compare.json").read_text())
+    assert set(js["alternatives"]) == {
+        "scenario",
+        "no_cross_sell",
+        "plus_two",
+        "sell_harder",
+        "minus1",
+    }
+    assert js["alternatives"]["minus1"]["plan"]["staffing"][0] == 17
+    assert (out / "compare.csv").read_text().startswith("alternative,statistic,mean")
+    html = (out / "summary.html").read_text()
+    assert html.count("data:image/png;base64,") == len(CHARTS)
+    assert "Recommend" in (out / "summary.md").read_text()
+
+
+def test_charts_have_titles_axes_and_series(compared):
+    out, _ = compared
+    js = json.loads((out / "compare.json").read_text())
+    names = list(js["alternatives"])
+    for chart in CHARTS:
+        png = out / f"{chart}.png"
+        assert png.stat().st_size > 20_000
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        w, h = (
+            int.from_bytes(png.read_bytes()[16:20], "big"),
+            int.from_bytes(png.read_bytes()[20:24], "big"),
+        )
+        assert (w, h) == (2000, 1125)  # 16:9 at 200 dpi
+    texts, ids = svg_texts_and_ids(out / "profit_vs_asa.svg")
+    assert "earns" in texts and "ASA: mean wait of answered calls (s)" in texts
+    assert {f"series:{n}" for n in names} <= ids and "series:target" in ids
+    texts, ids = svg_texts_and_ids(out / "intervals.svg")
+    assert "Agents on the phones" in texts and "Service level (%)" in texts
+    assert any(i.startswith("series:offered:") for i in ids)
+    assert "series:staffing:scenario" in ids and "series:staffing:minus1" in ids
+    assert re.search(r"below 80% in \d+ of 24 intervals", texts)
+    texts, ids = svg_texts_and_ids(out / "cross_sell.svg")
+    assert "cross-sell revenue" in texts
+    assert any(i.startswith("series:revenue:sell_harder:") for i in ids)
+    texts, ids = svg_texts_and_ids(out / "threshold_heatmap.svg")
+    assert "Best thresholds" in texts and "series:profit_grid" in ids and "series:best" in ids
+    grid = js["grid"]
+    assert grid["segments"] == ["premium", "mass"] and len(grid["profit"]) == 11
+    texts, ids = svg_texts_and_ids(out / "waiting_time.svg")
+    assert "series:wait:premium" in ids and "series:wait:mass" in ids
+
+
+def test_plot_redraws_from_saved_results(compared, tmp_path):
+    out, _ = compared
+    r = runner.invoke(app, ["plot", str(out / "compare.json"), "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    for chart in CHARTS:
+        assert (tmp_path / f"{chart}.svg").exists()
+    r = runner.invoke(app, ["plot", str(ROOT / "README.md")])
+    assert r.exit_code == 2
+
+
+def test_simulate_out_draws_charts(tmp_path):
+    r = runner.invoke(
+        app,
+        [
+            "simulate",
+            str(ROOT / "scenarios" / "telecom_support.yaml"),
+            "-r",
+            "3",
+            "--out",
+            str(tmp_path),
+            "--workers",
+            "1",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    for chart in ("intervals", "waiting_time", "cross_sell"):
+        assert (tmp_path / f"{chart}.png").exists() and (tmp_path / f"{chart}.svg").exists()
+
+
+@pytest.mark.parametrize(
+    "alt,words",
+    [
+        ("nosell", "NAME=OVERRIDE"),
+        ("x={staffing: '+two'}", "cannot read staffing change"),
+        ("x={polcy: never}", "unknown field"),
+        ("x={policy: {cross_sell: {gold: always}}}", "unknown segment"),
+    ],
+)
+def test_bad_alternatives(alt, words):
+    r = runner.invoke(app, ["compare", str(ROOT / "scenarios" / "retail_bank.yaml"), "--alt", alt])
+    assert r.exit_code == 2 and words in r.stderr and "--alt" in r.stderr
