@@ -445,6 +445,296 @@ def plot(
 
 @app.command()
 @friendly
+def calibrate(
+    log: Annotated[
+        Path,
+        typer.Argument(
+            help="call log: the Anonymous Bank format, a ccsim --calls file, or a CSV with --map"
+        ),
+    ],
+    output: Annotated[Path, typer.Option("-o", "--output", help="scenario file to write")] = Path(
+        "calibrated.yaml"
+    ),
+    fmt: Annotated[str, typer.Option("--format", help="auto, bank, ccsim or csv")] = "auto",
+    days: Annotated[
+        str,
+        typer.Option(
+            help="weekdays (the center's working week), weekends, all, "
+            "or a list: sun,mon or 1999-02-01,..."
+        ),
+    ] = "weekdays",
+    interval: Annotated[str, typer.Option(help="interval length")] = "30min",
+    segment_by: Annotated[
+        str, typer.Option(help="column that defines segments (bank: type or priority)")
+    ] = "type",
+    column_map: Annotated[
+        str | None,
+        typer.Option(
+            "--map",
+            help="CSV columns: arrival=COL,outcome=COL,"
+            "wait=COL,handle=COL[,day=COL,segment=COL,agent=COL,answer=COL,end=COL]",
+        ),
+    ] = None,
+    answered: Annotated[
+        str, typer.Option(help="outcome values meaning answered (comma list)")
+    ] = "answered,AGENT,1",
+    handle: Annotated[
+        str, typer.Option(help="lognormal (maximum likelihood) or empirical")
+    ] = "lognormal",
+    patience: Annotated[
+        str, typer.Option(help="exponential (maximum likelihood) or empirical (Kaplan-Meier)")
+    ] = "exponential",
+    within: Annotated[
+        str, typer.Option(help="service level threshold T for the observed KPIs")
+    ] = "20s",
+    min_share: Annotated[
+        float, typer.Option(min=0.0, max=0.5, help="merge segments below this share into 'other'")
+    ] = 0.02,
+    staffing: Annotated[
+        str,
+        typer.Option(
+            help="present (agent time logged in) or seen (agents with any call in the interval)"
+        ),
+    ] = "present",
+) -> None:
+    """Fit a scenario to a call log; write it with the observed KPIs beside it."""
+    from sim.calibration import calibrate as run_calibrate
+    from sim.calibration import read_anonymous_bank, read_ccsim_calls, read_csv_log
+    from sim.units import parse_duration
+
+    from .charts import calibration_fit
+
+    L = _parse("--interval", parse_duration, interval)
+    T = _parse("--within", parse_duration, within)
+    if staffing not in ("present", "seen"):
+        fail("--staffing takes present or seen")
+    if handle not in ("lognormal", "empirical") or patience not in ("exponential", "empirical"):
+        fail("--handle takes lognormal or empirical; --patience exponential or empirical")
+    if not log.is_file():
+        fail(f"{log}: file not found")
+    kind = fmt
+    if kind == "auto":
+        head = log.open(encoding="latin-1").readline()
+        kind = "bank" if "vru+line" in head else "ccsim" if "arrival_clock_s" in head else "csv"
+    if kind == "bank":
+        calls = read_anonymous_bank(log, segment_by)
+    elif kind == "ccsim":
+        calls = read_ccsim_calls(log)
+    elif kind == "csv":
+        if not column_map:
+            fail(
+                "--map is needed for a generic CSV log, e.g. --map arrival=start,outcome=status,wait=queue_s,handle=talk_s"
+            )
+        try:
+            mapping = dict(kv.split("=", 1) for kv in column_map.split(","))
+        except ValueError:
+            fail(f"--map: expected KEY=COLUMN pairs separated by commas, got {column_map!r}")
+        calls = read_csv_log(log, mapping, tuple(a.strip() for a in answered.split(",")))
+    else:
+        fail(f"--format: unknown format {fmt!r}; use auto, bank, ccsim or csv")
+    stem = output.with_suffix("")
+    handle_file = f"{stem.name}_handle.csv"
+    cal = run_calibrate(
+        calls,
+        interval=L,
+        days=days,
+        min_share=min_share,
+        handle_form=handle,
+        patience_form=patience,
+        sl_within=T,
+        handle_file=handle_file,
+        staffing_method=staffing,
+    )
+    import csv as _csv
+    import io
+
+    import yaml
+
+    folder = output.parent
+    # the observed handle times: the empirical alternative (one column per segment)
+    cols = list(cal.handle_samples)
+    longest = max(len(v) for v in cal.handle_samples.values())
+    buf = io.StringIO()
+    w = _csv.writer(buf)
+    w.writerow(cols)
+    for i in range(longest):
+        w.writerow(
+            [
+                f"{cal.handle_samples[c][i]:g}" if i < len(cal.handle_samples[c]) else ""
+                for c in cols
+            ]
+        )
+    write_text(folder / handle_file, buf.getvalue())
+    buf = io.StringIO()
+    w = _csv.DictWriter(buf, fieldnames=list(cal.observed[0]))
+    w.writeheader()
+    w.writerows(cal.observed)
+    write_text(folder / f"{stem.name}_observed.csv", buf.getvalue())
+    write_json(
+        folder / f"{stem.name}_calibration.json", {"report": cal.report, "intervals": cal.observed}
+    )
+    r = cal.report
+    header = (
+        f"# Calibrated by ccsim from {log.name}: {r['n_days']} {days} days, {r['calls']:,} calls.\n"
+        f"# Observed KPIs per interval: {stem.name}_observed.csv (for ccsim backtest).\n"
+        f"# Empirical handle times: {handle_file} (use {{dist: empirical, file: {handle_file}, column: SEGMENT}}).\n"
+        "# Costs, targets and cross-sell are not in a call log: fill them in.\n"
+    )
+    write_text(output, header + yaml.safe_dump(cal.scenario, sort_keys=False, width=100))
+    calibration_fit(r, cal.handle_samples, cal.survival, folder, f"{stem.name}_fit")
+    sim.load_scenario(output)  # the written scenario must run as is
+    from rich.table import Table
+
+    t = Table(title=f"Calibrated {output}", title_justify="left", header_style="bold")
+    for c in (
+        "Segment",
+        "Calls",
+        "Share",
+        "Handle mean",
+        "Handle cv",
+        "KS D",
+        "Patience mean",
+        "Abandoned",
+    ):
+        t.add_column(c, justify="right")
+    for s, f in r["segments"].items():
+        pm = f["patience"]["exponential_mean_s"]
+        t.add_row(
+            s,
+            f"{f['calls']:,}",
+            f"{100 * f['share']:.1f}%",
+            f"{f['handle']['mean_s']:.0f}s",
+            f"{f['handle']['cv']:.2f}",
+            f"{f['handle']['ks_distance']:.3f}",
+            f"{pm:.0f}s ±{f['patience']['standard_error_s']:.0f}" if math.isfinite(pm) else "none",
+            f"{f['patience']['abandoned']:,}",
+        )
+    out_console.print(t)
+    out_console.print(
+        f"  days: {r['n_days']} ({r['dates'][0]} .. {r['dates'][-1]}), {r['daily_calls_mean']:,.0f} "
+        f"calls a day (sd {r['daily_calls_sd']:,.0f}) -> forecast uncertainty cv {r['uncertainty_cv']:.3f}"
+    )
+    out_console.print(
+        f"  staffing: {r['staffing_method']}; left out: "
+        + ", ".join(f"{v:,} {k}" for k, v in r["dropped"].items())
+        + f", {r['outside_horizon']:,} outside the horizon"
+    )
+    out_console.print(
+        f"[dim]wrote {output}, {stem.name}_observed.csv, {stem.name}_calibration.json, "
+        f"{handle_file}, {stem.name}_fit.png/svg; next: ccsim backtest {output} "
+        f"--observed {folder / (stem.name + '_observed.csv')}[/dim]"
+    )
+
+
+@app.command()
+@friendly
+def backtest(
+    file: ScenarioArg,
+    observed: Annotated[
+        Path, typer.Option(help="observed KPIs per interval (from ccsim calibrate)")
+    ],
+    out: Annotated[
+        Path | None, typer.Option(help="write backtest.json, backtest.csv and the chart")
+    ] = None,
+    replications: Annotated[int | None, typer.Option("--replications", "-r", min=2)] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="worker processes")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Simulated against observed, interval by interval, with a summary error and a chart."""
+    from sim.calibration import backtest as run_backtest
+    from sim.calibration import read_observed
+
+    from .charts import backtest_chart
+
+    model = sim.load_scenario(file)
+    obs = read_observed(observed)
+    with sim.make_executor(workers) as ex:
+        res = run_backtest(model, obs, replications=replications, executor=ex)
+    js = res.to_json()
+    if out:
+        write_json(out / "backtest.json", js)
+        import csv as _csv
+        import io
+
+        buf = io.StringIO()
+        w = _csv.writer(buf)
+        w.writerow(
+            ["interval", "offered_observed", "offered_simulated"]
+            + [
+                f"{m}_{k}"
+                for m in ("abandon_rate", "asa", "service_level", "p_wait")
+                for k in ("observed", "simulated", "lo", "hi")
+            ]
+        )
+        for r in js["rows"]:
+            w.writerow(
+                [r["label"], r["offered_observed"], r["offered_simulated"]]
+                + [
+                    v
+                    for m in ("abandon_rate", "asa", "service_level", "p_wait")
+                    for v in (r[m]["observed"], r[m]["simulated"], *r[m]["ci95"])
+                ]
+            )
+        write_text(out / "backtest.csv", buf.getvalue())
+        backtest_chart(js, out)
+    if json_out:
+        sys.stdout.write(json.dumps(js, indent=2, allow_nan=True) + "\n")
+        return
+    from rich.table import Table
+
+    t = Table(title=f"Back-test of {model.name}", title_justify="left", header_style="bold")
+    for c in (
+        "Interval",
+        "Calls obs/sim",
+        "Aband. obs",
+        "sim",
+        "ASA obs",
+        "sim",
+        "SL obs",
+        "sim",
+        "P(wait) obs",
+        "sim",
+    ):
+        t.add_column(c, justify="right")
+
+    def f(x, pct=True):
+        return (
+            "–"
+            if x is None or (isinstance(x, float) and not math.isfinite(x))
+            else (f"{100 * x:.1f}%" if pct else f"{x:.1f}s")
+        )
+
+    for r in js["rows"]:
+        t.add_row(
+            r["label"],
+            f"{r['offered_observed']:.1f} / {r['offered_simulated']:.1f}",
+            f(r["abandon_rate"]["observed"]),
+            f(r["abandon_rate"]["simulated"]),
+            f(r["asa"]["observed"], False),
+            f(r["asa"]["simulated"], False),
+            f(r["service_level"]["observed"]),
+            f(r["service_level"]["simulated"]),
+            f(r["p_wait"]["observed"]),
+            f(r["p_wait"]["simulated"]),
+        )
+    out_console.print(t)
+    for m, s in js["summary"].items():
+        if m == "offered" or s is None:
+            continue
+        pct = m != "asa"
+        out_console.print(
+            f"  {m}: day {f(s['observed_day'], pct)} observed, {f(s['simulated_day'], pct)} "
+            f"simulated; volume-weighted mean absolute error {f(s['weighted_mae'], pct)}, "
+            f"bias {f(s['weighted_bias'], pct)}; worst at {s['worst_interval']}"
+        )
+    if out:
+        out_console.print(
+            f"[dim]written to {out}/: backtest.json, backtest.csv, backtest.png/svg[/dim]"
+        )
+
+
+@app.command()
+@friendly
 def validate(file: ScenarioArg) -> None:
     """Check a scenario file and summarise what it describes."""
     m = sim.load_scenario(file)

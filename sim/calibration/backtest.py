@@ -1,0 +1,115 @@
+"""Back-test: the simulated day against the observed one, interval by interval."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ScenarioError
+from ..model import Model
+from ..results import SimResult
+from ..runner import simulate
+
+METRICS = ("abandon_rate", "asa", "service_level", "p_wait")
+
+
+@dataclass
+class BacktestResult:
+    model: Model
+    sim: SimResult
+    observed: list[dict]
+    rows: list[dict]  # per interval: observed, simulated mean and CI per metric
+    summary: dict  # per metric: weighted MAE, bias, share of intervals inside the 95% band
+
+    def to_json(self) -> dict:
+        return {
+            "kind": "ccsim.backtest",
+            "scenario": self.model.name,
+            "rows": self.rows,
+            "summary": self.summary,
+            "meta": self.sim.meta,
+        }
+
+
+def read_observed(path: str | Path) -> list[dict]:
+    """observed.csv or observed.json written by `ccsim calibrate`."""
+    p = Path(path)
+    if not p.is_file():
+        raise ScenarioError("file not found", file=str(path))
+    if p.suffix == ".json":
+        try:
+            data = json.loads(p.read_text())
+        except json.JSONDecodeError as exc:
+            raise ScenarioError(f"not valid JSON ({exc})", file=str(path)) from None
+        rows = data["intervals"] if isinstance(data, dict) else data
+    else:
+        with p.open(newline="") as fh:
+            rows = [dict(r) for r in csv.DictReader(fh)]
+    out = []
+    for i, r in enumerate(rows):
+        try:
+            out.append(
+                {
+                    k: (None if r.get(k) in (None, "") else float(r[k]))
+                    for k in ("start", "offered", *METRICS)
+                }
+                | {"label": r.get("label", "")}
+            )
+        except (TypeError, ValueError) as exc:
+            raise ScenarioError(f"row {i + 1}: {exc}", file=str(path)) from None
+    return out
+
+
+def backtest(
+    model: Model,
+    observed: list[dict],
+    replications: int | None = None,
+    seed: int | None = None,
+    executor=None,
+) -> BacktestResult:
+    if len(observed) != model.n_intervals:
+        raise ScenarioError(
+            f"the observed file has {len(observed)} intervals, the scenario {model.n_intervals}",
+            file=model.source,
+        )
+    res = simulate(model, replications=replications, seed=seed, executor=executor)
+    rows = []
+    for t, obs in enumerate(observed):
+        est = res.intervals[t]
+        row = {
+            "label": obs.get("label") or str(t),
+            "offered_observed": obs.get("offered"),
+            "offered_simulated": est["offered"].mean,
+        }
+        for mtr in METRICS:
+            e = est[mtr]
+            row[mtr] = {"observed": obs.get(mtr), "simulated": e.mean, "ci95": [e.lo, e.hi]}
+        rows.append(row)
+    summary = {}
+    w = np.array([r["offered_observed"] or 0.0 for r in rows])
+    for mtr in METRICS:
+        o = np.array([np.nan if r[mtr]["observed"] is None else r[mtr]["observed"] for r in rows])
+        s = np.array([r[mtr]["simulated"] for r in rows], float)
+        ok = np.isfinite(o) & np.isfinite(s) & (w > 0)
+        if not ok.any():
+            summary[mtr] = None
+            continue
+        err = s[ok] - o[ok]
+        ww = w[ok] / w[ok].sum()
+        summary[mtr] = {
+            "weighted_mae": float(np.abs(err) @ ww),
+            "weighted_bias": float(err @ ww),
+            "worst_interval": rows[int(np.flatnonzero(ok)[np.argmax(np.abs(err))])]["label"],
+            "worst_error": float(err[np.argmax(np.abs(err))]),
+            "observed_day": float(o[ok] @ ww),
+            "simulated_day": float(s[ok] @ ww),
+        }
+    summary["offered"] = {
+        "observed_day": float(w.sum()),
+        "simulated_day": float(sum(r["offered_simulated"] for r in rows)),
+    }
+    return BacktestResult(model, res, observed, rows, summary)

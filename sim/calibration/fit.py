@@ -1,0 +1,329 @@
+"""Fitting a scenario's inputs to a call log.
+
+- arrivals: mean calls per interval and segment over the selected days; the day-to-day
+  spread beyond Poisson becomes the forecast-uncertainty cv:
+  cv^2 = (Var(N_day) - E[N_day]) / E[N_day]^2 (0 when the days are not over-dispersed);
+- handle time per segment: lognormal by maximum likelihood (mean and sd of log times),
+  with the Kolmogorov-Smirnov distance as goodness of fit; the observed times are kept as
+  the empirical alternative;
+- patience per segment: exponential maximum likelihood, rate = abandonments / total time
+  waited by queued callers (answered callers' waits are censored patience); Kaplan-Meier
+  for the empirical form;
+- staffing per interval: the agents seen busy in the interval (distinct agents with a
+  call overlapping it), averaged over the days; without an agent column, the offered
+  work divided by an 85% occupancy;
+- observed KPIs per interval, pooled over the days, for the back-test.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats
+
+from ..errors import ScenarioError
+from ..units import format_clock, format_duration
+from .logs import CallLog
+
+DAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+@dataclass
+class Calibration:
+    scenario: dict
+    observed: list[dict]
+    report: dict
+    handle_samples: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
+    survival: dict[str, tuple[np.ndarray, np.ndarray]] = field(repr=False, default_factory=dict)
+
+
+def select_days(log: CallLog, days: str) -> CallLog:
+    d = days.strip().lower()
+    if d == "all":
+        return log
+    if d == "weekdays":
+        mask = np.isin(log.weekday, log.workweek)
+    elif d == "weekends":
+        mask = ~np.isin(log.weekday, log.workweek)
+    else:
+        wanted = [x.strip() for x in d.split(",") if x.strip()]
+        names = [DAY_NAMES.index(w[:3]) for w in wanted if w[:3] in DAY_NAMES]
+        dates = [w for w in wanted if w[:3] not in DAY_NAMES]
+        mask = np.isin(log.weekday, names) | np.isin(log.day, dates)
+    out = log.select(mask)
+    if len(out) == 0:
+        raise ScenarioError(f"no calls on the selected days ({days})", file=log.source)
+    return out
+
+
+def kaplan_meier(wait: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Survival S(t) of patience: events = abandonments, censored = answered callers."""
+    order = np.argsort(wait, kind="stable")
+    w, e = wait[order], event[order]
+    times = np.unique(w[e])
+    at_risk = len(w) - np.searchsorted(w, times, side="left")
+    deaths = np.array([np.sum(e & (w == t)) for t in times])
+    surv = np.cumprod(1.0 - deaths / at_risk)
+    return times, surv
+
+
+def km_quantiles(times, surv, mean_tail: float, n: int = 200) -> np.ndarray:
+    """Patience values at n evenly spaced probabilities of the KM curve, with an
+    exponential tail (mean `mean_tail`) beyond the last observed abandonment."""
+    u = (np.arange(n) + 0.5) / n
+    cdf = 1.0 - surv
+    out = np.empty(n)
+    last_t, last_cdf = (times[-1], cdf[-1]) if len(times) else (0.0, 0.0)
+    for i, p in enumerate(u):
+        if p <= last_cdf:
+            out[i] = times[np.searchsorted(cdf, p)]
+        else:  # beyond the data: exponential tail from the last point
+            out[i] = last_t - mean_tail * math.log((1 - p) / max(1 - last_cdf, 1e-12))
+    return np.round(out, 1)
+
+
+def _agents(
+    sel: CallLog,
+    day_idx,
+    n_days: int,
+    lo: float,
+    interval: float,
+    T: int,
+    method: str,
+    break_gap: float,
+) -> np.ndarray:
+    """Agents per interval from who served when: 'seen' (any call in the interval) or
+    'present' (agent time logged in, calls joined across gaps shorter than break_gap)."""
+    ans = sel.answered & np.isfinite(sel.handle) & (sel.agent != "")
+    s0 = sel.arrival[ans] + sel.wait[ans]
+    s1 = s0 + sel.handle[ans]
+    days, agents = day_idx[ans], sel.agent[ans]
+    edges = lo + interval * np.arange(T + 1)
+    per = np.zeros((n_days, T))
+    for d in range(n_days):
+        md = days == d
+        for ag in np.unique(agents[md]):
+            m = md & (agents == ag)
+            o = np.argsort(s0[m])
+            a, b = s0[m][o], s1[m][o]
+            if method == "seen":
+                for t in range(T):
+                    per[d, t] += bool(np.any((a < edges[t + 1]) & (b > edges[t])))
+                continue
+            blocks = []
+            bs, be = a[0], b[0]
+            for x, y in zip(a[1:], b[1:], strict=True):
+                if x - be < break_gap:
+                    be = max(be, y)
+                else:
+                    blocks.append((bs, be))
+                    bs, be = x, y
+            blocks.append((bs, be))
+            for x, y in blocks:
+                per[d] += (
+                    np.clip(np.minimum(y, edges[1:]) - np.maximum(x, edges[:-1]), 0, None)
+                    / interval
+                )
+    return per.mean(axis=0)
+
+
+def calibrate(
+    log: CallLog,
+    interval: float = 1800.0,
+    days: str = "weekdays",
+    min_share: float = 0.02,
+    handle_form: str = "lognormal",
+    patience_form: str = "exponential",
+    sl_within: float = 20.0,
+    name: str | None = None,
+    start: float | None = None,
+    end: float | None = None,
+    handle_file: str | None = None,
+    staffing_method: str = "present",
+    break_gap: float = 600.0,
+) -> Calibration:
+    sel = select_days(log, days)
+    n_days = len(np.unique(sel.day))
+    # horizon: the span holding 99% of the calls, on the interval grid
+    lo = (
+        start
+        if start is not None
+        else math.floor(np.quantile(sel.arrival, 0.005) / interval) * interval
+    )
+    hi = (
+        end if end is not None else math.ceil(np.quantile(sel.arrival, 0.995) / interval) * interval
+    )
+    hi = min(hi, 86400.0)
+    inside = (sel.arrival >= lo) & (sel.arrival < hi)
+    outside = int((~inside).sum())
+    sel = sel.select(inside)
+    T = int(round((hi - lo) / interval))
+    itv = ((sel.arrival - lo) // interval).astype(int)
+    # segments: small ones merged into "other"
+    labels, counts = np.unique(sel.segment.astype(str), return_counts=True)
+    labels = np.asarray([str(x) for x in labels], dtype=object)
+    share = counts / counts.sum()
+    small = {str(x) for x in labels[share < min_share]}
+    seg = sel.segment.astype(str)
+    if small:
+        seg = np.where(np.isin(seg, list(small)), "other", seg)
+    names = [str(s) for s in labels[np.argsort(-counts)] if s not in small] + (
+        ["other"] if small else []
+    )
+    day_ids, day_idx = np.unique(sel.day, return_inverse=True)
+
+    # arrivals
+    volume = {}
+    for s in names:
+        m = seg == s
+        c = np.zeros((n_days, T))
+        np.add.at(c, (day_idx[m], itv[m]), 1)
+        volume[s] = c.mean(axis=0)
+    totals = np.bincount(day_idx, minlength=n_days).astype(float)
+    mean_n, var_n = totals.mean(), totals.var(ddof=1) if n_days > 1 else 0.0
+    cv2 = (var_n - mean_n) / mean_n**2 if n_days > 1 else 0.0
+    uncertainty_cv = math.sqrt(cv2) if cv2 > 0 else 0.0
+
+    # handle times and patience
+    segments: dict[str, dict] = {}
+    fits: dict[str, dict] = {}
+    handle_samples, survival = {}, {}
+    for s in names:
+        m = seg == s
+        x = sel.handle[m & sel.answered & np.isfinite(sel.handle)]
+        fit: dict = {"calls": int(m.sum()), "share": float(m.sum() / len(seg))}
+        if len(x) < 10:
+            raise ScenarioError(
+                f"segment {s!r} has only {len(x)} answered calls with a handle time",
+                file=log.source,
+            )
+        logx = np.log(x)
+        mu, sigma = float(logx.mean()), float(logx.std())
+        mean = math.exp(mu + sigma**2 / 2)
+        cv = math.sqrt(math.expm1(sigma**2))
+        ks = stats.kstest(x, "lognorm", args=(sigma, 0, math.exp(mu)))
+        fit["handle"] = {
+            "n": int(len(x)),
+            "mu": mu,
+            "sigma": sigma,
+            "mean_s": mean,
+            "cv": cv,
+            "sample_mean_s": float(x.mean()),
+            "sample_cv": float(x.std() / x.mean()),
+            "ks_distance": float(ks.statistic),
+            "ks_p_value": float(ks.pvalue),
+        }
+        handle_samples[s] = x
+        queued = m & (sel.wait > 0)
+        ab = queued & ~sel.answered
+        total_wait = float(sel.wait[queued].sum())
+        n_ab = int(ab.sum())
+        pat_mean = total_wait / n_ab if n_ab else math.inf
+        t, S = kaplan_meier(sel.wait[queued], ~sel.answered[queued])
+        survival[s] = (t, S)
+        fit["patience"] = {
+            "queued": int(queued.sum()),
+            "abandoned": n_ab,
+            "total_wait_s": total_wait,
+            "exponential_mean_s": pat_mean,
+            "standard_error_s": pat_mean / math.sqrt(n_ab) if n_ab else math.inf,
+            "km_survival_at_60s": float(np.interp(60, t, S, left=1.0)) if len(t) else 1.0,
+            "km_survival_at_180s": float(np.interp(180, t, S, left=1.0)) if len(t) else 1.0,
+        }
+        fits[s] = fit
+        spec: dict = {"volume": [round(float(v), 2) for v in volume[s]]}
+        if handle_form == "empirical" and handle_file:
+            spec["handle_time"] = {"dist": "empirical", "file": handle_file, "column": s}
+        else:
+            spec["handle_time"] = {"dist": "lognormal", "mean": f"{mean:.1f}s", "cv": round(cv, 3)}
+        if not math.isfinite(pat_mean):
+            spec["patience"] = "none"
+        elif patience_form == "empirical" and len(t):
+            spec["patience"] = {
+                "dist": "empirical",
+                "values": [f"{v:g}s" for v in km_quantiles(t, S, pat_mean)],
+            }
+        else:
+            spec["patience"] = {"dist": "exponential", "mean": f"{pat_mean:.1f}s"}
+        segments[s] = spec
+
+    # staffing from the agents in the log
+    has_agents = (sel.agent != "").any()
+    staffing = np.zeros(T)
+    if has_agents:
+        staffing = _agents(sel, day_idx, n_days, lo, interval, T, staffing_method, break_gap)
+        staff_method = (
+            f"agent time present per interval / interval length, mean over the days; an "
+            f"agent is present from a call's start to the next call's end when the gap is "
+            f"under {break_gap / 60:g} min (longer gaps are breaks)"
+            if staffing_method == "present"
+            else "distinct agents seen serving calls in the interval, mean over the days"
+        )
+    else:
+        work = np.zeros(T)
+        ans = sel.answered & np.isfinite(sel.handle)
+        np.add.at(work, itv[ans], sel.handle[ans])
+        staffing = work / n_days / interval / 0.85
+        staff_method = "offered work per interval / 85% occupancy (the log has no agent column)"
+    staff = np.maximum(np.round(staffing).astype(int), 0)
+    staff[-1] = max(staff[-1], 1)
+
+    # observed KPIs per interval (pooled over days)
+    observed = []
+    for t in range(T):
+        m = itv == t
+        n = int(m.sum())
+        ans = m & sel.answered
+        aban = m & ~sel.answered
+        ans_t = int((ans & (sel.wait <= sl_within)).sum())
+        aban_t = int((aban & (sel.wait <= sl_within)).sum())
+        observed.append(
+            {
+                "start": lo + t * interval,
+                "label": format_clock(lo + t * interval),
+                "days": n_days,
+                "offered": n / n_days,
+                "abandon_rate": float(aban.sum() / n) if n else None,
+                "asa": float(sel.wait[ans].mean()) if ans.any() else None,
+                "service_level": float(ans_t / (n - aban_t)) if n - aban_t > 0 else None,
+                "p_wait": float((sel.wait[m] > 0).mean()) if n else None,
+                "staffing_estimate": float(staffing[t]),
+            }
+        )
+    label = name or f"Calibrated from {log.source.split('/')[-1]}"
+    scenario = {
+        "name": label,
+        "description": (
+            f"{n_days} {days} days, {len(sel):,} calls offered to agents; fitted by ccsim calibrate"
+        ),
+        "horizon": {
+            "start": format_clock(lo),
+            "interval": format_duration(interval),
+            "intervals": T,
+        },
+        "forecast": {"uncertainty_cv": round(uncertainty_cv, 4)},
+        "segments": segments,
+        "staffing": [int(x) for x in staff],
+        "policy": {"cross_sell": "never"},
+        "costs": {"agent_per_hour": 0, "shrinkage": 0, "abandoned_call": 0},
+        "targets": {"service_level": {"within": f"{sl_within:g}s", "fraction": 0.8, "per": "day"}},
+        "simulation": {"replications": 20, "seed": 1},
+    }
+    report = {
+        "source": log.source,
+        "days": days,
+        "n_days": n_days,
+        "dates": [str(d) for d in day_ids],
+        "calls": int(len(sel)),
+        "outside_horizon": outside,
+        "dropped": log.dropped,
+        "merged_into_other": sorted(small),
+        "daily_calls_mean": mean_n,
+        "daily_calls_sd": math.sqrt(var_n),
+        "uncertainty_cv": uncertainty_cv,
+        "staffing_method": staff_method,
+        "segments": fits,
+    }
+    return Calibration(scenario, observed, report, handle_samples, survival)
