@@ -53,6 +53,8 @@ class CallWriter:
                 "attempted",
                 "accepted",
                 "handle_s",
+                "arrival_clock_s",
+                "base_handle_s",
             ]
         )
 
@@ -76,6 +78,8 @@ class CallWriter:
                     int(r[R_ATT]),
                     int(r[R_ACC]),
                     f"{r[R_END] - r[R_ANS]:.3f}" if answered else "",
+                    f"{self.clock_start + r[R_ARR]:.3f}",
+                    f"{r[R_DEC] - r[R_ANS]:.3f}" if answered else "",
                 ]
             )
 

@@ -1,0 +1,116 @@
+"""Calibration: a round trip on a log the simulator writes, and the February 1999 log."""
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers import model_from
+from scipy import stats
+from typer.testing import CliRunner
+
+import sim
+from ccsim.cli import app
+from sim.calibration import backtest, calibrate, read_anonymous_bank, read_ccsim_calls
+from sim.calibration.fit import kaplan_meier
+
+ROOT = Path(__file__).resolve().parent.parent
+BANK = ROOT.parent / "shared" / "data" / "anonymous_bank" / "february_1999.txt"
+runner = CliRunner()
+
+TRUE = {
+    "a": {"volume": [40, 60, 80, 80, 60, 40], "mean": 300.0, "cv": 0.8, "patience": 180.0},
+    "b": {"volume": [20, 30, 40, 40, 30, 20], "mean": 180.0, "cv": 1.2, "patience": 120.0},
+}
+DAYS = 40
+
+
+@pytest.fixture(scope="module")
+def round_trip(tmp_path_factory):
+    segs = {k: {"volume": v["volume"],
+                "handle_time": {"dist": "lognormal", "mean": f"{v['mean']}s", "cv": v["cv"]},
+                "patience": {"dist": "exponential", "mean": f"{v['patience']}s"}}
+            for k, v in TRUE.items()}
+    m = model_from({"horizon": {"start": "09:00", "interval": "30min", "intervals": 6},
+                    "segments": segs, "staffing": [9, 12, 15, 15, 12, 9],
+                    "simulation": {"replications": DAYS, "seed": 4}})
+    calls = tmp_path_factory.mktemp("rt") / "calls.csv"
+    sim.simulate(m, calls_file=calls)
+    log = read_ccsim_calls(calls)
+    return m, calibrate(log, interval=1800, days="all", start=9 * 3600, end=12 * 3600)
+
+
+def test_round_trip_recovers_arrival_rates(round_trip):
+    _, cal = round_trip
+    chi2, dof = 0.0, 0
+    for k, v in TRUE.items():
+        est = np.array(cal.scenario["segments"][k]["volume"])
+        lam = np.array(v["volume"], float)
+        chi2 += float((((est - lam) ** 2) / (lam / DAYS)).sum())  # Poisson: var of a mean = lam / D
+        dof += len(lam)
+    assert stats.chi2.sf(chi2, dof) > 0.001, chi2
+
+
+def test_round_trip_recovers_lognormal_parameters(round_trip):
+    _, cal = round_trip
+    for k, v in TRUE.items():
+        f = cal.report["segments"][k]["handle"]
+        sigma = math.sqrt(math.log1p(v["cv"] ** 2))
+        mu = math.log(v["mean"]) - sigma**2 / 2
+        n = f["n"]
+        assert abs(f["mu"] - mu) < 4 * sigma / math.sqrt(n), (k, f["mu"], mu)
+        assert abs(f["sigma"] - sigma) < 4 * sigma / math.sqrt(2 * n), (k, f["sigma"], sigma)
+        assert f["ks_p_value"] > 0.001  # the right family is not rejected
+
+
+def test_round_trip_recovers_patience(round_trip):
+    _, cal = round_trip
+    for k, v in TRUE.items():
+        p = cal.report["segments"][k]["patience"]
+        assert p["abandoned"] > 200
+        assert abs(p["exponential_mean_s"] - v["patience"]) < 4 * p["standard_error_s"], (k, p)
+
+
+def test_round_trip_scenario_runs_and_backtests(round_trip, tmp_path):
+    _, cal = round_trip
+    m = sim.parse_scenario(cal.scenario, file="<calibrated>")
+    assert m.n_intervals == 6
+    bt = backtest(m, cal.observed, replications=10)
+    assert bt.summary["abandon_rate"]["weighted_mae"] < 0.05
+
+
+def test_kaplan_meier_matches_exponential_without_censoring_bias():
+    rng = np.random.default_rng(0)
+    patience = rng.exponential(100, 20_000)
+    service = rng.exponential(60, 20_000)  # answered first if service wait < patience
+    wait = np.minimum(patience, service)
+    t, S = kaplan_meier(wait, patience <= service)
+    for x in (50, 100, 200):
+        assert np.interp(x, t, S) == pytest.approx(math.exp(-x / 100), abs=0.02)
+
+
+@pytest.mark.skipif(not BANK.exists(), reason="the February 1999 log is not beside the repository")
+def test_february_1999_calibrates_and_backtests(tmp_path):
+    r = runner.invoke(app, ["calibrate", str(BANK), "-o", str(tmp_path / "bank.yaml")])
+    assert r.exit_code == 0, r.output
+    m = sim.load_scenario(tmp_path / "bank.yaml")
+    assert m.n_intervals == 34 and m.segments[:2] == ["PS", "NW"]
+    assert (tmp_path / "bank_fit.png").exists() and (tmp_path / "bank_handle.csv").exists()
+    r = runner.invoke(app, ["backtest", str(tmp_path / "bank.yaml"), "--observed",
+                            str(tmp_path / "bank_observed.csv"), "--out", str(tmp_path / "bt"),
+                            "-r", "20", "--workers", "1"])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "bt" / "backtest.png").exists()
+    log = read_anonymous_bank(BANK)
+    assert log.dropped["phantom"] == 278 and len(log) == 33344 - 278 - 1941 - 491
+
+
+def test_calibrate_bad_input(tmp_path):
+    r = runner.invoke(app, ["calibrate", str(tmp_path / "nope.csv")])
+    assert r.exit_code == 2 and "not found" in r.stderr
+    f = tmp_path / "log.csv"
+    f.write_text("start,status\n08:00:01,answered\n")
+    r = runner.invoke(app, ["calibrate", str(f)])
+    assert r.exit_code == 2 and "--map" in r.stderr
+    r = runner.invoke(app, ["calibrate", str(f), "--map", "arrival=begin,outcome=status"])
+    assert r.exit_code == 2 and "columns not in the file" in r.stderr
