@@ -70,6 +70,12 @@ def progress_bar(enabled: bool) -> Progress:
 
 
 ScenarioArg = Annotated[Path, typer.Argument(help="scenario file (YAML)", show_default=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print results as one JSON object")]
+WorkersOpt = Annotated[
+    int | None, typer.Option(min=1, help="worker processes (default: all cores)")
+]
+DaskOpt = Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786")]
+SeedOpt = Annotated[int | None, typer.Option(min=0, help="random seed (default: the scenario's)")]
 
 
 @app.command()
@@ -80,24 +86,16 @@ def simulate(
         int | None,
         typer.Option("--replications", "-r", min=1, help="replications (default: the scenario's)"),
     ] = None,
-    seed: Annotated[
-        int | None, typer.Option(min=0, help="random seed (default: the scenario's)")
-    ] = None,
+    seed: SeedOpt = None,
     out: Annotated[
         Path | None, typer.Option(help="write results.json, intervals.csv, segments.csv here")
     ] = None,
-    json_out: Annotated[
-        bool, typer.Option("--json", help="print results as one JSON object")
-    ] = False,
+    json_out: JsonOpt = False,
     engine: Annotated[
         str | None, typer.Option(help="fast (compiled, default) or simpy (reference)")
     ] = None,
-    workers: Annotated[
-        int | None, typer.Option(min=1, help="worker processes (default: all cores)")
-    ] = None,
-    dask: Annotated[
-        str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786")
-    ] = None,
+    workers: WorkersOpt = None,
+    dask: DaskOpt = None,
     calls: Annotated[Path | None, typer.Option(help="write call-level records to this CSV")] = None,
 ) -> None:
     """Simulate the scenario's day (or steady state) under its staffing and policy."""
@@ -153,24 +151,16 @@ def optimize_cmd(
     out: Annotated[
         Path | None, typer.Option(help="write plan.yaml, optimize.json, intervals.csv here")
     ] = None,
-    json_out: Annotated[
-        bool, typer.Option("--json", help="print results as one JSON object")
-    ] = False,
-    workers: Annotated[
-        int | None, typer.Option(min=1, help="worker processes (default: all cores)")
-    ] = None,
-    dask: Annotated[
-        str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786")
-    ] = None,
+    json_out: JsonOpt = False,
+    workers: WorkersOpt = None,
+    dask: DaskOpt = None,
     time_limit: Annotated[
         float | None, typer.Option(min=1.0, help="seconds for the search (default 110)")
     ] = None,
     replications: Annotated[
         int | None, typer.Option("--replications", "-r", min=2, help="replications per candidate")
     ] = None,
-    seed: Annotated[
-        int | None, typer.Option(min=0, help="random seed (default: the scenario's)")
-    ] = None,
+    seed: SeedOpt = None,
     method: Annotated[str, typer.Option(help="auto, exact (Markov chain) or simulation")] = "auto",
     frontier: Annotated[
         bool,
@@ -311,19 +301,13 @@ def compare(
         int | None,
         typer.Option("--replications", "-r", min=2, help="replications (default: the scenario's)"),
     ] = None,
-    seed: Annotated[
-        int | None, typer.Option(min=0, help="random seed (default: the scenario's)")
-    ] = None,
+    seed: SeedOpt = None,
     out: Annotated[
         Path | None, typer.Option(help="write compare.json, compare.csv, charts, summary")
     ] = None,
-    json_out: Annotated[
-        bool, typer.Option("--json", help="print results as one JSON object")
-    ] = False,
-    workers: Annotated[
-        int | None, typer.Option(min=1, help="worker processes (default: all cores)")
-    ] = None,
-    dask: Annotated[str | None, typer.Option(help="Dask scheduler address")] = None,
+    json_out: JsonOpt = False,
+    workers: WorkersOpt = None,
+    dask: DaskOpt = None,
     grid: Annotated[
         bool,
         typer.Option(
@@ -637,8 +621,8 @@ def backtest(
         Path | None, typer.Option(help="write backtest.json, backtest.csv and the chart")
     ] = None,
     replications: Annotated[int | None, typer.Option("--replications", "-r", min=2)] = None,
-    workers: Annotated[int | None, typer.Option(min=1, help="worker processes")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    workers: WorkersOpt = None,
+    json_out: JsonOpt = False,
 ) -> None:
     """Simulated against observed, interval by interval, with a summary error and a chart."""
     from sim.calibration import backtest as run_backtest
@@ -814,7 +798,7 @@ def erlang(
     max_occupancy: Annotated[
         float | None, typer.Option(min=0.0, max=1.0, help="occupancy cap")
     ] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    json_out: JsonOpt = False,
 ) -> None:
     """Erlang C (or A with --patience): performance of a staffing level, or agents needed."""
     from optimize.erlang import agents_needed, metrics, scheduled
@@ -911,7 +895,7 @@ def erlang(
 @friendly
 def markov(
     file: ScenarioArg,
-    json_out: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    json_out: JsonOpt = False,
 ) -> None:
     """Exact steady-state results of a scenario from the Markov chain (exponential times)."""
     from optimize.markov import applicable, solve_model

@@ -8,7 +8,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from optimize.optimizer import OptimizeResult
+from optimize.optimizer import COMPARED_KPIS, OptimizeResult
 from optimize.plan import Plan, policy_dict
 from sim.units import format_clock
 
@@ -90,16 +90,7 @@ def comparison_table(r: OptimizeResult) -> Table:
     for col in ("KPI", "Scenario plan", "Recommended", "Difference (95% CI)"):
         t.add_column(col, justify="left" if col == "KPI" else "right")
     diffs = r.differences()
-    for s in (
-        "profit",
-        "revenue",
-        "staffing_cost",
-        "service_level",
-        "asa",
-        "abandon_rate",
-        "attempts",
-        "occupancy",
-    ):
+    for s in COMPARED_KPIS:
         d = diffs[s]
         lo, hi = d["ci95"]
         if d["mean"] is None:

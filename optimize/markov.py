@@ -26,8 +26,17 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.linalg import LinearOperator, bicgstab, expm_multiply, spilu, splu, spsolve
 
-NEVER = -(2**40)
-ALWAYS = 2**40
+from sim import ALWAYS, NEVER  # noqa: E402  (the simulator's threshold sentinels)
+
+__all__ = [
+    "ALWAYS",
+    "NEVER",
+    "MarkovResult",
+    "applicable",
+    "chain_rates",
+    "solve_model",
+    "threshold_chain",
+]
 
 
 @dataclass
@@ -238,11 +247,9 @@ def applicable(model) -> str | None:
     return None
 
 
-def solve_model(model, tol: float = 1e-8, with_waiting: bool = True) -> MarkovResult:
-    """The exact chain for a steady-state sim.Model (see `applicable`)."""
-    why = applicable(model)
-    if why:
-        raise ValueError(why)
+def chain_rates(model) -> tuple[float, float, float]:
+    """(mu, gamma, theta) of a model the chain applies to: handle, offer (inf when
+    offers take no time) and abandonment rates per second."""
     mu = 1.0 / model.handle[0].mean
     pat = model.patience[0]
     theta = 0.0 if pat.kind == "none" else 1.0 / pat.mean
@@ -250,6 +257,15 @@ def solve_model(model, tol: float = 1e-8, with_waiting: bool = True) -> MarkovRe
     gamma = math.inf
     if offered and model.offer[offered[0]].kind == "exponential":
         gamma = 1.0 / model.offer[offered[0]].mean
+    return mu, gamma, theta
+
+
+def solve_model(model, tol: float = 1e-8, with_waiting: bool = True) -> MarkovResult:
+    """The exact chain for a steady-state sim.Model (see `applicable`)."""
+    why = applicable(model)
+    if why:
+        raise ValueError(why)
+    mu, gamma, theta = chain_rates(model)
     return threshold_chain(
         int(model.staffing[0]),
         model.rates[-1],

@@ -24,7 +24,17 @@ from .plan import Plan, policy_dict, staffing_value
 from .search import Bounds, Progress, SearchLog, exact_search, simulation_search
 from .seed import seed_plan
 
-FRESH_SEED_OFFSET = 1_000_003  # confirmation seeds differ from the search's
+FRESH_SEED_OFFSET = 1_000_003
+COMPARED_KPIS = (
+    "profit",
+    "revenue",
+    "staffing_cost",
+    "service_level",
+    "asa",
+    "abandon_rate",
+    "attempts",
+    "occupancy",
+)  # confirmation seeds differ from the search's
 
 
 @dataclass
@@ -53,16 +63,7 @@ class OptimizeResult:
     def differences(self) -> dict:
         """Plan minus the scenario's own plan, paired over the confirmation replications."""
         out = {}
-        for s in (
-            "profit",
-            "revenue",
-            "staffing_cost",
-            "service_level",
-            "asa",
-            "abandon_rate",
-            "attempts",
-            "occupancy",
-        ):
+        for s in COMPARED_KPIS:
             e = paired_difference(self.baseline, self.result, s)
             out[s] = e.to_json()
         return out

@@ -14,7 +14,7 @@ from sim import ALWAYS, NEVER, Model
 
 from .erlang import agents_needed
 from .evaluate import Evaluation, Evaluator, Targets, paired
-from .markov import MarkovResult, threshold_chain
+from .markov import MarkovResult, chain_rates, threshold_chain
 from .plan import Plan
 
 Progress = Callable[[str, int], None]
@@ -231,13 +231,7 @@ def exact_evaluator(model: Model, targets: Targets):
     """point(n, thresholds, waiting) -> ExactPoint from the Markov chain. Waiting-time
     figures (SL, ASA; the costly part) are computed only when asked for and a target
     needs them; without them `feasible` covers the abandonment target only."""
-    mu = 1.0 / model.handle[0].mean
-    pat = model.patience[0]
-    theta = 0.0 if pat.kind == "none" else 1.0 / pat.mean
-    offered = [k for k in range(model.n_segments) if model.eligible[k] > 0]
-    gamma = math.inf
-    if offered and model.offer[offered[0]].kind == "exponential":
-        gamma = 1.0 / model.offer[offered[0]].mean
+    mu, gamma, theta = chain_rates(model)
     lam = model.rates[-1]
     need_wait = targets.sl_fraction is not None or targets.max_asa is not None
     cache: dict = {}
@@ -355,9 +349,7 @@ def exact_search(
     log = SearchLog()
     point = exact_evaluator(model, targets)
     lam = model.rates[-1]
-    mu = 1.0 / model.handle[0].mean
-    pat = model.patience[0]
-    theta = 0.0 if pat.kind == "none" else 1.0 / pat.mean
+    mu, _, theta = chain_rates(model)
     n0 = agents_needed(
         float(lam.sum()),
         mu,

@@ -27,13 +27,22 @@ DAYS = 40
 
 @pytest.fixture(scope="module")
 def round_trip(tmp_path_factory):
-    segs = {k: {"volume": v["volume"],
-                "handle_time": {"dist": "lognormal", "mean": f"{v['mean']}s", "cv": v["cv"]},
-                "patience": {"dist": "exponential", "mean": f"{v['patience']}s"}}
-            for k, v in TRUE.items()}
-    m = model_from({"horizon": {"start": "09:00", "interval": "30min", "intervals": 6},
-                    "segments": segs, "staffing": [9, 12, 15, 15, 12, 9],
-                    "simulation": {"replications": DAYS, "seed": 4}})
+    segs = {
+        k: {
+            "volume": v["volume"],
+            "handle_time": {"dist": "lognormal", "mean": f"{v['mean']}s", "cv": v["cv"]},
+            "patience": {"dist": "exponential", "mean": f"{v['patience']}s"},
+        }
+        for k, v in TRUE.items()
+    }
+    m = model_from(
+        {
+            "horizon": {"start": "09:00", "interval": "30min", "intervals": 6},
+            "segments": segs,
+            "staffing": [9, 12, 15, 15, 12, 9],
+            "simulation": {"replications": DAYS, "seed": 4},
+        }
+    )
     calls = tmp_path_factory.mktemp("rt") / "calls.csv"
     sim.simulate(m, calls_file=calls)
     log = read_ccsim_calls(calls)
@@ -96,9 +105,21 @@ def test_february_1999_calibrates_and_backtests(tmp_path):
     m = sim.load_scenario(tmp_path / "bank.yaml")
     assert m.n_intervals == 34 and m.segments[:2] == ["PS", "NW"]
     assert (tmp_path / "bank_fit.png").exists() and (tmp_path / "bank_handle.csv").exists()
-    r = runner.invoke(app, ["backtest", str(tmp_path / "bank.yaml"), "--observed",
-                            str(tmp_path / "bank_observed.csv"), "--out", str(tmp_path / "bt"),
-                            "-r", "20", "--workers", "1"])
+    r = runner.invoke(
+        app,
+        [
+            "backtest",
+            str(tmp_path / "bank.yaml"),
+            "--observed",
+            str(tmp_path / "bank_observed.csv"),
+            "--out",
+            str(tmp_path / "bt"),
+            "-r",
+            "20",
+            "--workers",
+            "1",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert (tmp_path / "bt" / "backtest.png").exists()
     log = read_anonymous_bank(BANK)
