@@ -354,7 +354,7 @@ def compare(
                     front_rows = [
                         p.row()
                         for p in run_frontier(
-                            model, executor=executor, time_limit_each=20.0, progress=progress
+                            model, executor=executor, time_limit_each=10.0, progress=progress
                         )
                     ]
             res = run_compare(

@@ -1,4 +1,4 @@
-"""The fluid (deterministic) relaxation as a linear program (pulp + CBC).
+"""The fluid (deterministic) relaxation as a linear program (pulp, solved by HiGHS).
 
 Per interval t and segment k, with rates per second:
     n_t      agents on the phones (continuous), or fixed if staffing is given
@@ -54,12 +54,12 @@ def fluid_plan(
         max_abandon = model.scenario.targets.max_abandon_rate
     prob = pulp.LpProblem("ccsim_fluid", pulp.LpMaximize)
     n = [
-        pulp.LpVariable(f"n_{t}", lowBound=0) if staffing is None else float(staffing[t])
+        prob.add_variable(f"n_{t}", lowBound=0) if staffing is None else float(staffing[t])
         for t in range(T)
     ]
-    a = [[pulp.LpVariable(f"a_{t}_{k}", 0, float(lam[t, k])) for k in range(K)] for t in range(T)]
+    a = [[prob.add_variable(f"a_{t}_{k}", 0, float(lam[t, k])) for k in range(K)] for t in range(T)]
     y = [
-        [pulp.LpVariable(f"y_{t}_{k}", 0) if sellable[k] else 0.0 for k in range(K)]
+        [prob.add_variable(f"y_{t}_{k}", 0) if sellable[k] else 0.0 for k in range(K)]
         for t in range(T)
     ]
     objective = []
@@ -85,7 +85,7 @@ def fluid_plan(
             )
         )
     prob += pulp.lpSum(objective)
-    prob.solve(pulp.PULP_CBC_CMD(msg=0))
+    prob.solve(pulp.HiGHS(msg=False))
     status = pulp.LpStatus[prob.status]
 
     def val(x) -> float:
