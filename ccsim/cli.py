@@ -172,6 +172,10 @@ def optimize_cmd(
     levels: Annotated[
         str | None, typer.Option(help="SL targets for --frontier, e.g. 0.7,0.8,0.9")
     ] = None,
+    per_interval: Annotated[
+        bool,
+        typer.Option("--per-interval", help="also search thresholds interval by interval"),
+    ] = False,
 ) -> None:
     """Best staffing per interval and cross-sell thresholds for profit under the targets."""
     from optimize.frontier import DEFAULT_LEVELS
@@ -182,6 +186,8 @@ def optimize_cmd(
     from .optimize_report import frontier_table, print_optimize
 
     model = sim.load_scenario(file)
+    if per_interval:
+        model.scenario.optimizer.thresholds.per_interval = True
     if method not in ("auto", "exact", "simulation"):
         fail(f"--method: unknown method {method!r}; use auto, exact or simulation")
     lv = DEFAULT_LEVELS
@@ -219,6 +225,7 @@ def optimize_cmd(
                     time_limit=time_limit,
                     method=method,
                     progress=progress,
+                    checkpoint_dir=out / ".checkpoints" if out else None,
                 )
         except ValueError as exc:
             fail(f"{file}: {exc}")

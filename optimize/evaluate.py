@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import pickle
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -158,6 +161,7 @@ class Evaluator:
         executor: Executor | None = None,
         engine: str = "fast",
         first_rep: int = 0,
+        checkpoint: Path | None = None,
     ):
         self.model = model
         self.targets = targets
@@ -169,6 +173,18 @@ class Evaluator:
         self.evaluations = 0
         self.calls = 0
         self._memo: dict[Plan, Evaluation] = {}
+        # evaluated plans survive an interruption: the search is deterministic, so a rerun
+        # replays it and finds every plan it had judged already
+        self.checkpoint = checkpoint
+        self._saved_at = time.monotonic()
+        self.resumed = 0
+        if checkpoint is not None and checkpoint.exists():
+            try:
+                with checkpoint.open("rb") as fh:
+                    self._memo = pickle.load(fh)
+                self.resumed = len(self._memo)
+            except (OSError, pickle.UnpicklingError, EOFError):
+                self._memo = {}
 
     def _margins(self, samples: dict, interval_sl: np.ndarray) -> dict[str, float]:
         t = self.targets
@@ -204,7 +220,20 @@ class Evaluator:
                 self._memo[p] = Evaluation(p, samples, isl, self._margins(samples, isl), calls)
                 self.evaluations += 1
                 self.calls += calls
+            if self.checkpoint is not None and time.monotonic() - self._saved_at > 5.0:
+                self.save()
         return [self._memo[p] for p in plans]
+
+    def save(self) -> None:
+        """Write the evaluated plans to the checkpoint file (atomically)."""
+        if self.checkpoint is None:
+            return
+        self.checkpoint.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.checkpoint.with_name(self.checkpoint.name + ".part")
+        with tmp.open("wb") as fh:
+            pickle.dump(self._memo, fh)
+        os.replace(tmp, self.checkpoint)
+        self._saved_at = time.monotonic()
 
     def evaluate(self, plan: Plan) -> Evaluation:
         return self.evaluate_many([plan])[0]

@@ -10,13 +10,16 @@ under the service targets.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from sim import NEVER, Executor, InProcess, Model, SimResult, paired_difference, simulate
+from sim.runner import model_fingerprint
 
 from .evaluate import Evaluator, Targets
 from .markov import MarkovResult, applicable
@@ -142,6 +145,7 @@ def optimize(
     start: Plan | None = None,
     cross_sell: bool = True,
     progress: Progress | None = None,
+    checkpoint_dir: Path | None = None,
 ) -> OptimizeResult:
     """Find the most profitable plan that meets the targets; see the module docstring."""
     t0 = time.perf_counter()
@@ -197,12 +201,24 @@ def optimize(
         )
         calls = 0
     else:
-        ev = Evaluator(model, targets, R, seed, executor)
+        ck = None
+        if checkpoint_dir is not None:
+            key = f"{model_fingerprint(model, seed, 'fast')}-{targets}-{R}-{cross_sell}-{start}"
+            ck = (
+                Path(checkpoint_dir)
+                / f"optimize-{hashlib.sha256(key.encode()).hexdigest()[:16]}.pkl"
+            )
+        ev = Evaluator(model, targets, R, seed, executor, checkpoint=ck)
         best_ev, log = simulation_search(
             ev, seeded, ranking, bounds, deadline, progress, search_thresholds=cross_sell
         )
         plan = best_ev.plan
         calls = ev.calls
+        ev.save()
+        if ev.resumed:
+            notes.append(
+                f"resumed: {ev.resumed} plans evaluated before an interruption were reused"
+            )
         gap = ""
         if log.best_rejected:
             mv, g, se = log.best_rejected
@@ -226,8 +242,16 @@ def optimize(
     fresh = seed + FRESH_SEED_OFFSET
     if progress:
         progress("confirming on fresh seeds", log.evaluations)
-    res = simulate(plan.apply(model), replications=Rc, seed=fresh, executor=executor)
-    base = simulate(model, replications=Rc, seed=fresh, executor=executor)
+    res = simulate(
+        plan.apply(model),
+        replications=Rc,
+        seed=fresh,
+        executor=executor,
+        checkpoint_dir=checkpoint_dir,
+    )
+    base = simulate(
+        model, replications=Rc, seed=fresh, executor=executor, checkpoint_dir=checkpoint_dir
+    )
     calls += res.meta["calls_simulated"] + base.meta["calls_simulated"]
     margins = _margins(res, targets)
     feasible = all(m >= 0 for m in margins.values())

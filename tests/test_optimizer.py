@@ -159,3 +159,14 @@ def test_max_change_and_bounds_are_kept():
     s = np.array(res.plan.staffing)
     assert s.max() <= 45 and np.abs(np.diff(s)).max() <= 4
     assert math.isfinite(res.result.summary["profit"].mean)
+
+
+def test_optimizer_resumes_from_its_checkpoint(tmp_path):
+    m = sim.load_scenario("scenarios/insurance_service.yaml")
+    first = optimize(m, replications=4, confirm_replications=4, time_limit=60, checkpoint_dir=tmp_path)
+    assert list(tmp_path.glob("optimize-*.pkl"))
+    again = optimize(m, replications=4, confirm_replications=4, time_limit=60, checkpoint_dir=tmp_path)
+    assert again.plan == first.plan
+    assert any("resumed" in n for n in again.notes)
+    assert again.search.evaluations == 0  # every plan came from the checkpoint
+    assert again.result.summary["profit"].mean == first.result.summary["profit"].mean
