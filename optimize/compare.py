@@ -8,7 +8,6 @@ a threshold grid and the optimizer's frontier when available) as plain JSON.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -100,21 +99,7 @@ class CompareResult:
 
 
 def _meets(res: SimResult, t: Targets) -> bool:
-    s = res.summary
-    if t.sl_fraction is not None:
-        if t.sl_per == "interval":
-            vals = [
-                e["service_level"].mean
-                for e, m in zip(res.intervals, res.model.measured, strict=True)
-                if m and math.isfinite(e["service_level"].mean)
-            ]
-            if vals and min(vals) < t.sl_fraction:
-                return False
-        elif s["service_level"].mean < t.sl_fraction:
-            return False
-    if t.max_abandon is not None and s["abandon_rate"].mean > t.max_abandon:
-        return False
-    return not (t.max_asa is not None and s["asa"].mean > t.max_asa)
+    return all(m >= 0 for m in t.margins_of(res).values())
 
 
 def _waiting(res: SimResult) -> dict:

@@ -13,6 +13,7 @@ import math
 import os
 import pickle
 import time
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,35 @@ class Targets:
         return cls(
             sl.fraction if sl else None, sl.per if sl else "day", t.max_abandon_rate, t.max_asa
         )
+
+    def margins(
+        self, service_level: float, interval_sl, abandon_rate: float, asa: float
+    ) -> dict[str, float]:
+        """Slack of each target (>= 0: met) from mean figures; `interval_sl` holds the
+        measured intervals' service levels (NaN where no call was answered)."""
+        out = {}
+        if self.sl_fraction is not None:
+            if self.sl_per == "interval":
+                sl = np.asarray(interval_sl, float)
+                sl = sl[np.isfinite(sl)]
+                out["service_level"] = float(sl.min() - self.sl_fraction) if len(sl) else 0.0
+            else:
+                out["service_level"] = float(service_level - self.sl_fraction)
+        if self.max_abandon is not None:
+            out["abandon_rate"] = float(self.max_abandon - abandon_rate)
+        if self.max_asa is not None:  # no answered call at all counts as missing the target
+            out["asa"] = float(self.max_asa - asa) if math.isfinite(asa) else -math.inf
+        return out
+
+    def margins_of(self, res) -> dict[str, float]:
+        """`margins` of a simulation result (a `sim.SimResult`)."""
+        s = res.summary
+        sl = [
+            e["service_level"].mean
+            for e, m in zip(res.intervals, res.model.measured, strict=True)
+            if m
+        ]
+        return self.margins(s["service_level"].mean, sl, s["abandon_rate"].mean, s["asa"].mean)
 
     def describe(self, within: float) -> list[str]:
         out = []
@@ -187,22 +217,16 @@ class Evaluator:
                 self._memo = {}
 
     def _margins(self, samples: dict, interval_sl: np.ndarray) -> dict[str, float]:
-        t = self.targets
-        out = {}
-        if t.sl_fraction is not None:
-            if t.sl_per == "interval":
-                meas = self.model.measured
-                sl = np.nanmean(interval_sl[:, meas], axis=0) if interval_sl.shape[0] else []
-                sl = np.asarray(sl)[np.isfinite(sl)]
-                out["service_level"] = float(sl.min() - t.sl_fraction) if len(sl) else 0.0
-            else:
-                out["service_level"] = float(np.nanmean(samples["service_level"]) - t.sl_fraction)
-        if t.max_abandon is not None:
-            out["abandon_rate"] = float(t.max_abandon - np.nanmean(samples["abandon_rate"]))
-        if t.max_asa is not None:
-            asa = np.nanmean(samples["asa"])
-            out["asa"] = float(t.max_asa - asa) if math.isfinite(asa) else -math.inf
-        return out
+        meas = self.model.measured
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: no calls there
+            per_interval = np.nanmean(interval_sl[:, meas], axis=0)
+            return self.targets.margins(
+                np.nanmean(samples["service_level"]),
+                per_interval,
+                np.nanmean(samples["abandon_rate"]),
+                np.nanmean(samples["asa"]),
+            )
 
     def evaluate_many(self, plans: list[Plan]) -> list[Evaluation]:
         todo = [p for p in dict.fromkeys(plans) if p not in self._memo]

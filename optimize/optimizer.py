@@ -11,7 +11,6 @@ under the service targets.
 from __future__ import annotations
 
 import hashlib
-import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,26 +109,6 @@ class OptimizeResult:
             "calls_simulated": self.calls_simulated,
             "notes": self.notes,
         }
-
-
-def _margins(res: SimResult, targets: Targets) -> dict[str, float]:
-    out = {}
-    if targets.sl_fraction is not None:
-        if targets.sl_per == "interval":
-            sls = [
-                e["service_level"].mean
-                for e, m in zip(res.intervals, res.model.measured, strict=True)
-                if m
-            ]
-            sls = [x for x in sls if math.isfinite(x)]
-            out["service_level"] = (min(sls) if sls else 1.0) - targets.sl_fraction
-        else:
-            out["service_level"] = res.summary["service_level"].mean - targets.sl_fraction
-    if targets.max_abandon is not None:
-        out["abandon_rate"] = targets.max_abandon - res.summary["abandon_rate"].mean
-    if targets.max_asa is not None:
-        out["asa"] = targets.max_asa - res.summary["asa"].mean
-    return out
 
 
 def optimize(
@@ -253,7 +232,7 @@ def optimize(
         model, replications=Rc, seed=fresh, executor=executor, checkpoint_dir=checkpoint_dir
     )
     calls += res.meta["calls_simulated"] + base.meta["calls_simulated"]
-    margins = _margins(res, targets)
+    margins = targets.margins_of(res)
     feasible = all(m >= 0 for m in margins.values())
     how += ranking_text
     how += (

@@ -70,19 +70,20 @@ def _better(cand: Evaluation, cur: Evaluation) -> float:
     return paired(cur, cand)[0]
 
 
-def _staffing_moves(plan: Plan, model: Model, bounds: Bounds) -> list[tuple[str, Plan]]:
+def _staffing_moves(plan: Plan, model: Model, bounds: Bounds) -> list[tuple[str, int | None, Plan]]:
+    """(label, interval or None for all, plan) for every +-1 staffing move in bounds."""
     moves = []
     if model.steady:  # one staffing level for the whole run
         for d in (-1, 1):
             s = tuple(x + d for x in plan.staffing)
             if bounds.staffing_ok(s) and s[0] >= 1:
-                moves.append((f"staffing {d:+d}", Plan(s, plan.thresholds)))
+                moves.append((f"staffing {d:+d}", None, Plan(s, plan.thresholds)))
         return moves
     for t in range(model.n_intervals):
         for d in (-1, 1):
             p = plan.with_staffing(t, plan.staffing[t] + d)
             if bounds.staffing_ok(p.staffing):
-                moves.append((f"interval {t} {d:+d}", p))
+                moves.append((f"interval {t} {d:+d}", t, p))
     return moves
 
 
@@ -174,7 +175,7 @@ def simulation_search(
                     if progress:
                         progress("per-interval policy", ev.evaluations)
         moves = _staffing_moves(cur.plan, model, bounds)
-        evs = ev.evaluate_many([p for _, p in moves])
+        evs = ev.evaluate_many([p for *_, p in moves])
         gains = [_better(e, cur) for e in evs]
         order = np.argsort(gains)[::-1]
         good = [i for i in order if gains[i] > 0]
@@ -183,14 +184,14 @@ def simulation_search(
             # take every improving move at once (one per interval) if that is better still
             chosen, used = [], set()
             for i in good:
-                t = moves[i][0].split()[1] if not model.steady else "all"
+                t = moves[i][1]
                 if t not in used:
                     used.add(t)
                     chosen.append(i)
             if len(chosen) > 1:
                 s = np.array(cur.plan.staffing)
                 for i in chosen:
-                    s += np.array(moves[i][1].staffing) - np.array(cur.plan.staffing)
+                    s += np.array(moves[i][2].staffing) - np.array(cur.plan.staffing)
                 combo = Plan(tuple(int(x) for x in s), cur.plan.thresholds)
                 if bounds.staffing_ok(combo.staffing):
                     ce = ev.evaluate(combo)
