@@ -18,7 +18,7 @@ import sim
 from sim import ScenarioError
 
 from . import report
-from .output import write_json, write_text
+from .output import csv_text, dicts_csv, write_json, write_text
 
 app = typer.Typer(
     add_completion=False,
@@ -232,14 +232,7 @@ def optimize_cmd(
     if frontier:
         rows = [p.row() for p in points]
         if out:
-            import csv
-            import io
-
-            buf = io.StringIO()
-            w = csv.DictWriter(buf, fieldnames=list(rows[0]))
-            w.writeheader()
-            w.writerows(rows)
-            write_text(out / "frontier.csv", buf.getvalue())
+            write_text(out / "frontier.csv", dicts_csv(rows))
             write_json(out / "frontier.json", {"scenario": model.name, "points": rows})
         if json_out:
             sys.stdout.write(json.dumps({"scenario": model.name, "points": rows}, indent=2) + "\n")
@@ -395,20 +388,17 @@ def compare(
 
 
 def _compare_csv(js: dict) -> str:
-    import csv
-    import io
-
     from sim.stats import STATISTICS
 
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["alternative", "statistic", "mean", "lo", "hi", "diff_mean", "diff_lo", "diff_hi"])
+    rows = []
     for name, a in js["alternatives"].items():
         for s in STATISTICS:
             v = a["summary"][s]
             d = (a["difference"] or {}).get(s) or {"mean": None, "ci95": [None, None]}
-            w.writerow([name, s, v["mean"], *v["ci95"], d["mean"], *d["ci95"]])
-    return buf.getvalue()
+            rows.append([name, s, v["mean"], *v["ci95"], d["mean"], *d["ci95"]])
+    return csv_text(
+        ["alternative", "statistic", "mean", "lo", "hi", "diff_mean", "diff_lo", "diff_hi"], rows
+    )
 
 
 @app.command()
@@ -536,31 +526,18 @@ def calibrate(
         handle_file=handle_file,
         staffing_method=staffing,
     )
-    import csv as _csv
-    import io
-
     import yaml
 
     folder = output.parent
     # the observed handle times: the empirical alternative (one column per segment)
     cols = list(cal.handle_samples)
     longest = max(len(v) for v in cal.handle_samples.values())
-    buf = io.StringIO()
-    w = _csv.writer(buf)
-    w.writerow(cols)
-    for i in range(longest):
-        w.writerow(
-            [
-                f"{cal.handle_samples[c][i]:g}" if i < len(cal.handle_samples[c]) else ""
-                for c in cols
-            ]
-        )
-    write_text(folder / handle_file, buf.getvalue())
-    buf = io.StringIO()
-    w = _csv.DictWriter(buf, fieldnames=list(cal.observed[0]))
-    w.writeheader()
-    w.writerows(cal.observed)
-    write_text(folder / f"{stem.name}_observed.csv", buf.getvalue())
+    samples = [
+        [f"{cal.handle_samples[c][i]:g}" if i < len(cal.handle_samples[c]) else "" for c in cols]
+        for i in range(longest)
+    ]
+    write_text(folder / handle_file, csv_text(cols, samples))
+    write_text(folder / f"{stem.name}_observed.csv", dicts_csv(cal.observed))
     write_json(
         folder / f"{stem.name}_calibration.json", {"report": cal.report, "intervals": cal.observed}
     )
@@ -634,6 +611,7 @@ def backtest(
     """Simulated against observed, interval by interval, with a summary error and a chart."""
     from sim.calibration import backtest as run_backtest
     from sim.calibration import read_observed
+    from sim.calibration.backtest import METRICS
 
     from .charts import backtest_chart
 
@@ -644,29 +622,15 @@ def backtest(
     js = res.to_json()
     if out:
         write_json(out / "backtest.json", js)
-        import csv as _csv
-        import io
-
-        buf = io.StringIO()
-        w = _csv.writer(buf)
-        w.writerow(
-            ["interval", "offered_observed", "offered_simulated"]
-            + [
-                f"{m}_{k}"
-                for m in ("abandon_rate", "asa", "service_level", "p_wait")
-                for k in ("observed", "simulated", "lo", "hi")
-            ]
+        header = ["interval", "offered_observed", "offered_simulated"] + [
+            f"{m}_{k}" for m in METRICS for k in ("observed", "simulated", "lo", "hi")
+        ]
+        rows = (
+            [r["label"], r["offered_observed"], r["offered_simulated"]]
+            + [v for m in METRICS for v in (r[m]["observed"], r[m]["simulated"], *r[m]["ci95"])]
+            for r in js["rows"]
         )
-        for r in js["rows"]:
-            w.writerow(
-                [r["label"], r["offered_observed"], r["offered_simulated"]]
-                + [
-                    v
-                    for m in ("abandon_rate", "asa", "service_level", "p_wait")
-                    for v in (r[m]["observed"], r[m]["simulated"], *r[m]["ci95"])
-                ]
-            )
-        write_text(out / "backtest.csv", buf.getvalue())
+        write_text(out / "backtest.csv", csv_text(header, rows))
         backtest_chart(js, out)
     if json_out:
         sys.stdout.write(json.dumps(js, indent=2, allow_nan=True) + "\n")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,3 +29,18 @@ def write_text(path: str | Path, text: str) -> Path:
 
 def write_json(path: str | Path, obj: Any) -> Path:
     return write_text(path, json.dumps(obj, indent=2, allow_nan=False) + "\n")
+
+
+def csv_text(header: list[str], rows: Iterable[Iterable[Any]]) -> str:
+    """CSV text: a header line, then one line per row."""
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(header)
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def dicts_csv(rows: list[dict]) -> str:
+    """CSV text of records that share their keys (the first record's order)."""
+    header = list(rows[0])
+    return csv_text(header, ([r[k] for k in header] for r in rows))

@@ -251,7 +251,6 @@ def calibrate(
 
     # staffing from the agents in the log
     has_agents = (sel.agent != "").any()
-    staffing = np.zeros(T)
     if has_agents:
         staffing = _agents(sel, day_idx, n_days, lo, interval, T, staffing_method, break_gap)
         staff_method = (
