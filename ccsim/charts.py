@@ -208,8 +208,10 @@ def intervals(js: dict, out: Path) -> list[Path]:
                 target * 100, color="#D55E00", ls="--", label=f"target {target:.0%}"
             ).set_gid("series:target")
         ax2.set_ylabel("Service level (%)")
-        ax2.set_xlabel("Interval start")
-        step = max(1, len(x) // 12)
+        steady = any(lbl.startswith("batch") for lbl in lab)
+        ax2.set_xlabel("Batch of the steady-state run" if steady else "Interval start")
+        step = max(1, math.ceil(len(x) / 12))
+        lab = [lbl.removeprefix("batch ") for lbl in lab]
         ax2.set_xticks(x[::step], lab[::step], rotation=0)
         ax2.legend(loc="lower right", fontsize=9)
         rec = js["recommendation"]

@@ -10,7 +10,6 @@ from rich.table import Table
 
 from optimize.optimizer import COMPARED_KPIS, OptimizeResult
 from optimize.plan import Plan, policy_dict
-from sim.units import format_clock
 
 from .report import fmt
 
@@ -53,7 +52,7 @@ def staffing_table(r: OptimizeResult) -> Table:
     for i, est in enumerate(r.result.intervals):
         if not m.measured[i]:
             continue
-        label = format_clock(m.interval_starts_clock()[i]) if not m.steady else f"batch {i}"
+        label = m.interval_label(i)
         n_old, n_new = int(m.staffing[i]), r.plan.staffing[i]
         change = (
             ""

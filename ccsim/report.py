@@ -72,12 +72,8 @@ def interval_table(res: SimResult, title: str | None = None) -> Table:
     t.add_column("Agents", justify="right")
     for _, head in INTERVAL_COLUMNS:
         t.add_column(head, justify="right")
-    starts = m.interval_starts_clock()
     for i, est in enumerate(res.intervals):
-        if m.steady:
-            label = "warm-up" if not m.measured[i] else f"batch {int(m.measured[: i + 1].sum())}"
-        else:
-            label = format_clock(starts[i])
+        label = m.interval_label(i)
         style = "dim" if not m.measured[i] else None
         t.add_row(
             label, str(m.staffing[i]), *[fmt(s, est[s]) for s, _ in INTERVAL_COLUMNS], style=style

@@ -16,6 +16,7 @@ import numpy as np
 from .distributions import ZERO, Sampler, make_sampler
 from .errors import ScenarioError
 from .schema import Scenario, ThresholdPolicy
+from .units import format_clock
 
 # Threshold sentinels: offer iff Y - n <= K. Y - n >= -n, so NEVER is never met.
 NEVER = -(2**40)
@@ -81,6 +82,12 @@ class Model:
         """Interval starts as seconds after midnight (for labels)."""
         return self.clock_start + self.boundaries[:-1]
 
+    def interval_label(self, t: int) -> str:
+        """'08:30' in a day; 'warm-up' or 'batch 1', 'batch 2', ... in steady state."""
+        if not self.steady:
+            return format_clock(self.clock_start + self.boundaries[t])
+        return "warm-up" if not self.measured[t] else f"batch {int(self.measured[: t + 1].sum())}"
+
     def paid_hours(self) -> np.ndarray:
         """Paid agent-hours per interval: staffing x length, grossed up by shrinkage."""
         return self.staffing * self.interval_lengths / 3600.0 / (1.0 - self.shrinkage)
@@ -136,30 +143,28 @@ def compile_scenario(sc: Scenario, file: str | None = None, base_dir: Path | Non
         measured = np.ones(T, dtype=bool)
 
     # --- arrival rates -------------------------------------------------------------
-    def rate_array(obj, path: str, allow_share: bool) -> np.ndarray | None:
-        if getattr(obj, "rate", None) is not None:
-            if steady and isinstance(obj.rate, list):
+    def rate_array(rate, count, path: str, count_key: str) -> np.ndarray | None:
+        """Rates per second from `rate` (per unit of time) or `count` (calls per interval)."""
+        if rate is not None:
+            if steady and isinstance(rate, list):
                 raise ScenarioError(
                     "a steady-state scenario takes one rate, not a list",
                     file=file,
                     path=f"{path}.rate",
                 )
-            return _per_interval(obj.rate, T, f"{path}.rate", file)
-        vol = (
-            getattr(obj, "volume", None) if hasattr(obj, "volume") else getattr(obj, "total", None)
-        )
-        key = "volume" if hasattr(obj, "volume") else "total"
-        if vol is not None:
+            return _per_interval(rate, T, f"{path}.rate", file)
+        if count is not None:
             if steady:
                 raise ScenarioError(
-                    f"a steady-state scenario needs 'rate' (e.g. 120/h), not '{key}'",
+                    f"a steady-state scenario needs 'rate' (e.g. 120/h), not '{count_key}'",
                     file=file,
-                    path=f"{path}.{key}",
+                    path=f"{path}.{count_key}",
                 )
-            return _per_interval(vol, T, f"{path}.{key}", file, 1.0 / L)
+            return _per_interval(count, T, f"{path}.{count_key}", file, 1.0 / L)
         return None
 
-    total = rate_array(sc.forecast, "forecast", False) if sc.forecast is not None else None
+    fc = sc.forecast
+    total = rate_array(fc.rate, fc.total, "forecast", "total") if fc is not None else None
     rates = np.zeros((T, K))
     shares = []
     for k, (name, seg) in enumerate(sc.segments.items()):
@@ -174,7 +179,7 @@ def compile_scenario(sc: Scenario, file: str | None = None, base_dir: Path | Non
             rates[:, k] = seg.share * total
             shares.append(seg.share)
         else:
-            r = rate_array(seg, path, True)
+            r = rate_array(seg.rate, seg.volume, path, "volume")
             assert r is not None
             rates[:, k] = r
     if shares and abs(sum(shares) - 1.0) > 1e-6 and len(shares) == K:

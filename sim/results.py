@@ -20,7 +20,6 @@ from .stats import (
     estimate,
     kpis,
 )
-from .units import format_clock
 
 # statistics that add up over batches (the others are ratios)
 ADDITIVE = {
@@ -97,9 +96,7 @@ class SimResult:
         for t, est in enumerate(self.intervals):
             row = {
                 "start": float(starts[t]),
-                "label": format_clock(starts[t])
-                if not m.steady
-                else ("warm-up" if not m.measured[t] else f"batch {t + int(m.measured[0]) - 1}"),
+                "label": m.interval_label(t),
                 "measured": bool(m.measured[t]),
                 "staffing": int(m.staffing[t]),
             }
