@@ -129,15 +129,19 @@ def profit_vs(js: dict, stat: str, out: Path) -> list[Path]:
                 label=f"target: {'SL' if pct else 'ASA'} {'>=' if pct else '<='} "
                 f"{target * scale:g}{'%' if pct else ' s'}",
             ).set_gid("series:target")
-        d = alts[rec]["difference"]
-        gain = _m(d["profit"]["mean"]) if d else 0.0
-        v = _m(alts[rec]["summary"][stat]["mean"]) * scale
-        ax.set_title(
-            f"'{rec}' earns {_money(gain)} per day against the scenario plan, "
-            f"at {'SL' if pct else 'ASA'} {v:.1f}{'%' if pct else ' s'}"
-            if rec != base
-            else "The scenario's own plan is the most profitable that meets the targets"
-        )
+        if rec is None:
+            title = "No plan meets every target (95% confidence): none is recommended"
+        elif rec == base:
+            title = "The scenario's own plan is the most profitable that meets the targets"
+        else:
+            d = alts[rec]["difference"]
+            gain = _m(d["profit"]["mean"]) if d else 0.0
+            v = _m(alts[rec]["summary"][stat]["mean"]) * scale
+            title = (
+                f"'{rec}' earns {_money(gain)} per day against the scenario plan, "
+                f"at {'SL' if pct else 'ASA'} {v:.1f}{'%' if pct else ' s'}, targets met"
+            )
+        ax.set_title(title)
         ax.set_xlabel(
             "Service level, % answered within target time"
             if pct
@@ -161,7 +165,8 @@ def intervals(js: dict, out: Path) -> list[Path]:
         for n in alts
         if n != base and alts[n]["plan"]["staffing"] != alts[base]["plan"]["staffing"]
     ]
-    show += [js["recommendation"]] if js["recommendation"] not in show else []
+    rec = js["recommendation"]
+    show += [rec] if rec is not None and rec not in show else []
     col = _colors(list(alts))
     target = js["targets"]["service_level"]
     with plt.rc_context(STYLE):
@@ -254,7 +259,7 @@ def cross_sell(js: dict, out: Path) -> list[Path]:
             ax.set_xticks(np.arange(len(segs)), segs)
             ax.set_ylabel(title)
         axes[0].legend(fontsize=9)
-        rec = js["recommendation"]
+        rec = js["recommendation"] or js["baseline"]
         rev = {s: _m(alts[rec]["segments"][s]["revenue"]["mean"]) for s in segs}
         total = sum(v for v in rev.values() if math.isfinite(v))
         top = max(rev, key=lambda s: rev[s] if math.isfinite(rev[s]) else -1)
@@ -295,28 +300,32 @@ def threshold_heatmap(js: dict, out: Path) -> list[Path]:
         ax.set_yticks(range(len(vals)), vals)
         ax.set_xlabel(
             f"Threshold for '{g['segments'][1]}' (offer iff callers in system - agents "
-            f"<= K);  × = misses a target"
+            f"<= K);  × = a target not met at 95%"
         )
         ax.set_ylabel(f"Threshold for '{g['segments'][0]}'")
         for i, j in zip(*np.nonzero(~F), strict=True):
             ax.text(j, i, "×", ha="center", va="center", color="white", fontsize=12)
-        masked = np.where(F, P, -np.inf)
-        i, j = np.unravel_index(np.argmax(masked), P.shape)
-        ax.plot(j, i, marker="s", ms=18, mfc="none", mec="#D55E00", mew=3).__getitem__(0).set_gid(
-            "series:best"
-        )
         cb = fig.colorbar(im, ax=ax)
         cb.set_label("Profit per day")
-        ax.set_title(
-            f"Best thresholds within targets: {g['segments'][0]} {vals[i]}, "
-            f"{g['segments'][1]} {vals[j]} ({P[i, j]:,.0f} per day)"
-        )
+        if F.any():
+            masked = np.where(F, P, -np.inf)
+            i, j = np.unravel_index(np.argmax(masked), P.shape)
+            ax.plot(j, i, marker="s", ms=18, mfc="none", mec="#D55E00", mew=3)[0].set_gid(
+                "series:best"
+            )
+            ax.set_title(
+                f"Best thresholds with every target met ({g['replications']} replications): "
+                f"{g['segments'][0]} {vals[i]}, {g['segments'][1]} {vals[j]} "
+                f"({P[i, j]:,.0f} per day)"
+            )
+        else:
+            ax.set_title("No cell of the threshold grid meets every target")
         return _save(fig, out, "threshold_heatmap")
 
 
 def waiting_time(js: dict, out: Path) -> list[Path]:
     """P(wait <= t) of answered callers by segment, under the recommended alternative."""
-    rec = js["recommendation"]
+    rec = js["recommendation"] or js["baseline"]
     w = js["alternatives"][rec]["waiting"]
     T = js["targets"]["within"]
     col = _colors(js["segments"])

@@ -31,6 +31,9 @@ if not out_console.is_terminal:  # piped or captured: do not squeeze tables into
 err_console = Console(stderr=True)
 
 
+EXIT_INFEASIBLE = 3  # optimize: no plan met every target; the best one is still written
+
+
 def fail(message: str, code: int = 2) -> None:
     err_console.print(
         f"[bold red]error:[/bold red] {escape(message)}", highlight=False, soft_wrap=True
@@ -76,6 +79,22 @@ WorkersOpt = Annotated[
 ]
 DaskOpt = Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786")]
 SeedOpt = Annotated[int | None, typer.Option(min=0, help="random seed (default: the scenario's)")]
+ConfidenceOpt = Annotated[
+    float | None,
+    typer.Option(
+        min=0.5,
+        max=0.999,
+        help="confidence at which a target counts as met (default: the scenario's, 0.95)",
+    ),
+]
+
+
+def load(file: Path, confidence: float | None = None) -> sim.Model:
+    """The scenario, with the verdict's confidence from the command line if given."""
+    model = sim.load_scenario(file)
+    if confidence is not None:
+        model.targets = model.targets.with_confidence(confidence)
+    return model
 
 
 @app.command()
@@ -87,6 +106,7 @@ def simulate(
         typer.Option("--replications", "-r", min=1, help="replications (default: the scenario's)"),
     ] = None,
     seed: SeedOpt = None,
+    confidence: ConfidenceOpt = None,
     out: Annotated[
         Path | None, typer.Option(help="write results.json, intervals.csv, segments.csv here")
     ] = None,
@@ -99,7 +119,7 @@ def simulate(
     calls: Annotated[Path | None, typer.Option(help="write call-level records to this CSV")] = None,
 ) -> None:
     """Simulate the scenario's day (or steady state) under its staffing and policy."""
-    model = sim.load_scenario(file)
+    model = load(file, confidence)
     if engine not in (None, "fast", "simpy"):
         fail(f"--engine: unknown engine {engine!r}; use fast or simpy")
     R = replications or model.replications
@@ -161,6 +181,7 @@ def optimize_cmd(
         int | None, typer.Option("--replications", "-r", min=2, help="replications per candidate")
     ] = None,
     seed: SeedOpt = None,
+    confidence: ConfidenceOpt = None,
     method: Annotated[str, typer.Option(help="auto, exact (Markov chain) or simulation")] = "auto",
     frontier: Annotated[
         bool,
@@ -185,7 +206,7 @@ def optimize_cmd(
 
     from .optimize_report import frontier_table, print_optimize
 
-    model = sim.load_scenario(file)
+    model = load(file, confidence)
     if per_interval:
         model.scenario.optimizer.thresholds.per_interval = True
     if method not in ("auto", "exact", "simulation"):
@@ -243,7 +264,13 @@ def optimize_cmd(
         return
     js = res.to_json()
     if out:
-        note = f"Plan found by `ccsim optimize {file}`.\n{res.method}"
+        status = (
+            "Recommended: every target met on fresh days."
+            if res.feasible
+            else "INFEASIBLE: NOT recommended. This is the best plan found, but at least one "
+            f"target is {res.verdict} on fresh days (see optimize.json)."
+        )
+        note = f"{status}\nPlan found by `ccsim optimize {file}`.\n{res.method}"
         import textwrap
 
         write_text(
@@ -254,12 +281,15 @@ def optimize_cmd(
         write_text(out / "intervals.csv", res.result.intervals_csv())
     if json_out:
         sys.stdout.write(json.dumps(js, indent=2, allow_nan=False) + "\n")
-        return
-    print_optimize(res, out_console)
-    if out:
-        out_console.print(
-            f"[dim]plan written to {out}/plan.yaml (run it: ccsim simulate {out}/plan.yaml)[/dim]"
-        )
+    else:
+        print_optimize(res, out_console)
+        if out:
+            out_console.print(
+                f"[dim]plan written to {out}/plan.yaml (run it: ccsim simulate "
+                f"{out}/plan.yaml)[/dim]"
+            )
+    if not res.feasible:
+        raise typer.Exit(EXIT_INFEASIBLE)
 
 
 def write_deck(js: dict, out: Path, charts_only: bool = False) -> list[str]:
@@ -302,6 +332,7 @@ def compare(
         typer.Option("--replications", "-r", min=2, help="replications (default: the scenario's)"),
     ] = None,
     seed: SeedOpt = None,
+    confidence: ConfidenceOpt = None,
     out: Annotated[
         Path | None, typer.Option(help="write compare.json, compare.csv, charts, summary")
     ] = None,
@@ -324,7 +355,7 @@ def compare(
 
     from .compare_report import print_compare
 
-    model = sim.load_scenario(file)
+    model = load(file, confidence)
     alts = scenario_alternatives(model)
     desc = {n: (a.description or "") for n, a in model.scenario.alternatives.items()}
     for text in alt or []:

@@ -6,7 +6,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from .summary_page import STATS, _d, _v, recommendation_text
+from .summary_page import STATS, _d, _v, recommendation_text, worst_interval_text
 
 
 def print_compare(js: dict, console: Console) -> None:
@@ -38,11 +38,16 @@ def print_compare(js: dict, console: Console) -> None:
                 cell += "\n" + _d(js["alternatives"][n]["difference"][key], kind)
             row.append(cell)
         t.add_row(label, *row)
-    meets = ["yes" if js["alternatives"][n]["meets_targets"] else "[red]no[/red]" for n in names]
+    colour = {"met": "green", "borderline": "yellow", "missed": "red"}
+    meets = [
+        f"[{colour[v]}]{v}[/{colour[v]}]" for v in (js["alternatives"][n]["verdict"] for n in names)
+    ]
     t.add_section()
-    t.add_row("Meets targets", *meets)
+    t.add_row("Targets", *meets)
+    t.add_row("Worst interval", *[worst_interval_text(js, n, "\n") for n in names])
     console.print(t)
-    console.print(recommendation_text(js).replace("**", ""))
+    console.print(recommendation_text(js).replace("**", ""), markup=False, highlight=False)
+    console.print(f"[dim]Targets: {js['targets'].get('rule', '')}[/dim]")
     meta = js.get("meta", {})
     console.print(
         f"[dim]Second line: difference from '{base}', paired over {meta.get('replications')} "

@@ -11,7 +11,7 @@ from rich.table import Table
 from optimize.optimizer import COMPARED_KPIS, OptimizeResult
 from optimize.plan import Plan, policy_dict
 
-from .report import fmt
+from .report import fmt, judgement_line, worst_interval_line
 
 
 def _policy_text(v) -> str:
@@ -29,7 +29,9 @@ def _policy_text(v) -> str:
 def staffing_table(r: OptimizeResult) -> Table:
     m = r.model
     t = Table(
-        title="Recommended staffing",
+        title="Recommended staffing"
+        if r.feasible
+        else "Best staffing found (NOT recommended: it does not meet every target)",
         title_justify="left",
         header_style="bold",
         box=box.SIMPLE_HEAD,
@@ -123,16 +125,31 @@ def print_optimize(r: OptimizeResult, console: Console) -> None:
             f"  {name:<12} scenario: {_policy_text(old[name]):<16} plan: {_policy_text(new[name])}"
         )
     console.print(comparison_table(r))
-    console.print("[bold]Targets[/bold] on the confirmation run (margin: how far from binding)")
-    names = {"service_level": "service level", "abandon_rate": "abandonment", "asa": "ASA"}
-    for desc, (key, margin) in zip(
-        r.targets.describe(m.sl_within), r.margins.items(), strict=False
-    ):
-        unit = f"{margin:+.1f}s" if key == "asa" else f"{100 * margin:+.2f} pts"
-        state = "[green]met[/green]" if margin >= 0 else "[red]missed[/red]"
-        console.print(f"  {desc}: {state}, margin {unit} ({names[key]})")
-    if not r.targets.describe(m.sl_within):
+    n = r.result.meta.get("replications")
+    console.print(
+        f"[bold]Targets[/bold] on {n} fresh replications the search never saw (met / missed: "
+        f"holds / fails with {r.targets.confidence:.0%} confidence, one-sided)"
+    )
+    for j in r.judged:
+        console.print("  " + judgement_line(j), markup=False, highlight=False)
+    if r.exact is not None:
+        console.print(
+            "  (exact search: the Markov chain's values meet the targets; the lines above are "
+            "the simulation's check)",
+            markup=False,
+        )
+    worst = worst_interval_line(r.result)
+    if worst:
+        console.print("  " + worst, markup=False, highlight=False)
+    if not r.judged:
         console.print("  (the scenario sets no targets)")
+    if r.feasible:
+        console.print("[bold green]Recommended[/bold green]: every target holds on fresh days.")
+    else:
+        console.print(
+            f"[bold red]Not recommended[/bold red]: the best plan found is {r.verdict} on the "
+            "targets; it is written marked infeasible (exit code 3)."
+        )
     for note in r.notes:
         console.print(f"  [yellow]note:[/yellow] {note}")
     console.print(f"[dim]How it was found: {r.method}[/dim]")

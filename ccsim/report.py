@@ -8,7 +8,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from sim import Estimate, SimResult
+from sim import Estimate, Judgement, SimResult, overall
 from sim.units import format_clock
 
 __all__ = ["format_clock", "fmt", "print_simulation"]
@@ -104,59 +104,73 @@ def segment_table(res: SimResult) -> Table:
     return t
 
 
-def targets_lines(res: SimResult) -> list[str]:
-    """One line per target of the scenario: met, missed or too close to call."""
-    sc = res.model.scenario
-    if sc is None:
-        return []
-    tg = sc.targets
-    out = []
+def judgement_line(j: Judgement) -> str:
+    """'abandonment <= 5.0% (day): 4.6% (bound 4.8%) -> met' for one target."""
+    t = j.target
+    kind = "asa" if t.stat == "asa" else t.stat
 
-    def verdict(e: Estimate, limit: float, higher_is_better: bool) -> str:
-        lo, hi = (e.lo, e.hi) if math.isfinite(e.half_width) else (e.mean, e.mean)
-        if higher_is_better:
-            return "met" if lo >= limit else "missed" if hi < limit else "borderline"
-        return "met" if hi <= limit else "missed" if lo > limit else "borderline"
+    def show(x: float) -> str:
+        if not math.isfinite(x):
+            return "–"
+        return f"{x:.1f}s" if kind == "asa" else f"{100 * x:.1f}%"
 
-    if tg.service_level:
-        sl = tg.service_level
-        if sl.per == "day":
-            v = verdict(res.summary["service_level"], sl.fraction, True)
-            out.append(
-                f"service level {sl.fraction:.0%} within {sl.within:g}s (day): "
-                f"{fmt('service_level', res.summary['service_level'], sep=' ')} -> {v}"
-            )
-        else:
-            vs = [
-                verdict(e["service_level"], sl.fraction, True)
-                for e, meas in zip(res.intervals, res.model.measured, strict=True)
-                if meas
-            ]
-            out.append(
-                f"service level {sl.fraction:.0%} within {sl.within:g}s (every interval): "
-                f"{vs.count('met')} met, {vs.count('borderline')} borderline, "
-                f"{vs.count('missed')} missed of {len(vs)}"
-            )
-    if tg.max_abandon_rate is not None:
-        v = verdict(res.summary["abandon_rate"], tg.max_abandon_rate, False)
-        out.append(
-            f"abandonment at most {tg.max_abandon_rate:.1%}: "
-            f"{fmt('abandon_rate', res.summary['abandon_rate'], sep=' ')} -> {v}"
+    bound = j.lo if t.higher_is_better else j.hi
+    where = "" if j.where == "day" else f" in the worst interval ({j.where})"
+    counts = ""
+    if t.per_interval and j.counts:
+        counts = (
+            f"; intervals: {j.counts.get('met', 0)} met, {j.counts.get('borderline', 0)} "
+            f"borderline, {j.counts.get('missed', 0)} missed"
         )
-    if tg.max_asa is not None:
-        v = verdict(res.summary["asa"], tg.max_asa, False)
-        out.append(f"ASA at most {tg.max_asa:g}s: {fmt('asa', res.summary['asa'], sep=' ')} -> {v}")
-    return out
+    return (
+        f"{t.text}: {show(j.mean)}{where}, {'lower' if t.higher_is_better else 'upper'} "
+        f"bound {show(bound)} -> {j.verdict}{counts}"
+    )
+
+
+def targets_lines(res: SimResult) -> list[str]:
+    """One line per target of the scenario, judged by the one rule of `sim.targets`."""
+    return [judgement_line(j) for j in res.model.targets.judge(res)]
+
+
+def worst_interval_line(res: SimResult) -> str | None:
+    """The measured interval with the lowest service level and the highest abandonment."""
+    m = res.model
+    if m.steady:
+        return None
+    meas = [i for i in range(m.n_intervals) if m.measured[i]]
+    sl = [(res.intervals[i]["service_level"].mean, i) for i in meas]
+    ab = [(res.intervals[i]["abandon_rate"].mean, i) for i in meas]
+    sl = [x for x in sl if math.isfinite(x[0])]
+    ab = [x for x in ab if math.isfinite(x[0])]
+    if not sl:
+        return None
+    lo, hi = min(sl), max(ab)
+    return (
+        f"worst interval: SL {fmt('service_level', res.intervals[lo[1]]['service_level'], sep=' ')} "
+        f"at {m.interval_label(lo[1])}; abandonment "
+        f"{fmt('abandon_rate', res.intervals[hi[1]]['abandon_rate'], sep=' ')} at "
+        f"{m.interval_label(hi[1])}"
+    )
 
 
 def print_simulation(res: SimResult, console: Console) -> None:
     console.print(interval_table(res))
     console.print(segment_table(res))
     lines = targets_lines(res)
+    conf = res.model.targets.confidence
     if lines:
-        console.print("[bold]Targets[/bold] (met / missed: the whole 95% CI is on that side)")
+        console.print(
+            f"[bold]Targets[/bold] (met / missed: the target holds / fails with {conf:.0%} "
+            f"confidence, one-sided; borderline: neither)"
+        )
         for line in lines:
-            console.print("  " + line)
+            console.print("  " + line, markup=False, highlight=False)
+        verdict = overall(res.model.targets.judge(res))
+        console.print(f"  all targets: {verdict}", markup=False, highlight=False)
+    worst = worst_interval_line(res)
+    if worst:
+        console.print("  " + worst, markup=False, highlight=False)
     meta = res.meta
     console.print(
         f"[dim]{meta.get('replications')} replications, seed {meta.get('seed')}, "

@@ -41,35 +41,71 @@ def _d(d: dict | None, kind: str) -> str:
     )
 
 
+def worst_interval(intervals: list[dict], measured: list[bool], stat: str, high_good: bool):
+    """(label, mean) of the worst measured interval for a statistic, or None."""
+    rows = [
+        (r["label"], r[stat]["mean"])
+        for r, m in zip(intervals, measured, strict=True)
+        if m and r[stat]["mean"] is not None
+    ]
+    if not rows:
+        return None
+    return (min if high_good else max)(rows, key=lambda x: x[1])
+
+
+def worst_interval_text(js: dict, name: str, sep: str = ", ") -> str:
+    """'SL 74.6% at 16:00, aband. 8.5% at 16:00': the worst interval of an alternative."""
+    a = js["alternatives"][name]
+    sl = worst_interval(a["intervals"], js["measured"], "service_level", True)
+    ab = worst_interval(a["intervals"], js["measured"], "abandon_rate", False)
+    parts = []
+    if sl:
+        parts.append(f"SL {_v(sl[1], 'pct')} at {sl[0]}")
+    if ab:
+        parts.append(f"aband. {_v(ab[1], 'pct')} at {ab[0]}")
+    return sep.join(parts) or "–"
+
+
+def verdict_text(a: dict) -> str:
+    """'meets the targets' / 'is borderline on ...' / 'misses ...' from the checks."""
+    checks = a.get("checks") or []
+    if a["verdict"] == "met":
+        return "it meets every target" if checks else "the scenario sets no targets"
+    parts = []
+    for c in checks:
+        if c["verdict"] != "met":
+            where = "" if c["where"] == "day" else f" (worst: {c['where']})"
+            parts.append(f"{c['verdict']}: {c['text']}{where}")
+    return "it does NOT meet the targets: " + "; ".join(parts)
+
+
 def recommendation_text(js: dict) -> str:
     rec, base = js["recommendation"], js["baseline"]
-    a = js["alternatives"][rec]
-    s = a["summary"]
     t = js["targets"]
-    if rec == base:
+    conf = t.get("confidence", 0.95)
+    if rec is None:
+        a = js["alternatives"][base]
+        head = (
+            f"No plan meets every target with {conf:.0%} confidence, so none is recommended. "
+            f"The scenario's plan:"
+        )
+    elif rec == base:
+        a = js["alternatives"][rec]
         head = "Keep the scenario's own plan: no alternative earns more while meeting the targets."
     else:
+        a = js["alternatives"][rec]
         d = a["difference"]["profit"]
         head = (
             f"Recommend **{rec}** ({a['description'] or 'alternative'}): profit "
             f"{d['mean']:+,.0f} per day against the scenario's plan "
             f"(95% CI {d['ci95'][0]:+,.0f} to {d['ci95'][1]:+,.0f})."
         )
+    s = a["summary"]
     svc = (
         f"Service level {_v(s['service_level']['mean'], 'pct')}, ASA {_v(s['asa']['mean'], 's')}, "
         f"abandonment {_v(s['abandon_rate']['mean'], 'pct')}"
     )
-    tg = []
-    if t["service_level"] is not None:
-        tg.append(
-            f"SL >= {t['service_level']:.0%} within {t['within']:g} s ({t['service_level_per']})"
-        )
-    if t["max_abandon_rate"] is not None:
-        tg.append(f"abandonment <= {t['max_abandon_rate']:.1%}")
-    if t["max_asa"] is not None:
-        tg.append(f"ASA <= {t['max_asa']:g} s")
-    meets = "meets" if a["meets_targets"] else "does NOT meet"
-    return f"{head} {svc}; it {meets} the targets ({'; '.join(tg) or 'none set'})."
+    return f"{head} {svc}; {verdict_text(a)} (judged at {conf:.0%} confidence)."
 
 
 def markdown(js: dict, charts: list[str]) -> str:
@@ -79,6 +115,12 @@ def markdown(js: dict, charts: list[str]) -> str:
     for key, label, kind in STATS:
         row = [_v(js["alternatives"][n]["summary"][key]["mean"], kind) for n in names]
         lines.append(f"| {label} | " + " | ".join(row) + " |")
+    lines.append(
+        "| Targets | " + " | ".join(js["alternatives"][n]["verdict"] for n in names) + " |"
+    )
+    lines.append(
+        "| Worst interval | " + " | ".join(worst_interval_text(js, n) for n in names) + " |"
+    )
     lines += [
         "",
         f"Difference from the baseline ('{js['baseline']}'), paired over the same "
@@ -95,6 +137,8 @@ def markdown(js: dict, charts: list[str]) -> str:
     lines += ["", "## Charts", ""] + [f"![{c}]({c}.png)" for c in charts]
     lines += ["", "## Definitions", ""]
     lines += [f"- **{k}**: {v}" for k, v in js["definitions"].items()]
+    if js["targets"].get("rule"):
+        lines.append(f"- **targets**: {js['targets']['rule']}")
     meta = js.get("meta", {})
     lines += [
         f"- **run**: {meta.get('replications')} replications per alternative, seed "

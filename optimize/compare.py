@@ -14,8 +14,9 @@ import numpy as np
 
 from sim import ALWAYS, NEVER, Executor, InProcess, Model, SimResult, paired_difference, simulate
 from sim.stats import SL_CONVENTION_TEXT, STATISTICS
+from sim.targets import Targets, overall, verdict_rule_text
 
-from .evaluate import Evaluator, Targets
+from .evaluate import Evaluator
 from .plan import Plan, policy_dict, threshold_label
 from .search import Progress
 
@@ -38,18 +39,23 @@ class CompareResult:
     def difference(self, name: str, stat: str):
         return paired_difference(self.results[self.baseline], self.results[name], stat)
 
-    def recommendation(self) -> str:
-        """The most profitable alternative that meets the targets on the estimate."""
-        t = Targets.from_model(self.model)
-        ok = [n for n in self.results if _meets(self.results[n], t)]
-        pool = ok or list(self.results)
-        return max(pool, key=lambda n: self.results[n].summary["profit"].mean)
+    def verdict(self, name: str) -> str:
+        """'met' / 'borderline' / 'missed': the alternative's targets (the one rule)."""
+        return overall(self.model.targets.judge(self.results[name]))
+
+    def recommendation(self) -> str | None:
+        """The most profitable alternative whose every target is met (None if none is)."""
+        ok = [n for n in self.results if self.verdict(n) == "met"]
+        if not ok:
+            return None
+        return max(ok, key=lambda n: self.results[n].summary["profit"].mean)
 
     def to_json(self) -> dict:
         m = self.model
         t = Targets.from_model(m)
         alts = {}
         for name, res in self.results.items():
+            judged = t.judge(res)
             js = res.to_json()
             mm = self.models[name]
             alts[name] = {
@@ -61,7 +67,9 @@ class CompareResult:
                 "summary": js["summary"],
                 "segments": js["segments"],
                 "intervals": js["intervals"],
-                "meets_targets": _meets(res, t),
+                "meets_targets": overall(judged) == "met",
+                "verdict": overall(judged),
+                "checks": [j.to_json() for j in judged],
                 "difference": None
                 if name == self.baseline
                 else {s: self.difference(name, s).to_json() for s in STATISTICS},
@@ -84,6 +92,10 @@ class CompareResult:
                 "within": m.sl_within,
                 "max_abandon_rate": t.max_abandon,
                 "max_asa": t.max_asa,
+                "service_level_floor": t.sl_floor,
+                "max_abandon_rate_interval": t.max_abandon_interval,
+                "confidence": t.confidence,
+                "rule": verdict_rule_text(t.confidence),
             },
             "definitions": {
                 "service_level": f"{SL_CONVENTION_TEXT[m.sl_convention]}, T = {m.sl_within:g} s",
@@ -96,10 +108,6 @@ class CompareResult:
             "optimize_method": self.optimize_method,
             "meta": self.meta,
         }
-
-
-def _meets(res: SimResult, t: Targets) -> bool:
-    return all(m >= 0 for m in t.margins_of(res).values())
 
 
 def _waiting(res: SimResult) -> dict:
@@ -141,6 +149,8 @@ def threshold_grid(
         "values": [threshold_label(v) for v in GRID],
         "profit": np.round(profit, 2).tolist(),
         "feasible": feas.tolist(),
+        "feasible_means": f"every target met at {t.confidence:.0%} confidence on these "
+        f"{replications} replications",
         "replications": replications,
         "calls": ev.calls,
     }

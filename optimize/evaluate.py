@@ -2,8 +2,12 @@
 
 Every plan is simulated on the same replications (same seeds, so the same callers); the
 difference between two plans is then a paired difference with small variance. Workers
-keep the customer streams they have drawn, so a search that simulates a thousand plans
-draws each replication's callers once per worker.
+keep the customer streams they have drawn in a `StreamCache`, so a search that
+simulates a thousand plans draws each replication's callers once per worker.
+
+Targets are judged by `sim.targets` (the one rule of every command): during the search a
+plan counts as feasible when every target is "met" on the search's own replications at
+the search confidence.
 """
 
 from __future__ import annotations
@@ -13,7 +17,6 @@ import math
 import os
 import pickle
 import time
-import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,85 +26,100 @@ import numpy as np
 from sim import Executor, InProcess, Model
 from sim.engine_fast import run_fast
 from sim.engine_simpy import run_simpy
-from sim.results import rep_kpis
+from sim.results import batch_kpis
 from sim.stream import customer_stream
+from sim.targets import Judgement, Targets, sample_stats
 
 from .plan import Plan
 
-_STREAMS: OrderedDict = OrderedDict()
-_CACHE_CALLS = 4_000_000  # callers kept per worker process
-_cached_calls = 0
+__all__ = ["Evaluation", "Evaluator", "StreamCache", "Targets", "paired", "stream_key"]
+
+DAY_STATS = (
+    "profit",
+    "service_level",
+    "abandon_rate",
+    "asa",
+    "revenue",
+    "staffing_cost",
+    "attempts",
+    "occupancy",
+    "mean_wait",
+    "p_wait",
+)
+INTERVAL_STATS = ("service_level", "abandon_rate", "offered")
 
 
-@dataclass(frozen=True)
-class Targets:
-    """The constraints a plan must meet (on the simulation estimate)."""
+class StreamCache:
+    """Customer streams of recent replications, keyed by everything a stream depends on
+    (see `stream_key`), bounded by the number of callers kept."""
 
-    sl_fraction: float | None = None
-    sl_per: str = "day"
-    max_abandon: float | None = None
-    max_asa: float | None = None
+    def __init__(self, max_calls: int = 4_000_000):
+        self.max_calls = max_calls
+        self._streams: OrderedDict[tuple[str, int], list] = OrderedDict()
+        self._calls = 0
 
-    @classmethod
-    def from_model(cls, model: Model) -> Targets:
-        sc = model.scenario
-        if sc is None:
-            return cls()
-        t = sc.targets
-        sl = t.service_level
-        return cls(
-            sl.fraction if sl else None, sl.per if sl else "day", t.max_abandon_rate, t.max_asa
-        )
+    def chunks(self, model: Model, key: str, seed: int, rep: int) -> list:
+        k = (key, rep)
+        if k in self._streams:
+            self._streams.move_to_end(k)
+            return self._streams[k]
+        chunks = list(customer_stream(model, seed, rep))
+        n = sum(len(c) for c in chunks)
+        if n <= self.max_calls:
+            self._streams[k] = chunks
+            self._calls += n
+            while self._calls > self.max_calls and len(self._streams) > 1:
+                _, old = self._streams.popitem(last=False)
+                self._calls -= sum(len(c) for c in old)
+        return chunks
 
-    def margins(
-        self, service_level: float, interval_sl, abandon_rate: float, asa: float
-    ) -> dict[str, float]:
-        """Slack of each target (>= 0: met) from mean figures; `interval_sl` holds the
-        measured intervals' service levels (NaN where no call was answered)."""
-        out = {}
-        if self.sl_fraction is not None:
-            if self.sl_per == "interval":
-                sl = np.asarray(interval_sl, float)
-                sl = sl[np.isfinite(sl)]
-                out["service_level"] = float(sl.min() - self.sl_fraction) if len(sl) else 0.0
-            else:
-                out["service_level"] = float(service_level - self.sl_fraction)
-        if self.max_abandon is not None:
-            out["abandon_rate"] = float(self.max_abandon - abandon_rate)
-        if self.max_asa is not None:  # no answered call at all counts as missing the target
-            out["asa"] = float(self.max_asa - asa) if math.isfinite(asa) else -math.inf
-        return out
+    def __len__(self) -> int:
+        return len(self._streams)
 
-    def margins_of(self, res) -> dict[str, float]:
-        """`margins` of a simulation result (a `sim.SimResult`)."""
-        s = res.summary
-        sl = [
-            e["service_level"].mean
-            for e, m in zip(res.intervals, res.model.measured, strict=True)
-            if m
-        ]
-        return self.margins(s["service_level"].mean, sl, s["abandon_rate"].mean, s["asa"].mean)
 
-    def describe(self, within: float) -> list[str]:
-        out = []
-        if self.sl_fraction is not None:
-            out.append(
-                f"service level >= {self.sl_fraction:.0%} within {within:g}s "
-                f"({'every interval' if self.sl_per == 'interval' else 'day'})"
-            )
-        if self.max_abandon is not None:
-            out.append(f"abandonment <= {self.max_abandon:.1%}")
-        if self.max_asa is not None:
-            out.append(f"ASA <= {self.max_asa:g}s")
-        return out
+# one cache per worker process: tasks of a search land on long-lived workers
+_WORKER_CACHE = StreamCache()
+
+
+def stream_key(model: Model, seed: int) -> str:
+    """What the customer stream depends on (not staffing, not policy): the horizon, the
+    rates, the cross-sell probabilities, every sampler with its parameters and values
+    (empirical distributions included), the forecast uncertainty and the seed."""
+    h = hashlib.sha256()
+    for a in (model.boundaries, model.rates, model.eligible, model.accept):
+        h.update(np.ascontiguousarray(a, dtype=np.float64).tobytes())
+    for group in (model.handle, model.patience, model.offer, model.close):
+        for s in group:
+            h.update(repr((s.kind, float(s.mean), float(s.a), float(s.b))).encode())
+            if s.values is not None:
+                h.update(np.ascontiguousarray(s.values, dtype=np.float64).tobytes())
+            h.update(b"|")
+    h.update(f"{model.forecast_cv!r}|{seed}".encode())
+    return h.hexdigest()
+
+
+def _evaluate_task(args) -> tuple[dict, dict, int]:
+    model, plan, key, seed, reps, engine = args
+    m = plan.apply(model)
+    run = run_fast if engine == "fast" else run_simpy
+    out = [run(m, _WORKER_CACHE.chunks(model, key, seed, r))[0] for r in reps]
+    k = batch_kpis(
+        m,
+        np.stack([r.counts for r in out]),
+        np.stack([r.busy for r in out]),
+        np.stack([r.staffed for r in out]),
+    )
+    samples = {s: np.asarray(k["summary"][s], dtype=float) for s in DAY_STATS}
+    intervals = {s: np.asarray(k["intervals"][s], dtype=float) for s in INTERVAL_STATS}
+    return samples, intervals, sum(r.calls for r in out)
 
 
 @dataclass
 class Evaluation:
     plan: Plan
-    samples: dict[str, np.ndarray]  # summary KPI per replication
-    interval_sl: np.ndarray  # (R, T) service level per interval and replication
-    margins: dict[str, float] = field(default_factory=dict)  # slack of each target (>= 0 ok)
+    samples: dict[str, np.ndarray]  # day KPI per replication
+    intervals: dict[str, np.ndarray]  # (R, T) per replication and interval
+    judged: list[Judgement] = field(default_factory=list)  # at the search confidence
     calls: int = 0
 
     @property
@@ -110,77 +128,49 @@ class Evaluation:
 
     @property
     def feasible(self) -> bool:
-        return all(m >= 0 for m in self.margins.values())
+        return all(j.verdict == "met" for j in self.judged)
 
-    def mean(self, stat: str) -> float:
-        return float(np.nanmean(self.samples[stat]))
+    @property
+    def interval_sl(self) -> np.ndarray:
+        return self.intervals["service_level"]
 
-
-def stream_key(model: Model, seed: int) -> str:
-    """What the customer stream depends on (not staffing, not policy)."""
-    h = hashlib.sha256()
-    for a in (model.boundaries, model.rates, model.eligible, model.accept):
-        h.update(np.ascontiguousarray(a).tobytes())
-    h.update(
-        pickle.dumps(
-            [
-                (s.kind, s.mean, s.a, s.b)
-                for s in model.handle + model.patience + model.offer + model.close
-            ]
-        )
-    )
-    h.update(f"{model.forecast_cv}|{seed}".encode())
-    return h.hexdigest()
+    @property
+    def margins(self) -> dict[str, float]:
+        """Mean minus limit of each target (>= 0: on the right side; worst interval for
+        per-interval targets)."""
+        return {j.target.key: j.slack for j in self.judged}
 
 
-def _chunks(model: Model, key: str, seed: int, rep: int):
-    global _cached_calls
-    k = (key, rep)
-    if k in _STREAMS:
-        _STREAMS.move_to_end(k)
-        return _STREAMS[k]
-    chunks = list(customer_stream(model, seed, rep))
-    n = sum(len(c) for c in chunks)
-    if n <= _CACHE_CALLS:
-        _STREAMS[k] = chunks
-        _cached_calls += n
-        while _cached_calls > _CACHE_CALLS and len(_STREAMS) > 1:
-            _, old = _STREAMS.popitem(last=False)
-            _cached_calls -= sum(len(c) for c in old)
-    return chunks
-
-
-def _evaluate_task(args) -> tuple[dict, np.ndarray, int]:
-    model, plan, key, seed, reps, engine = args
-    m = plan.apply(model)
-    run = run_fast if engine == "fast" else run_simpy
-    per = []
-    calls = 0
-    for r in reps:
-        res, _ = run(m, _chunks(model, key, seed, r))
-        calls += res.calls
-        per.append(rep_kpis(m, res))
-    samples = {
-        s: np.array([p["summary"][s] for p in per], dtype=float)
-        for s in (
-            "profit",
-            "service_level",
-            "abandon_rate",
-            "asa",
-            "revenue",
-            "staffing_cost",
-            "attempts",
-            "occupancy",
-            "mean_wait",
-            "p_wait",
-        )
-    }
-    interval_sl = np.stack([p["intervals"]["service_level"] for p in per])
-    return samples, interval_sl, calls
+def judge_samples(
+    model: Model,
+    targets: Targets,
+    samples: dict[str, np.ndarray],
+    intervals: dict[str, np.ndarray],
+    confidence: float | None = None,
+) -> list[Judgement]:
+    """The targets' verdicts from per-replication samples (the rule of `sim.targets`)."""
+    meas = np.flatnonzero(model.measured)
+    day = {}
+    for s in ("service_level", "abandon_rate", "asa"):
+        m, se, n = sample_stats(samples[s])
+        day[s] = (float(m), float(se), int(n))
+    ints = {s: sample_stats(intervals[s][:, meas]) for s in ("service_level", "abandon_rate")}
+    labels = [model.interval_label(int(i)) for i in meas]
+    judged = targets.judge_arrays(day, ints, labels, confidence)
+    for j in judged:
+        if j.interval is not None:
+            j.interval = int(meas[j.interval])
+    return judged
 
 
 class Evaluator:
-    """Simulates plans on a fixed set of replications (common random numbers)."""
+    """Simulates plans on a fixed list of replications (common random numbers).
+
+    `n` is the stage: plans are judged on the first `n` replications. A plan judged on a
+    short prefix and then asked for at a longer one simulates only the missing
+    replications, so a search can screen moves on a few days and confirm the promising
+    ones on many (`set_stage`, `evaluate_many(..., n=...)`).
+    """
 
     def __init__(
         self,
@@ -192,17 +182,23 @@ class Evaluator:
         engine: str = "fast",
         first_rep: int = 0,
         checkpoint: Path | None = None,
+        confidence: float | None = None,
     ):
         self.model = model
         self.targets = targets
+        self.confidence = targets.confidence if confidence is None else confidence
         self.reps = list(range(first_rep, first_rep + replications))
+        self.n = replications
+        self.screens: list[int] = []  # a search screens moves on these prefixes first
         self.seed = seed
         self.executor = executor or InProcess()
         self.engine = engine
         self.key = stream_key(model, seed)
-        self.evaluations = 0
+        self.evaluations = 0  # plan evaluations (a plan extended to a longer stage counts again)
         self.calls = 0
-        self._memo: dict[Plan, Evaluation] = {}
+        # per plan: day samples, interval samples and calls over a prefix of `reps`
+        self._raw: dict[Plan, tuple[dict, dict, int]] = {}
+        self._views: dict[tuple[Plan, int], Evaluation] = {}
         # evaluated plans survive an interruption: the search is deterministic, so a rerun
         # replays it and finds every plan it had judged already
         self.checkpoint = checkpoint
@@ -211,64 +207,81 @@ class Evaluator:
         if checkpoint is not None and checkpoint.exists():
             try:
                 with checkpoint.open("rb") as fh:
-                    self._memo = pickle.load(fh)
-                self.resumed = len(self._memo)
-            except (OSError, pickle.UnpicklingError, EOFError):
-                self._memo = {}
+                    self._raw = pickle.load(fh)
+                self.resumed = len(self._raw)
+            except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
+                self._raw = {}
 
-    def _margins(self, samples: dict, interval_sl: np.ndarray) -> dict[str, float]:
-        meas = self.model.measured
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: no calls there
-            per_interval = np.nanmean(interval_sl[:, meas], axis=0)
-            return self.targets.margins(
-                np.nanmean(samples["service_level"]),
-                per_interval,
-                np.nanmean(samples["abandon_rate"]),
-                np.nanmean(samples["asa"]),
-            )
+    @property
+    def replications(self) -> int:
+        return self.n
 
-    def evaluate_many(self, plans: list[Plan]) -> list[Evaluation]:
-        todo = [p for p in dict.fromkeys(plans) if p not in self._memo]
+    def set_stage(self, n: int) -> None:
+        self.n = min(n, len(self.reps))
+
+    def judge(self, samples: dict, intervals: dict) -> list[Judgement]:
+        return judge_samples(self.model, self.targets, samples, intervals, self.confidence)
+
+    def _have(self, p: Plan) -> int:
+        raw = self._raw.get(p)
+        return 0 if raw is None else len(raw[0]["profit"])
+
+    def evaluate_many(self, plans: list[Plan], n: int | None = None) -> list[Evaluation]:
+        n = self.n if n is None else min(n, len(self.reps))
+        todo = [p for p in dict.fromkeys(plans) if self._have(p) < n]
         if todo:
-            groups = self._split(todo)
+            jobs = [(p, self.reps[self._have(p) : n]) for p in todo]
+            groups = self._split(jobs)
             tasks = [(self.model, p, self.key, self.seed, reps, self.engine) for p, reps in groups]
             parts: dict[int, tuple] = dict(self.executor.imap(_evaluate_task, tasks))
             for p in todo:
                 idx = [i for i, (q, _) in enumerate(groups) if q == p]
-                samples = {
-                    s: np.concatenate([parts[i][0][s] for i in idx]) for s in parts[idx[0]][0]
-                }
-                isl = np.concatenate([parts[i][1] for i in idx])
+                old = self._raw.get(p)
+                pieces = ([old] if old else []) + [parts[i] for i in idx]
+                samples = {s: np.concatenate([x[0][s] for x in pieces]) for s in DAY_STATS}
+                ints = {s: np.concatenate([x[1][s] for x in pieces]) for s in INTERVAL_STATS}
                 calls = sum(parts[i][2] for i in idx)
-                self._memo[p] = Evaluation(p, samples, isl, self._margins(samples, isl), calls)
+                self._raw[p] = (samples, ints, (old[2] if old else 0) + calls)
                 self.evaluations += 1
                 self.calls += calls
             if self.checkpoint is not None and time.monotonic() - self._saved_at > 5.0:
                 self.save()
-        return [self._memo[p] for p in plans]
+        return [self._view(p, n) for p in plans]
+
+    def _view(self, p: Plan, n: int) -> Evaluation:
+        v = self._views.get((p, n))
+        if v is None:
+            samples, ints, calls = self._raw[p]
+            samples = {s: x[:n] for s, x in samples.items()}
+            ints = {s: x[:n] for s, x in ints.items()}
+            v = Evaluation(p, samples, ints, self.judge(samples, ints), calls)
+            self._views[(p, n)] = v
+        return v
 
     def save(self) -> None:
         """Write the evaluated plans to the checkpoint file (atomically)."""
         if self.checkpoint is None:
             return
         self.checkpoint.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.checkpoint.with_name(self.checkpoint.name + ".part")
+        tmp = self.checkpoint.with_name(self.checkpoint.name + f".{os.getpid()}.part")
         with tmp.open("wb") as fh:
-            pickle.dump(self._memo, fh)
+            pickle.dump(self._raw, fh)
         os.replace(tmp, self.checkpoint)
         self._saved_at = time.monotonic()
 
-    def evaluate(self, plan: Plan) -> Evaluation:
-        return self.evaluate_many([plan])[0]
+    def evaluate(self, plan: Plan, n: int | None = None) -> Evaluation:
+        return self.evaluate_many([plan], n)[0]
 
-    def _split(self, plans: list[Plan]) -> list[tuple[Plan, list[int]]]:
+    def _split(self, jobs: list[tuple[Plan, list[int]]]) -> list[tuple[Plan, list[int]]]:
         """One task per plan, or per replication block when there are few plans."""
         w = max(1, self.executor.workers)
-        if len(plans) >= w or len(self.reps) < 2:
-            return [(p, self.reps) for p in plans]
-        blocks = np.array_split(np.asarray(self.reps), min(len(self.reps), -(-w // len(plans))))
-        return [(p, [int(r) for r in b]) for p in plans for b in blocks if len(b)]
+        if len(jobs) >= w:
+            return jobs
+        out = []
+        for p, reps in jobs:
+            k = min(len(reps), -(-w // len(jobs)))
+            out += [(p, [int(r) for r in b]) for b in np.array_split(np.asarray(reps), k) if len(b)]
+        return out
 
 
 def paired(a: Evaluation, b: Evaluation, stat: str = "profit") -> tuple[float, float]:

@@ -18,15 +18,27 @@ from pathlib import Path
 import numpy as np
 
 from sim import NEVER, Executor, InProcess, Model, SimResult, paired_difference, simulate
+from sim.results import aggregate
 from sim.runner import model_fingerprint
+from sim.targets import Judgement, Targets, overall, verdict_rule_text
 
-from .evaluate import Evaluator, Targets
+from .evaluate import Evaluator
 from .markov import MarkovResult, applicable
 from .plan import Plan, policy_dict, staffing_value
-from .search import Bounds, Progress, SearchLog, exact_search, simulation_search
+from .search import (
+    Bounds,
+    Progress,
+    SearchLog,
+    exact_search,
+    repair_from_result,
+    simulation_search,
+)
 from .seed import seed_plan
 
-FRESH_SEED_OFFSET = 1_000_003
+FRESH_SEED_OFFSET = 1_000_003  # confirmation seeds differ from the search's
+MAX_SEARCH_REPLICATIONS = 320
+CONFIRM_GROWTH = 4  # a borderline confirmation may grow to 4x its replications
+MAX_REPAIRS = 4
 COMPARED_KPIS = (
     "profit",
     "revenue",
@@ -36,7 +48,7 @@ COMPARED_KPIS = (
     "abandon_rate",
     "attempts",
     "occupancy",
-)  # confirmation seeds differ from the search's
+)  # the KPIs of the plan-against-scenario table
 
 
 @dataclass
@@ -55,6 +67,14 @@ class OptimizeResult:
     calls_simulated: int
     exact: MarkovResult | None = None
     notes: list[str] = field(default_factory=list)
+    judged: list[Judgement] = field(default_factory=list)  # the targets on confirmation
+
+    @property
+    def verdict(self) -> str:
+        """'met' (recommended), 'borderline' or 'missed' (not recommended)."""
+        return (
+            overall(self.judged) if self.exact is None else ("met" if self.feasible else "missed")
+        )
 
     def plan_json(self) -> dict:
         return {
@@ -83,10 +103,15 @@ class OptimizeResult:
                 "summary": {k: v.to_json() for k, v in self.baseline.summary.items()},
             },
             "difference_vs_baseline": self.differences(),
+            "recommended": self.feasible,
             "targets": {
                 "feasible": self.feasible,
+                "verdict": "met" if self.feasible else self.verdict,
+                "confidence": self.targets.confidence,
+                "rule": verdict_rule_text(self.targets.confidence),
+                "checks": [j.to_json() for j in self.judged],
                 "margins": self.margins,
-                "definitions": self.targets.describe(self.model.sl_within),
+                "definitions": self.targets.describe(),
             },
             "intervals": self.result.to_json()["intervals"],
             "method": self.method,
@@ -111,6 +136,28 @@ class OptimizeResult:
         }
 
 
+def default_time_limit(model: Model) -> float:
+    """Seconds for the search when neither the CLI nor the scenario sets one: the search
+    grows with intervals and sellable segments (a 48 x 15-min day needs about twice the
+    time of 24 half hours)."""
+    sellable = int((model.eligible > 0).sum())
+    return 60.0 + 2.5 * model.n_intervals * (1 + sellable)
+
+
+def search_stages(first: int, model: Model) -> list[int]:
+    """Replications of the successive search stages: each stage restarts the local search
+    from the previous answer on four times as many replications (retrospective
+    approximation), so the last moves are judged on enough days to be real."""
+    calls = max(1.0, model.expected_calls())
+    cap = int(min(MAX_SEARCH_REPLICATIONS, max(first, 2_000_000 // calls)))
+    stages = [first]
+    while stages[-1] * 4 <= cap:
+        stages.append(stages[-1] * 4)
+    if stages[-1] < cap and cap >= 2 * stages[-1]:
+        stages.append(cap)
+    return stages
+
+
 def optimize(
     model: Model,
     *,
@@ -125,6 +172,7 @@ def optimize(
     cross_sell: bool = True,
     progress: Progress | None = None,
     checkpoint_dir: Path | None = None,
+    confidence: float | None = None,
 ) -> OptimizeResult:
     """Find the most profitable plan that meets the targets; see the module docstring."""
     t0 = time.perf_counter()
@@ -137,13 +185,19 @@ def optimize(
     Rc = (
         confirm_replications
         or (opt.confirm_replications if opt and opt.confirm_replications else None)
-        or max(2 * R, 40)
+        or max(4 * R, 200)
     )
-    limit = time_limit or (opt.time_limit if opt and opt.time_limit else None) or 110.0
+    limit = (
+        time_limit
+        or (opt.time_limit if opt and opt.time_limit else None)
+        or default_time_limit(model)
+    )
     deadline = t0 + limit
     seed = model.seed if seed is None else seed
     executor = executor or InProcess()
     targets = targets or Targets.from_model(model)
+    if confidence is not None:
+        targets = targets.with_confidence(confidence)
     bounds = Bounds.from_model(model)
     seeded, ranking_names = seed_plan(model, targets)
     if not cross_sell:
@@ -160,6 +214,7 @@ def optimize(
     use_exact = method == "exact" or (method == "auto" and why is None)
     if method == "exact" and why:
         raise ValueError(f"the exact model does not apply: {why}")
+    log = SearchLog()
     if use_exact:
         best, log, n0 = exact_search(
             model, targets, bounds, ranking, deadline, progress, search_thresholds=cross_sell
@@ -175,25 +230,38 @@ def optimize(
             f"{n0} (Erlang A for the targets without selling) upward; for each, coordinate "
             f"descent over thresholds in [{bounds.th_min}, {bounds.th_max}] plus never/always; "
             f"stopped when no more agents could pay for themselves. {log.evaluations} chain "
-            f"solutions. Coordinate descent can miss a joint move of two thresholds; the "
-            f"confirmation below re-checks the plan by simulation."
+            f"solutions. The targets are judged on the chain's exact values; the simulation "
+            f"below must not contradict them."
         )
         calls = 0
     else:
+        stages = search_stages(R, model)
         ck = None
         if checkpoint_dir is not None:
-            key = f"{model_fingerprint(model, seed, 'fast')}-{targets}-{R}-{cross_sell}-{start}"
+            key = (
+                f"{model_fingerprint(model, seed, 'fast')}-{targets}-{stages}-{cross_sell}-{start}"
+            )
             ck = (
                 Path(checkpoint_dir)
                 / f"optimize-{hashlib.sha256(key.encode()).hexdigest()[:16]}.pkl"
             )
-        ev = Evaluator(model, targets, R, seed, executor, checkpoint=ck)
-        best_ev, log = simulation_search(
-            ev, seeded, ranking, bounds, deadline, progress, search_thresholds=cross_sell
-        )
-        plan = best_ev.plan
+        ev = Evaluator(model, targets, stages[-1], seed, executor, checkpoint=ck)
+        plan = seeded
+        used: list[int] = []
+        for i, Rs in enumerate(stages):
+            if i > 0 and time.perf_counter() > deadline:
+                break
+            ev.set_stage(Rs)
+            ev.screens = stages[:i]
+            log.best_rejected = None
+            best_ev, log = simulation_search(
+                ev, plan, ranking, bounds, deadline, progress, cross_sell, log
+            )
+            plan = best_ev.plan
+            used.append(Rs)
+            ev.save()
         calls = ev.calls
-        ev.save()
+        log.evaluations = ev.evaluations
         if ev.resumed:
             notes.append(
                 f"resumed: {ev.resumed} plans evaluated before an interruption were reused"
@@ -202,48 +270,57 @@ def optimize(
         if log.best_rejected:
             mv, g, se = log.best_rejected
             gap = (
-                f" At the end the best remaining single move ({mv}) changed profit by "
-                f"{g:+,.0f} ± {1.96 * se:,.0f} (95%), so no single +-1 staffing move or "
-                f"threshold change is a clear gain."
+                f" At the end the best remaining move ({mv}) changed profit by "
+                f"{g:+,.0f} ± {1.96 * se:,.0f} (95%), so no single move is a clear gain."
             )
         how = (
             f"Seeded by the fluid LP (segments to sell to) and Erlang A with the modified "
-            f"offered load per interval; improved by coordinate search over thresholds in "
-            f"[{bounds.th_min}, {bounds.th_max}] plus never/always"
-            f"{' (per interval too)' if bounds.per_interval else ''} and +-1 staffing moves, "
-            f"{log.rounds} round(s), {log.evaluations} plans each simulated on the same {R} "
-            f"replications (common random numbers, paired profit differences); a plan counts "
-            f"as feasible when every target holds on the estimate.{gap}"
-            f"{' Stopped by the time limit.' if log.stopped_by_time else ''} Not explored: "
-            f"moves of 2+ agents at once, joint moves of several thresholds."
+            f"offered load per interval; improved by local search: each segment's threshold "
+            f"in [{bounds.th_min}, {bounds.th_max}] plus never/always, alone or with the "
+            f"agents that make it feasible"
+            f"{', per-interval thresholds' if bounds.per_interval else ''}, +-1 and +-2 agents "
+            f"in an interval, one agent moved to the next interval, and all improving staffing "
+            f"moves at once. {log.rounds} round(s) in {len(used)} stage(s) of "
+            f"{', '.join(map(str, used))} replications, each stage starting from the last "
+            f"one's plan; {log.evaluations} plans, every plan of a stage on the same "
+            f"replications (common random numbers). A move was taken only when every target "
+            f"was met at {targets.confidence:.0%} confidence on the stage's replications and "
+            f"its paired profit gain exceeded one standard error.{gap}"
+            f"{' Stopped by the time limit.' if log.stopped_by_time else ''}"
         )
-    # confirmation on fresh seeds, paired with the scenario's own plan
-    fresh = seed + FRESH_SEED_OFFSET
-    if progress:
-        progress("confirming on fresh seeds", log.evaluations)
-    res = simulate(
-        plan.apply(model),
-        replications=Rc,
-        seed=fresh,
-        executor=executor,
-        checkpoint_dir=checkpoint_dir,
-    )
-    base = simulate(
-        model, replications=Rc, seed=fresh, executor=executor, checkpoint_dir=checkpoint_dir
-    )
-    calls += res.meta["calls_simulated"] + base.meta["calls_simulated"]
-    margins = targets.margins_of(res)
-    feasible = all(m >= 0 for m in margins.values())
     how += ranking_text
-    how += (
-        f" Confirmed with {Rc} replications on fresh seeds (seed {fresh}); the scenario's "
-        f"own plan was run on the same seeds for paired differences."
+    res, base, judged, attempts, c_calls = confirm(
+        model, plan, targets, seed, Rc, executor, bounds, exact is not None, progress
     )
-    if not feasible:
+    calls += c_calls
+    if attempts:
+        plan = Plan.of(res.model.staffing, res.model.thresholds)
         notes.append(
-            "on the confirmation run at least one target is not met on the estimate: "
-            "the plan is at the edge of feasibility or no feasible plan exists in the bounds"
+            f"confirmation missed a target {attempts} time(s); agents were added where it "
+            f"missed and the plan confirmed again on new fresh seeds"
         )
+        log.moves.append(f"confirmation repair: {attempts} round(s)")
+    verdict = overall(judged)
+    # exact: the chain's values are the truth of a stationary model; the simulation must
+    # not contradict them. Otherwise every target must be met on the fresh replications.
+    feasible = verdict != "missed" if exact is not None else verdict == "met"
+    fresh = res.meta.get("seed")
+    how += (
+        f" Confirmed on {res.meta['replications']} replications on fresh seeds (seed {fresh}) "
+        f"that the search never saw; the scenario's own plan was run on the same seeds for "
+        f"paired differences."
+    )
+    if exact is not None:
+        notes.append(
+            "exact search: targets judged on the chain's exact values; on the simulation "
+            f"they are {verdict}"
+        )
+    elif not feasible:
+        notes.append(
+            f"not recommended: on {res.meta['replications']} fresh replications at least one "
+            f"target is {verdict} (see Targets); the plan is the best found, marked infeasible"
+        )
+    margins = {j.target.key: j.slack for j in judged}
     return OptimizeResult(
         model,
         plan,
@@ -259,4 +336,56 @@ def optimize(
         calls,
         exact,
         notes,
+        judged,
     )
+
+
+def confirm(
+    model: Model,
+    plan: Plan,
+    targets: Targets,
+    seed: int,
+    replications: int,
+    executor: Executor,
+    bounds: Bounds,
+    exact: bool,
+    progress: Progress | None = None,
+) -> tuple[SimResult, SimResult, list[Judgement], int, int]:
+    """Judge the plan on fresh seeds the search never saw. A borderline target gets more
+    replications (up to `CONFIRM_GROWTH` times as many); a target that is not met sends the
+    plan to repair (agents added where it misses) and a new confirmation on new seeds."""
+    calls = 0
+    attempts = 0
+    while True:
+        fresh = seed + FRESH_SEED_OFFSET * (attempts + 1)
+        if progress:
+            progress(f"confirming on fresh seeds ({replications} replications)", 0)
+        res = simulate(plan.apply(model), replications=replications, seed=fresh, executor=executor)
+        calls += res.meta["calls_simulated"]
+        judged = targets.judge(res)
+        grown = replications
+        while overall(judged) == "borderline" and grown < CONFIRM_GROWTH * replications:
+            more = simulate(
+                plan.apply(model),
+                replications=grown,
+                seed=fresh,
+                executor=executor,
+                first_replication=grown,
+            )
+            calls += more.meta["calls_simulated"]
+            grown *= 2
+            res = aggregate(res.model, res.reps + more.reps, {**res.meta, "replications": grown})
+            judged = targets.judge(res)
+        if exact or overall(judged) == "met" or attempts >= MAX_REPAIRS:
+            break
+        add = repair_from_result(res, judged, targets)
+        s = np.array(plan.staffing) + add
+        if bounds.hi is not None:
+            s = np.minimum(s, bounds.hi)
+        if tuple(int(x) for x in s) == plan.staffing:
+            break
+        plan = Plan(tuple(int(x) for x in s), plan.thresholds)
+        attempts += 1
+    base = simulate(model, replications=res.meta["replications"], seed=fresh, executor=executor)
+    calls += base.meta["calls_simulated"]
+    return res, base, judged, attempts, calls

@@ -63,59 +63,341 @@ class Bounds:
         return True
 
 
-def _better(cand: Evaluation, cur: Evaluation) -> float:
-    """Paired profit gain of a feasible candidate, or -inf."""
-    if not cand.feasible:
-        return -math.inf
-    return paired(cur, cand)[0]
+MIN_GAIN_SE = 1.0  # a move is taken only when its paired profit gain exceeds this many s.e.
 
 
-def _staffing_moves(plan: Plan, model: Model, bounds: Bounds) -> list[tuple[str, int | None, Plan]]:
-    """(label, interval or None for all, plan) for every +-1 staffing move in bounds."""
-    moves = []
+def _gain(cur: Evaluation, cand: Evaluation) -> tuple[float, float]:
+    """Paired profit gain of `cand` over `cur` and its standard error."""
+    return paired(cur, cand)
+
+
+def _accepts(cur: Evaluation, cand: Evaluation) -> bool:
+    """Feasible (every target met on the search sample) and a clear paired gain."""
+    if not cand.feasible or cand.plan == cur.plan:
+        return False
+    g, se = _gain(cur, cand)
+    return g > 0 and (not math.isfinite(se) or g > MIN_GAIN_SE * se)
+
+
+def _bound_slack(j) -> float:
+    """Slack of a judgement's one-sided bound (>= 0: met)."""
+    t = j.target
+    return float(t.slack(j.lo if t.higher_is_better else j.hi))
+
+
+def _promising(cur_full: Evaluation, cur_small: Evaluation, cand_small: Evaluation) -> bool:
+    """Worth simulating on the full stage? A positive paired gain on the prefix, and every
+    target plausibly met at the full stage: a day target's full-stage bound is predicted
+    as the current plan's plus the candidate's paired change on the prefix (common random
+    numbers make that change precise even on a few days); a per-interval target must not
+    be missed on the prefix."""
+    if paired(cur_small, cand_small)[0] <= 0:
+        return False
+    for jf, js, jc in zip(cur_full.judged, cur_small.judged, cand_small.judged, strict=True):
+        if jc.target.per_interval:
+            if jc.verdict == "missed":
+                return False
+            continue
+        if not (math.isfinite(jc.slack) and math.isfinite(js.slack)):
+            continue
+        if _bound_slack(jf) + (jc.slack - js.slack) < 0:
+            return False
+    return True
+
+
+def screened(ev: Evaluator, cur: Evaluation, plans: list[Plan]) -> list[Evaluation | None]:
+    """Evaluate plans at the evaluator's stage; in later stages, first screen them on the
+    earlier stages' replications (a prefix of this stage's, so nothing is simulated twice)
+    and go on simulating only the promising ones (`_promising`). Screened-out plans come
+    back as None."""
+    keep = list(dict.fromkeys(plans))
+    for small_n in ev.screens:
+        if small_n >= ev.n or not keep:
+            break
+        small = ev.evaluate_many(keep, n=small_n)
+        base = ev.evaluate(cur.plan, n=small_n)
+        keep = [p for p, e in zip(keep, small, strict=True) if _promising(cur, base, e)]
+    full = dict(zip(keep, ev.evaluate_many(keep), strict=True))
+    return [full.get(p) for p in plans]
+
+
+def _staffing_moves(
+    plan: Plan, model: Model, bounds: Bounds
+) -> list[tuple[str, frozenset[int], Plan]]:
+    """(label, intervals touched, plan) for +-1 and +-2 agents in one interval, and one
+    agent moved to the neighbouring interval, within the bounds."""
+    moves: list[tuple[str, frozenset[int], Plan]] = []
     if model.steady:  # one staffing level for the whole run
-        for d in (-1, 1):
+        for d in (-2, -1, 1, 2):
             s = tuple(x + d for x in plan.staffing)
             if bounds.staffing_ok(s) and s[0] >= 1:
-                moves.append((f"staffing {d:+d}", None, Plan(s, plan.thresholds)))
+                moves.append((f"staffing {d:+d}", frozenset({0}), Plan(s, plan.thresholds)))
         return moves
-    for t in range(model.n_intervals):
-        for d in (-1, 1):
-            p = plan.with_staffing(t, plan.staffing[t] + d)
+    meas = model.measured
+    T = model.n_intervals
+    for t in range(T):
+        if not meas[t]:
+            continue
+        lab = model.interval_label(t)
+        for d in (-2, -1, 1, 2):
+            n = plan.staffing[t] + d
+            if n < 0:
+                continue
+            p = plan.with_staffing(t, n)
             if bounds.staffing_ok(p.staffing):
-                moves.append((f"interval {t} {d:+d}", t, p))
+                moves.append((f"{lab} {d:+d} agent{'s' if abs(d) > 1 else ''}", frozenset({t}), p))
+    for t in range(T - 1):
+        for a, b in ((t, t + 1), (t + 1, t)):
+            if plan.staffing[a] < 1:
+                continue
+            s = list(plan.staffing)
+            s[a] -= 1
+            s[b] += 1
+            if bounds.staffing_ok(tuple(s)):
+                moves.append(
+                    (
+                        f"one agent from {model.interval_label(a)} to {model.interval_label(b)}",
+                        frozenset({a, b}),
+                        Plan(tuple(s), plan.thresholds),
+                    )
+                )
     return moves
+
+
+def interval_stats_of_evaluation(e: Evaluation) -> dict[str, tuple]:
+    """(mean, se, n) arrays over all intervals, from a search evaluation."""
+    from sim.targets import sample_stats
+
+    return {s: sample_stats(e.intervals[s]) for s in ("offered", "service_level", "abandon_rate")}
+
+
+def interval_stats_of_result(res) -> dict[str, tuple]:
+    """(mean, se, n) arrays over all intervals, from a `sim.SimResult`."""
+    out = {}
+    for s in ("offered", "service_level", "abandon_rate"):
+        es = [row[s] for row in res.intervals]
+        out[s] = tuple(
+            np.array([getattr(e, f) for e in es], dtype=float) for f in ("mean", "se", "n")
+        )
+    return out
+
+
+def repair_increment(
+    model: Model, judged: list, stats: dict[str, tuple], confidence: float
+) -> np.ndarray:
+    """Agents to add, per interval, to mend the targets that are not met: +1 in every
+    interval where a per-interval target is not met, and +1 in the eighth of the
+    intervals that contribute most to a day target that is not (late calls for service
+    level and ASA, abandoned calls for abandonment)."""
+    from sim.targets import verdicts
+
+    T = model.n_intervals
+    add = np.zeros(T, np.int64)
+    if model.steady:
+        add[:] = 1
+        return add
+    meas = model.measured
+    k = max(1, int(meas.sum()) // 8)
+    offered = stats["offered"][0]
+    for j in judged:
+        if j.verdict == "met":
+            continue
+        t = j.target
+        if t.per_interval:
+            m, se, n = stats[t.stat]
+            vs = verdicts(m, se, n, t.limit, t.higher_is_better, confidence)
+            add[meas & np.isfinite(m) & (vs != "met")] = 1
+            continue
+        if t.stat == "abandon_rate":
+            weight = offered * stats["abandon_rate"][0]
+        else:  # service level and ASA: calls answered late
+            weight = offered * (1.0 - stats["service_level"][0])
+        weight = np.where(meas & np.isfinite(weight), weight, -np.inf)
+        add[np.argsort(weight)[::-1][:k]] = 1
+    return add
+
+
+def repair_from_result(res, judged: list, targets: Targets) -> np.ndarray:
+    """`repair_increment` for a confirmation run."""
+    return repair_increment(res.model, judged, interval_stats_of_result(res), targets.confidence)
 
 
 def repair(
     ev: Evaluator,
     plan: Plan,
     bounds: Bounds,
-    log: SearchLog,
+    log: SearchLog | None,
     progress: Progress | None,
     deadline: float,
+    max_steps: int | None = None,
 ) -> Evaluation:
-    """Add agents where service is worst until the targets hold (or nothing can be added)."""
+    """Add agents where the targets miss until they are met on the evaluator's sample
+    (or nothing more can be added, or `max_steps` rounds are used)."""
     cur = ev.evaluate(plan)
-    model = ev.model
+    steps = 0
     while not cur.feasible and time.perf_counter() < deadline:
-        s = np.array(cur.plan.staffing)
-        if model.steady:
-            s = s + 1
-        else:
-            sl = np.nanmean(cur.interval_sl, axis=0)
-            sl = np.where(np.isfinite(sl), sl, 1.0)
-            worst = np.argsort(sl)[: max(1, model.n_intervals // 4)]
-            s[worst] += 1
+        if max_steps is not None and steps >= max_steps:
+            break
+        s = np.array(cur.plan.staffing) + repair_increment(
+            ev.model, cur.judged, interval_stats_of_evaluation(cur), ev.confidence
+        )
         if bounds.hi is not None:
             s = np.minimum(s, bounds.hi)
+        if bounds.max_change:
+            from .seed import smooth
+
+            s = smooth(s, bounds.max_change)
+            if bounds.hi is not None:
+                s = np.minimum(s, bounds.hi)
         if tuple(s) == cur.plan.staffing:
             break
         cur = ev.evaluate(Plan(tuple(int(x) for x in s), cur.plan.thresholds))
-        log.moves.append("repair: add agents where service is worst")
+        steps += 1
+        if log is not None:
+            log.moves.append("repair: add agents where the targets miss")
         if progress:
             progress("repairing targets", ev.evaluations)
     return cur
+
+
+def _threshold_round(
+    ev: Evaluator,
+    cur: Evaluation,
+    ranking: list[int],
+    bounds: Bounds,
+    log: SearchLog,
+    deadline: float,
+    rejected: list[tuple[str, float, float]],
+) -> tuple[Evaluation, bool]:
+    """One pass over the segments' thresholds; each change may bring the staffing that
+    pays for it (a joint move: the threshold, then agents added where the targets miss)."""
+    model = ev.model
+    cands = bounds.candidates()
+    improved = False
+    for k in ranking:
+        if model.eligible[k] <= 0 or time.perf_counter() > deadline:
+            continue
+        now = cur.plan.thresholds[0][k] if not bounds.per_interval else None
+        trial = [cur.plan.with_threshold(k, c) for c in cands]
+        trial = [p for p in trial if p != cur.plan]
+        evs = [e for e in screened(ev, cur, trial) if e is not None]
+        name = model.segments[k]
+        ok = [e for e in evs if _accepts(cur, e)]
+        for e in evs:
+            if e.feasible:
+                rejected.append(
+                    (f"{name}: threshold {_th(e.plan.thresholds[0][k])}", *_gain(cur, e))
+                )
+        best = max(ok, key=lambda e: _gain(cur, e)[0]) if ok else None
+        joint = False
+        # joint move: the most profitable threshold that breaks a target, with the agents
+        # that mend it (judged on the screening sample in later stages: it is cheap)
+        pool = ev.evaluate_many(trial, n=ev.screens[-1] if ev.screens else ev.n)
+        base = ev.evaluate(cur.plan, n=ev.screens[-1] if ev.screens else ev.n)
+        infeasible = [e for e in pool if not e.feasible]
+        if infeasible and time.perf_counter() < deadline:
+            top = max(infeasible, key=lambda e: paired(base, e)[0])
+            if paired(base, top)[0] > 0:
+                fixed = repair(ev, top.plan, bounds, None, None, deadline, max_steps=6)
+                if _accepts(cur, fixed) and (
+                    best is None or _gain(cur, fixed)[0] > _gain(cur, best)[0]
+                ):
+                    best, joint = fixed, True
+        if best is not None:
+            g, se = _gain(cur, best)
+            extra = sum(best.plan.staffing) - sum(cur.plan.staffing)
+            log.moves.append(
+                f"{name}: threshold {_th(now)} -> {_th(best.plan.thresholds[0][k])}"
+                + (f" with {extra:+d} agent-intervals" if joint else "")
+                + f" ({g:+,.0f} ± {se:,.0f})"
+            )
+            cur = best
+            improved = True
+    return cur, improved
+
+
+def _per_interval_round(
+    ev: Evaluator,
+    cur: Evaluation,
+    ranking: list[int],
+    bounds: Bounds,
+    log: SearchLog,
+    deadline: float,
+) -> tuple[Evaluation, bool]:
+    model = ev.model
+    improved = False
+    for k in ranking:
+        if model.eligible[k] <= 0:
+            continue
+        for t in range(model.n_intervals):
+            if time.perf_counter() > deadline:
+                return cur, improved
+            now = cur.plan.thresholds[t][k]
+            opts = {
+                NEVER,
+                ALWAYS,
+                max(bounds.th_min, min(bounds.th_max, now - 1)) if NEVER < now < ALWAYS else 0,
+                max(bounds.th_min, min(bounds.th_max, now + 1)) if NEVER < now < ALWAYS else 0,
+            } - {now}
+            trial = [cur.plan.with_threshold(k, c, t) for c in sorted(opts)]
+            evs = [e for e in screened(ev, cur, trial) if e is not None]
+            ok = [e for e in evs if _accepts(cur, e)]
+            if ok:
+                best = max(ok, key=lambda e: _gain(cur, e)[0])
+                log.moves.append(
+                    f"{model.segments[k]} at {model.interval_label(t)}: threshold "
+                    f"{_th(now)} -> {_th(best.plan.thresholds[t][k])}"
+                )
+                cur = best
+                improved = True
+    return cur, improved
+
+
+def _staffing_round(
+    ev: Evaluator,
+    cur: Evaluation,
+    bounds: Bounds,
+    log: SearchLog,
+    rejected: list[tuple[str, float, float]],
+) -> tuple[Evaluation, bool]:
+    """Every staffing move; the best, or all improving moves on distinct intervals at once
+    when that is better still."""
+    moves = _staffing_moves(cur.plan, ev.model, bounds)
+    evs = screened(ev, cur, [p for *_, p in moves])
+    for (label, _, _), e in zip(moves, evs, strict=True):
+        if e is not None and e.feasible:
+            rejected.append((label, *_gain(cur, e)))
+    good = [i for i, e in enumerate(evs) if e is not None and _accepts(cur, e)]
+    if not good:
+        return cur, False
+    good.sort(key=lambda i: -_gain(cur, evs[i])[0])  # type: ignore[arg-type]
+    best = evs[good[0]]
+    chosen, used = [], set()
+    for i in good:
+        touched = moves[i][1]
+        if not (touched & used):
+            used |= touched
+            chosen.append(i)
+    label = moves[good[0]][0]
+    if len(chosen) > 1:
+        s = np.array(cur.plan.staffing)
+        for i in chosen:
+            s += np.array(moves[i][2].staffing) - np.array(cur.plan.staffing)
+        combo = Plan(tuple(int(x) for x in s), cur.plan.thresholds)
+        if bounds.staffing_ok(combo.staffing):
+            ce = ev.evaluate(combo)
+            if _accepts(cur, ce) and _gain(cur, ce)[0] > _gain(cur, best)[0]:
+                best = ce
+                label = f"{len(chosen)} staffing moves at once"
+    g, se = _gain(cur, best)
+    log.moves.append(f"staffing: {label} ({g:+,.0f} ± {se:,.0f})")
+    return best, True
+
+
+def _th(k) -> str:
+    from .plan import threshold_label
+
+    return str(threshold_label(int(k))) if k is not None else "per interval"
 
 
 def simulation_search(
@@ -126,93 +408,47 @@ def simulation_search(
     deadline: float,
     progress: Progress | None = None,
     search_thresholds: bool = True,
+    log: SearchLog | None = None,
 ) -> tuple[Evaluation, SearchLog]:
-    """Coordinate search over thresholds, then +-1 staffing moves, until nothing improves.
+    """Local search on one set of replications, from `start` (repaired first).
 
-    Every candidate is judged on the same replications; a move is taken when it keeps the
-    targets (on the estimate) and its paired profit gain is positive.
+    Moves: each segment's threshold (alone, or with the agents that make it feasible),
+    per-interval thresholds when asked, +-1 and +-2 agents in an interval, one agent moved
+    to the next interval, and all improving staffing moves at once. A move is taken when
+    the plan stays feasible (every target met on this sample at the search confidence)
+    and its paired profit gain exceeds its standard error.
     """
-    log = SearchLog()
-    model = ev.model
+    log = log or SearchLog()
     cur = repair(ev, start, bounds, log, progress, deadline)
-    cands = bounds.candidates()
     while time.perf_counter() < deadline:
         log.rounds += 1
         improved = False
+        rejected: list[tuple[str, float, float]] = []
         if search_thresholds:
-            for k in ranking:
-                if model.eligible[k] <= 0:
-                    continue
-                trial = [cur.plan.with_threshold(k, c) for c in cands]
-                evs = ev.evaluate_many(trial)
-                gains = [_better(e, cur) for e in evs]
-                i = int(np.argmax(gains))
-                if gains[i] > 0 and evs[i].plan != cur.plan:
-                    cur = evs[i]
-                    improved = True
-                    log.moves.append(f"{model.segments[k]}: threshold {cands[i]}")
-                if progress:
-                    progress("policy search", ev.evaluations)
+            cur, imp = _threshold_round(ev, cur, ranking, bounds, log, deadline, rejected)
+            improved |= imp
+            if progress:
+                progress("policy search", ev.evaluations)
             if bounds.per_interval:
-                for k in ranking:
-                    if model.eligible[k] <= 0:
-                        continue
-                    for t in range(model.n_intervals):
-                        now = cur.plan.thresholds[t][k]
-                        opts = {
-                            NEVER,
-                            ALWAYS,
-                            max(bounds.th_min, min(bounds.th_max, now - 1)),
-                            max(bounds.th_min, min(bounds.th_max, now + 1)),
-                        } - {now}
-                        trial = [cur.plan.with_threshold(k, c, t) for c in sorted(opts)]
-                        evs = ev.evaluate_many(trial)
-                        gains = [_better(e, cur) for e in evs]
-                        i = int(np.argmax(gains))
-                        if gains[i] > 0:
-                            cur = evs[i]
-                            improved = True
-                    if progress:
-                        progress("per-interval policy", ev.evaluations)
-        moves = _staffing_moves(cur.plan, model, bounds)
-        evs = ev.evaluate_many([p for *_, p in moves])
-        gains = [_better(e, cur) for e in evs]
-        order = np.argsort(gains)[::-1]
-        good = [i for i in order if gains[i] > 0]
-        if good:
-            best = evs[good[0]]
-            # take every improving move at once (one per interval) if that is better still
-            chosen, used = [], set()
-            for i in good:
-                t = moves[i][1]
-                if t not in used:
-                    used.add(t)
-                    chosen.append(i)
-            if len(chosen) > 1:
-                s = np.array(cur.plan.staffing)
-                for i in chosen:
-                    s += np.array(moves[i][2].staffing) - np.array(cur.plan.staffing)
-                combo = Plan(tuple(int(x) for x in s), cur.plan.thresholds)
-                if bounds.staffing_ok(combo.staffing):
-                    ce = ev.evaluate(combo)
-                    if ce.feasible and ce.profit > best.profit:
-                        best = ce
-            cur = best
-            improved = True
-            log.moves.append(
-                f"staffing: {len(chosen) if best.plan != evs[good[0]].plan else 1} move(s)"
-            )
+                cur, imp = _per_interval_round(ev, cur, ranking, bounds, log, deadline)
+                improved |= imp
+                if progress:
+                    progress("per-interval policy", ev.evaluations)
+        if time.perf_counter() >= deadline:
+            break
+        cur, imp = _staffing_round(ev, cur, bounds, log, rejected)
+        improved |= imp
         if progress:
-            progress("staffing search", ev.evaluations)
+            progress(f"staffing search ({ev.replications} replications)", ev.evaluations)
         if not improved:
             # the best neighbour left: how much the search could still be missing
-            feas = [(moves[i][0], *paired(cur, evs[i])) for i in range(len(evs)) if evs[i].feasible]
-            if feas:
-                log.best_rejected = max(feas, key=lambda x: x[1])
+            rejected = [r for r in rejected if math.isfinite(r[1])]
+            log.best_rejected = max(rejected, key=lambda x: x[1]) if rejected else None
             break
     else:
         log.stopped_by_time = True
-    log.evaluations = ev.evaluations
+    if time.perf_counter() >= deadline:
+        log.stopped_by_time = True
     return cur, log
 
 
@@ -234,7 +470,7 @@ def exact_evaluator(model: Model, targets: Targets):
     needs them; without them `feasible` covers the abandonment target only."""
     mu, gamma, theta = chain_rates(model)
     lam = model.rates[-1]
-    need_wait = targets.sl_fraction is not None or targets.max_asa is not None
+    need_wait = targets.needs_waiting_times()
     cache: dict = {}
 
     def point(n: int, th: tuple[int, ...], waiting: bool = True) -> ExactPoint:
@@ -256,10 +492,12 @@ def exact_evaluator(model: Model, targets: Targets):
             within=model.sl_within if waiting else None,
         )
         profit = r.profit_rate(model.agent_cost_per_hour, model.abandon_cost, model.shrinkage)
-        ok = targets.max_abandon is None or r.p_abandon <= targets.max_abandon
+        caps = [x for x in (targets.max_abandon, targets.max_abandon_interval) if x is not None]
+        ok = all(r.p_abandon <= x for x in caps)
         if waiting:
-            if targets.sl_fraction is not None:
-                ok = ok and r.service_level >= targets.sl_fraction
+            for x in (targets.sl_fraction, targets.sl_floor):
+                if x is not None:
+                    ok = ok and r.service_level >= x
             if targets.max_asa is not None:
                 ok = ok and r.asa <= targets.max_asa
         p = ExactPoint(n, th, r, profit, ok)

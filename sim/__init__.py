@@ -14,6 +14,7 @@ from .results import SimResult, aggregate, paired_difference
 from .runner import run_replication, simulate
 from .stats import DEFINITIONS, STATISTICS, Estimate, RepResult
 from .stream import customer_stream
+from .targets import Judgement, Target, Targets, overall, verdict
 
 __all__ = [
     "ALWAYS",
@@ -24,17 +25,22 @@ __all__ = [
     "Estimate",
     "Executor",
     "InProcess",
+    "Judgement",
     "LocalPool",
     "Model",
     "RepResult",
     "ScenarioError",
     "SimResult",
+    "Target",
+    "Targets",
     "aggregate",
     "customer_stream",
     "load_scenario",
     "make_executor",
+    "overall",
     "paired_difference",
     "parse_scenario",
     "run_replication",
     "simulate",
+    "verdict",
 ]

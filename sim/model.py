@@ -16,6 +16,7 @@ import numpy as np
 from .distributions import ZERO, Sampler, make_sampler
 from .errors import ScenarioError
 from .schema import Scenario, ThresholdPolicy
+from .targets import Targets
 from .units import format_clock
 
 # Threshold sentinels: offer iff Y - n <= K. Y - n >= -n, so NEVER is never met.
@@ -54,6 +55,7 @@ class Model:
     replications: int = 20
     seed: int = 0
     engine: str = "fast"
+    targets: Targets = field(default_factory=Targets)  # the scenario's service targets
     scenario: Scenario | None = field(default=None, repr=False)
     source: str | None = None
     raw: dict | None = field(default=None, repr=False)  # the file's data, for writing plans
@@ -257,6 +259,7 @@ def compile_scenario(sc: Scenario, file: str | None = None, base_dir: Path | Non
         replications=sc.simulation.replications,
         seed=sc.simulation.seed,
         engine=sc.simulation.engine,
+        targets=Targets.from_spec(sc.targets, sl.within if sl else 20.0),
         scenario=sc,
         source=file,
     )

@@ -42,21 +42,11 @@ def _decline_cost(model: Model, c: np.ndarray) -> np.ndarray:
 
 def rep_kpis(model: Model, rep: RepResult) -> dict[str, dict]:
     """KPIs of one replication: 'summary', 'segments' (K,), 'intervals' (T,)."""
+    out = batch_kpis(model, rep.counts[None], rep.busy[None], rep.staffed[None])
     meas = model.measured
-    c = rep.counts
-    cost_t = model.paid_hours() * model.agent_cost_per_hour
-    T = model.n_intervals
-    per_interval = kpis(
-        c.sum(axis=1),
-        rep.busy[:T],
-        rep.staffed[:T],
-        cost_t,
-        model.abandon_cost,
-        _decline_cost(model, c),
-        model.sl_convention,
-    )
-    cm = c[meas]
-    per_segment = kpis(
+    cm = rep.counts[meas]
+    out = {level: {s: v[0] for s, v in d.items()} for level, d in out.items()}
+    out["segments"] = kpis(
         cm.sum(axis=0),
         None,
         None,
@@ -65,16 +55,37 @@ def rep_kpis(model: Model, rep: RepResult) -> dict[str, dict]:
         cm.sum(axis=0)[:, DECLINES] * model.decline_cost,
         model.sl_convention,
     )
-    summary = kpis(
-        cm.sum(axis=(0, 1)),
-        rep.busy[:T][meas].sum(),
-        rep.staffed[:T][meas].sum(),
-        cost_t[meas].sum(),
+    return out
+
+
+def batch_kpis(
+    model: Model, counts: np.ndarray, busy: np.ndarray, staffed: np.ndarray
+) -> dict[str, dict]:
+    """KPIs of R replications at once: 'summary' (R,) and 'intervals' (R, T), from
+    stacked accumulators `counts` (R, T, K, F), `busy` and `staffed` (R, T+1)."""
+    meas = model.measured
+    T = model.n_intervals
+    cost_t = model.paid_hours() * model.agent_cost_per_hour
+    intervals = kpis(
+        counts.sum(axis=2),
+        busy[:, :T],
+        staffed[:, :T],
+        np.broadcast_to(cost_t, (len(counts), T)),
         model.abandon_cost,
-        _decline_cost(model, cm).sum(),
+        _decline_cost(model, counts),
         model.sl_convention,
     )
-    return {"summary": summary, "segments": per_segment, "intervals": per_interval}
+    cm = counts[:, meas]
+    summary = kpis(
+        cm.sum(axis=(1, 2)),
+        busy[:, :T][:, meas].sum(axis=1),
+        staffed[:, :T][:, meas].sum(axis=1),
+        np.full(len(counts), cost_t[meas].sum()),
+        model.abandon_cost,
+        _decline_cost(model, cm).sum(axis=1),
+        model.sl_convention,
+    )
+    return {"summary": summary, "intervals": intervals}
 
 
 @dataclass
@@ -164,7 +175,7 @@ def aggregate(model: Model, reps: list[RepResult], meta: dict | None = None) -> 
         for s in STATISTICS:
             e = estimate(per[0]["intervals"][s][meas])
             if s in ADDITIVE:
-                e = Estimate(e.mean * B, e.lo * B, e.hi * B, e.n)
+                e = Estimate(e.mean * B, e.lo * B, e.hi * B, e.n, e.se * B)
             summary[s] = e
             samples[s] = per[0]["intervals"][s][meas] * (B if s in ADDITIVE else 1)
     else:

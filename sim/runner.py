@@ -71,9 +71,14 @@ def simulate(
     calls_file: str | Path | None = None,
     checkpoint_dir: str | Path | None = None,
     progress: Callable[[int], None] | None = None,
+    first_replication: int = 0,
 ) -> SimResult:
-    """Simulate `replications` days (or steady-state runs) and aggregate the statistics."""
+    """Simulate `replications` days (or steady-state runs) and aggregate the statistics.
+
+    Replications are numbered from `first_replication`, so a run can be extended with
+    more independent days of the same seed."""
     R = replications or model.replications
+    R0 = first_replication
     seed = model.seed if seed is None else seed
     engine = engine or model.engine
     if engine not in ENGINES:
@@ -84,19 +89,19 @@ def simulate(
     if checkpoint_dir is not None:
         ck = Path(checkpoint_dir) / model_fingerprint(model, seed, engine)
         ck.mkdir(parents=True, exist_ok=True)
-        for r in range(R):
+        for r in range(R0, R0 + R):
             f = ck / f"rep_{r:06d}.pkl"
             if f.exists():
                 with f.open("rb") as fh:
                     results[r] = pickle.load(fh)
         if progress and results:
             progress(len(results))
-    todo = [r for r in range(R) if r not in results]
+    todo = [r for r in range(R0, R0 + R) if r not in results]
     resumed = R - len(todo)
     if calls_file is not None:
         writer = CallWriter(calls_file, model.segments, model.clock_start)
         try:
-            for r in range(R):  # records are written in replication order, in-process
+            for r in range(R0, R0 + R):  # records are written in replication order, in-process
                 res, rec = run_replication(model, seed, r, engine, want_records=True)
                 writer.write(r, rec)
                 results[r] = res
@@ -115,7 +120,7 @@ def simulate(
                 _save_atomic(ck / f"rep_{r:06d}.pkl", res)
         if progress:
             progress(len(out))
-    reps = [results[r] for r in range(R)]
+    reps = [results[r] for r in range(R0, R0 + R)]
     elapsed = time.perf_counter() - t0
     meta = {
         "replications": R,

@@ -127,12 +127,24 @@ class ServiceLevelTarget(_Model):
     fraction: Probability = 0.8
     per: Literal["interval", "day"] = "day"
     convention: Literal[SL_CONVENTIONS] = "exclude_short_abandons"  # type: ignore[valid-type]
+    floor: Probability | None = None  # with per: day, no interval may fall below this
+
+    @model_validator(mode="after")
+    def _floor(self) -> ServiceLevelTarget:
+        if self.floor is not None and self.per == "interval":
+            raise ValueError("'floor' protects intervals under a day target: use it with per: day")
+        if self.floor is not None and self.floor > self.fraction:
+            raise ValueError("'floor' must not be above 'fraction' (the day target)")
+        return self
 
 
 class Targets(_Model):
     service_level: ServiceLevelTarget | None = None
     max_abandon_rate: Probability | None = None
+    max_abandon_rate_interval: Probability | None = None  # the same cap in every interval
     max_asa: Duration | None = Field(default=None, ge=0)
+    # a target is "met" when it holds with this confidence (one-sided, on the mean)
+    confidence: float = Field(default=0.95, ge=0.5, lt=1.0)
 
 
 class Simulation(_Model):

@@ -164,6 +164,7 @@ class Estimate:
     lo: float
     hi: float
     n: int
+    se: float = math.nan  # standard error of the mean
 
     @property
     def half_width(self) -> float:
@@ -185,4 +186,4 @@ def estimate(samples: np.ndarray, level: float = 0.95) -> Estimate:
         return Estimate(m, math.nan, math.nan, 1)
     se = float(x.std(ddof=1)) / math.sqrt(n)
     h = float(sps.t.ppf(0.5 + level / 2, n - 1)) * se
-    return Estimate(m, m - h, m + h, n)
+    return Estimate(m, m - h, m + h, n, se)

@@ -58,6 +58,9 @@ def compared(tmp_path_factory):
             "6",
             "--alt",
             "minus1={staffing: '-1'}",
+            "--alt",
+            # sells more and keeps every target with room to spare: the recommendation
+            "premium_always={policy: {cross_sell: {premium: always, mass: {threshold: -1}}}}",
             "--out",
             str(out),
             "--workers",
@@ -70,7 +73,7 @@ def compared(tmp_path_factory):
 
 def test_compare_table_and_files(compared):
     out, stdout = compared
-    assert "baseline" in stdout and "Meets targets" in stdout and "Recommend" in stdout
+    assert "baseline" in stdout and "Targets" in stdout and "Recommend" in stdout
     js = json.loads((out / "compare.json").read_text())
     assert set(js["alternatives"]) == {
         "scenario",
@@ -78,7 +81,14 @@ def test_compare_table_and_files(compared):
         "plus_two",
         "sell_harder",
         "minus1",
+        "premium_always",
     }
+    # one verdict everywhere: the table, the JSON and the recommendation agree
+    assert js["recommendation"] == "premium_always"
+    assert js["alternatives"]["premium_always"]["verdict"] == "met"
+    for a in js["alternatives"].values():
+        assert a["meets_targets"] == (a["verdict"] == "met")
+        assert a["verdict"] == sim.overall([]) or a["checks"]
     assert js["alternatives"]["minus1"]["plan"]["staffing"][0] == 17
     assert (out / "compare.csv").read_text().startswith("alternative,statistic,mean")
     html = (out / "summary.html").read_text()
