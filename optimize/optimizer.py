@@ -182,10 +182,8 @@ def optimize(
         or (opt.replications if opt and opt.replications else None)
         or min(model.replications, 20)
     )
-    Rc = (
-        confirm_replications
-        or (opt.confirm_replications if opt and opt.confirm_replications else None)
-        or max(4 * R, 200)
+    Rc = confirm_replications or (
+        opt.confirm_replications if opt and opt.confirm_replications else None
     )
     limit = (
         time_limit
@@ -215,6 +213,7 @@ def optimize(
     if method == "exact" and why:
         raise ValueError(f"the exact model does not apply: {why}")
     log = SearchLog()
+    used: list[int] = []
     if use_exact:
         best, log, n0 = exact_search(
             model, targets, bounds, ranking, deadline, progress, search_thresholds=cross_sell
@@ -247,7 +246,6 @@ def optimize(
             )
         ev = Evaluator(model, targets, stages[-1], seed, executor, checkpoint=ck)
         plan = seeded
-        used: list[int] = []
         for i, Rs in enumerate(stages):
             if i > 0 and time.perf_counter() > deadline:
                 break
@@ -289,6 +287,10 @@ def optimize(
             f"{' Stopped by the time limit.' if log.stopped_by_time else ''}"
         )
     how += ranking_text
+    if Rc is None:
+        # four times the last stage: the plan's margin on the search sample is then about
+        # twice what the confirmation needs, so a plan that is truly feasible passes
+        Rc = max(200, 4 * (used[-1] if not use_exact else R))
     res, base, judged, attempts, c_calls = confirm(
         model, plan, targets, seed, Rc, executor, bounds, exact is not None, progress
     )
