@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -25,10 +26,10 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Call-center simulator and staffing optimizer with cross-sell policies.",
 )
-out_console = Console()
+out_console = Console(emoji=False)
 if not out_console.is_terminal:  # piped or captured: do not squeeze tables into 80 columns
-    out_console = Console(width=140)
-err_console = Console(stderr=True)
+    out_console = Console(width=140, emoji=False)
+err_console = Console(stderr=True, emoji=False)
 
 
 EXIT_INFEASIBLE = 3  # optimize: no plan met every target; the best one is still written
@@ -42,22 +43,73 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def friendly(fn):
-    """Turn bad input into one clear line and exit code 2; Ctrl-C into a resume hint."""
+    """Turn bad input into one clear line and exit code 2; Ctrl-C into an honest note of
+    what was kept; output paths checked before any long work starts."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        for key in ("out", "output"):
+            if isinstance(kwargs.get(key), Path):
+                check_out_dir(kwargs[key], f"--{key}") if key == "out" else check_out_file(
+                    kwargs[key], "--output"
+                )
+        if isinstance(kwargs.get("calls"), Path):
+            check_out_file(kwargs["calls"], "--calls")
         try:
             return fn(*args, **kwargs)
         except ScenarioError as exc:
             fail(str(exc))
         except KeyboardInterrupt:
+            out = kwargs.get("out")
             err_console.print(
-                "interrupted: finished work is saved under --out; "
-                "run the same command again to resume"
+                f"interrupted: finished work is kept under {out}/; run the same command again "
+                "to resume"
+                if out
+                else "interrupted: nothing was written (with --out DIR a rerun resumes)",
+                markup=False,
+                highlight=False,
             )
             raise typer.Exit(130) from None
 
     return wrapper
+
+
+def _writable_parent(path: Path) -> Path:
+    p = path.resolve()
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    return p
+
+
+def check_out_dir(out: Path, option: str = "--out") -> None:
+    """A folder we can write results into, checked before the work starts."""
+    if out.exists() and not out.is_dir():
+        fail(f"{option} {out}: exists and is not a folder")
+    parent = _writable_parent(out)
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        fail(f"{option} {out}: cannot write there ({parent} is not writable)")
+
+
+def check_out_file(path: Path, option: str) -> None:
+    """A file we can write, checked before the work starts."""
+    if path.is_dir():
+        fail(f"{option} {path}: is a folder; give a file name")
+    parent = _writable_parent(path.parent)
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        fail(f"{option} {path}: cannot write there ({parent} is not writable)")
+
+
+def make_executor(workers: int | None, dask: str | None = None) -> sim.Executor:
+    """The executor, or one clear line if the Dask scheduler cannot be reached."""
+    try:
+        return sim.make_executor(workers, dask)
+    except Exception as exc:  # distributed raises OSError, TimeoutError, ValueError, ...
+        if not dask:
+            raise
+        fail(
+            f"--dask {dask}: cannot connect to a Dask scheduler there ({type(exc).__name__}: {exc})"
+        )
+        raise  # unreachable: fail exits
 
 
 def progress_bar(enabled: bool) -> Progress:
@@ -123,7 +175,7 @@ def simulate(
     if engine not in (None, "fast", "simpy"):
         fail(f"--engine: unknown engine {engine!r}; use fast or simpy")
     R = replications or model.replications
-    executor = sim.make_executor(workers if R > 1 else 1, dask)
+    executor = make_executor(workers if R > 1 else 1, dask)
     with executor, progress_bar(not json_out) as bar:
         task = bar.add_task("simulating", total=R)
         res = sim.simulate(
@@ -220,7 +272,7 @@ def optimize_cmd(
             fail(
                 f"--levels: expected fractions between 0 and 1 such as 0.7,0.8,0.9, got {levels!r}"
             )
-    executor = sim.make_executor(workers, dask)
+    executor = make_executor(workers, dask)
     with executor, progress_bar(not json_out) as bar:
         task = bar.add_task("optimizing", total=None)
 
@@ -362,7 +414,7 @@ def compare(
         name, a = parse_cli_alternative(text)
         alts[name] = alternative_model(model, name, a, file="--alt", path=name)
         desc[name] = a.description or text.split("=", 1)[1]
-    executor = sim.make_executor(workers, dask)
+    executor = make_executor(workers, dask)
     method = None
     front_rows = None
     with executor, progress_bar(not json_out) as bar:
@@ -433,8 +485,15 @@ def _compare_csv(js: dict) -> str:
 
 
 @app.command()
+@friendly
 def plot(
-    results: Annotated[Path, typer.Argument(help="compare.json or results.json written by --out")],
+    results: Annotated[
+        Path,
+        typer.Argument(
+            help="compare.json (written by simulate --out and compare --out), or the "
+            "results.json beside it"
+        ),
+    ],
     out: Annotated[
         Path | None, typer.Option(help="folder for the charts (default: beside the file)")
     ] = None,
@@ -442,16 +501,29 @@ def plot(
     """Redraw the charts (and summary) from saved results, without simulating."""
     if not results.is_file():
         fail(f"{results}: file not found")
-    try:
-        js = json.loads(results.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        fail(f"{results}: not a JSON file ({exc})")
-    if js.get("kind") != "ccsim.compare":
+
+    def read(path: Path):
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
+            fail(f"{path}: not a JSON file ({type(exc).__name__})")
+
+    js = read(results)
+    if isinstance(js, dict) and "kind" not in js and "intervals" in js and "meta" in js:
+        # simulate's results.json: its charts' data is the compare.json written beside it
+        sibling = results.parent / "compare.json"
+        if not sibling.is_file():
+            fail(f"{results}: results of simulate; compare.json is missing beside it")
+        js = read(sibling)
+    if not isinstance(js, dict) or js.get("kind") != "ccsim.compare":
         fail(
             f"{results}: not a ccsim results file (write one with simulate --out or compare --out)"
         )
     folder = out or results.parent
-    names = write_deck(js, folder, charts_only=len(js["alternatives"]) < 2)
+    try:
+        names = write_deck(js, folder, charts_only=len(js["alternatives"]) < 2)
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        fail(f"{results}: a ccsim results file with missing or damaged fields ({exc!r})")
     out_console.print(f"redrew {len(names)} charts in {folder}/: {', '.join(names)}")
 
 
@@ -508,6 +580,9 @@ def calibrate(
             help="present (agent time logged in) or seen (agents with any call in the interval)"
         ),
     ] = "present",
+    force: Annotated[
+        bool, typer.Option("--force", help="overwrite an existing scenario and its side files")
+    ] = False,
 ) -> None:
     """Fit a scenario to a call log; write it with the observed KPIs beside it."""
     from sim.calibration import calibrate as run_calibrate
@@ -524,6 +599,14 @@ def calibrate(
         fail("--handle takes lognormal or empirical; --patience exponential or empirical")
     if not log.is_file():
         fail(f"{log}: file not found")
+    stem = output.with_suffix("")
+    side = [output] + [
+        output.parent / f"{stem.name}{suffix}"
+        for suffix in ("_handle.csv", "_observed.csv", "_calibration.json", "_fit.png", "_fit.svg")
+    ]
+    existing = [str(p) for p in side if p.exists()]
+    if existing and not force:
+        fail(f"{existing[0]}: already exists (use --force to overwrite {', '.join(existing)})")
     kind = fmt
     if kind == "auto":
         head = log.open(encoding="latin-1").readline()
@@ -648,7 +731,7 @@ def backtest(
 
     model = sim.load_scenario(file)
     obs = read_observed(observed)
-    with sim.make_executor(workers) as ex:
+    with make_executor(workers) as ex:
         res = run_backtest(model, obs, replications=replications, executor=ex)
     js = res.to_json()
     if out:
@@ -668,7 +751,7 @@ def backtest(
         return
     from rich.table import Table
 
-    t = Table(title=f"Back-test of {model.name}", title_justify="left", header_style="bold")
+    t = Table(title=f"Back-test of {escape(model.name)}", title_justify="left", header_style="bold")
     for c in (
         "Interval",
         "Calls obs/sim",
@@ -727,7 +810,7 @@ def validate(file: ScenarioArg) -> None:
     lengths = m.interval_lengths
     work = sum(m.rates[:, k] * m.handle[k].mean for k in range(m.n_segments))
     load = work  # erlangs of base handle work per interval
-    out_console.print(f"[green]ok[/green] {file}: {m.name}")
+    out_console.print(f"[green]ok[/green] {escape(str(file))}: {escape(m.name)}")
     if m.steady:
         out_console.print(
             f"  steady state: warm-up {lengths[0] / 3600 if not m.measured[0] else 0:g} h, "
@@ -738,7 +821,7 @@ def validate(file: ScenarioArg) -> None:
             f"  {m.n_intervals} intervals of {lengths[0] / 60:g} min from "
             f"{report.format_clock(m.clock_start)}, {m.expected_calls():,.0f} calls expected"
         )
-    out_console.print(f"  segments: {', '.join(m.segments)}")
+    out_console.print(f"  segments: {escape(', '.join(m.segments))}")
     with_agents = m.staffing > 0
     util = load[with_agents] / m.staffing[with_agents] if with_agents.any() else [math.inf]
     out_console.print(
@@ -933,7 +1016,7 @@ def markov(
         sys.stdout.write(json.dumps(out, indent=2) + "\n")
         return
     out_console.print(
-        f"[bold]{m.name}[/bold]: exact Markov chain, {r.states:,} states, "
+        f"[bold]{escape(m.name)}[/bold]: exact Markov chain, {r.states:,} states, "
         f"truncation error {r.truncation_error:.1e}"
     )
     out_console.print(

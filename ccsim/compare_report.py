@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .summary_page import STATS, _d, _v, recommendation_text, worst_interval_text
@@ -13,7 +14,7 @@ def print_compare(js: dict, console: Console) -> None:
     names = list(js["alternatives"])
     base = js["baseline"]
     t = Table(
-        title=f"{js['scenario']}: alternatives on the same callers",
+        title=f"{escape(js['scenario'])}: alternatives on the same callers",
         title_justify="left",
         header_style="bold",
         box=box.SIMPLE_HEAD,
@@ -21,7 +22,7 @@ def print_compare(js: dict, console: Console) -> None:
     )
     t.add_column("KPI")
     for n in names:
-        t.add_column(n + (" (baseline)" if n == base else ""), justify="right")
+        t.add_column(escape(n) + (" (baseline)" if n == base else ""), justify="right")
     for key, label, kind in STATS:
         row = []
         for n in names:
@@ -46,7 +47,9 @@ def print_compare(js: dict, console: Console) -> None:
     t.add_row("Targets", *meets)
     t.add_row("Worst interval", *[worst_interval_text(js, n, "\n") for n in names])
     console.print(t)
-    console.print(recommendation_text(js).replace("**", ""), markup=False, highlight=False)
+    console.print(
+        recommendation_text(js, md=False).replace("**", ""), markup=False, highlight=False
+    )
     console.print(f"[dim]Targets: {js['targets'].get('rule', '')}[/dim]")
     meta = js.get("meta", {})
     console.print(

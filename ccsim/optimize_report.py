@@ -6,6 +6,7 @@ import math
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from optimize.optimizer import COMPARED_KPIS, OptimizeResult
@@ -113,7 +114,7 @@ def comparison_table(r: OptimizeResult) -> Table:
 
 def print_optimize(r: OptimizeResult, console: Console) -> None:
     m = r.model
-    console.print(f"[bold]{m.name}[/bold]: optimized plan")
+    console.print(f"[bold]{escape(m.name)}[/bold]: optimized plan")
     console.print(staffing_table(r))
     old = policy_dict(Plan.from_model(m), m)
     new = r.plan_json()["policy"]["cross_sell"]
@@ -122,7 +123,8 @@ def print_optimize(r: OptimizeResult, console: Console) -> None:
     )
     for name in m.segments:
         console.print(
-            f"  {name:<12} scenario: {_policy_text(old[name]):<16} plan: {_policy_text(new[name])}"
+            f"  {escape(name):<12} scenario: {_policy_text(old[name]):<16} plan: "
+            f"{_policy_text(new[name])}"
         )
     console.print(comparison_table(r))
     n = r.result.meta.get("replications")

@@ -6,6 +6,7 @@ import math
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from sim import Estimate, Judgement, SimResult, overall
@@ -62,7 +63,7 @@ SEGMENT_COLUMNS = [
 def interval_table(res: SimResult, title: str | None = None) -> Table:
     m = res.model
     t = Table(
-        title=title or m.name,
+        title=escape(title or m.name),
         title_justify="left",
         header_style="bold",
         box=box.SIMPLE_HEAD,
@@ -100,7 +101,7 @@ def segment_table(res: SimResult) -> Table:
     for _, head in SEGMENT_COLUMNS:
         t.add_column(head, justify="right")
     for name, est in res.segments.items():
-        t.add_row(name, *[fmt(s, est[s]) for s, _ in SEGMENT_COLUMNS])
+        t.add_row(escape(name), *[fmt(s, est[s]) for s, _ in SEGMENT_COLUMNS])
     return t
 
 

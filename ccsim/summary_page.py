@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+import re
 from pathlib import Path
 
 STATS = [
@@ -39,6 +40,14 @@ def _d(d: dict | None, kind: str) -> str:
         if lo is not None
         else f"{fmt(d['mean'])}{unit}"
     )
+
+
+_MD_SPECIAL = "\\`*_{}[]<>()#+!|~"
+
+
+def md_escape(text: str) -> str:
+    """User text (names, descriptions) as literal Markdown: no links, emphasis or tables."""
+    return "".join("\\" + c if c in _MD_SPECIAL else c for c in str(text))
 
 
 def worst_interval(intervals: list[dict], measured: list[bool], stat: str, high_good: bool):
@@ -79,7 +88,9 @@ def verdict_text(a: dict) -> str:
     return "it does NOT meet the targets: " + "; ".join(parts)
 
 
-def recommendation_text(js: dict) -> str:
+def recommendation_text(js: dict, md: bool = True) -> str:
+    """The recommendation in one paragraph; `md` escapes user text for Markdown."""
+    esc = md_escape if md else str
     rec, base = js["recommendation"], js["baseline"]
     t = js["targets"]
     conf = t.get("confidence", 0.95)
@@ -96,7 +107,7 @@ def recommendation_text(js: dict) -> str:
         a = js["alternatives"][rec]
         d = a["difference"]["profit"]
         head = (
-            f"Recommend **{rec}** ({a['description'] or 'alternative'}): profit "
+            f"Recommend **{esc(rec)}** ({esc(a['description'] or 'alternative')}): profit "
             f"{d['mean']:+,.0f} per day against the scenario's plan "
             f"(95% CI {d['ci95'][0]:+,.0f} to {d['ci95'][1]:+,.0f})."
         )
@@ -105,13 +116,13 @@ def recommendation_text(js: dict) -> str:
         f"Service level {_v(s['service_level']['mean'], 'pct')}, ASA {_v(s['asa']['mean'], 's')}, "
         f"abandonment {_v(s['abandon_rate']['mean'], 'pct')}"
     )
-    return f"{head} {svc}; {verdict_text(a)} (judged at {conf:.0%} confidence)."
+    return f"{head} {svc}; {esc(verdict_text(a)) if md else verdict_text(a)} (judged at {conf:.0%} confidence)."
 
 
 def markdown(js: dict, charts: list[str]) -> str:
     names = list(js["alternatives"])
-    lines = [f"# {js['scenario']}: comparison of plans", "", recommendation_text(js), ""]
-    lines += ["| KPI | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    lines = [f"# {md_escape(js['scenario'])}: comparison of plans", "", recommendation_text(js), ""]
+    lines += ["| KPI | " + " | ".join(map(md_escape, names)) + " |", "|---|" + "---:|" * len(names)]
     for key, label, kind in STATS:
         row = [_v(js["alternatives"][n]["summary"][key]["mean"], kind) for n in names]
         lines.append(f"| {label} | " + " | ".join(row) + " |")
@@ -123,10 +134,10 @@ def markdown(js: dict, charts: list[str]) -> str:
     )
     lines += [
         "",
-        f"Difference from the baseline ('{js['baseline']}'), paired over the same "
+        f"Difference from the baseline ('{md_escape(js['baseline'])}'), paired over the same "
         "callers, 95% CI; * = significant:",
         "",
-        "| KPI | " + " | ".join(n for n in names if n != js["baseline"]) + " |",
+        "| KPI | " + " | ".join(md_escape(n) for n in names if n != js["baseline"]) + " |",
         "|---|" + "---:|" * (len(names) - 1),
     ]
     for key, label, kind in STATS:
@@ -156,7 +167,7 @@ def to_html(md_text: str, out: Path, charts: list[str]) -> str:
     in_table = False
     for line in md_text.splitlines():
         if line.startswith("|"):
-            cells = [c.strip() for c in line.strip("|").split("|")]
+            cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
             if set("".join(cells)) <= set("-:"):
                 continue
             if not in_table:
@@ -200,7 +211,15 @@ def to_html(md_text: str, out: Path, charts: list[str]) -> str:
 
 
 def _inline(text: str) -> str:
-    t = html.escape(text)
-    while "**" in t:
+    """Markdown inline to HTML: **bold**, backslash escapes (user text) kept literal."""
+    escaped: list[str] = []
+
+    def hold(m: re.Match) -> str:
+        escaped.append(m.group(1))
+        return f"\x00{len(escaped) - 1}\x00"
+
+    t = re.sub(r"\\(.)", hold, text)
+    t = html.escape(t)
+    while t.count("**") >= 2:
         t = t.replace("**", "<b>", 1).replace("**", "</b>", 1)
-    return t
+    return re.sub("\x00(\\d+)\x00", lambda m: html.escape(escaped[int(m.group(1))]), t)

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
-import pickle
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -24,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from sim import Executor, InProcess, Model
+from sim.checkpoint import load_arrays, save_arrays
 from sim.engine_fast import run_fast
 from sim.engine_simpy import run_simpy
 from sim.results import batch_kpis
@@ -204,13 +203,15 @@ class Evaluator:
         self.checkpoint = checkpoint
         self._saved_at = time.monotonic()
         self.resumed = 0
+        self.discarded_checkpoint = False
         if checkpoint is not None and checkpoint.exists():
-            try:
-                with checkpoint.open("rb") as fh:
-                    self._raw = pickle.load(fh)
-                self.resumed = len(self._raw)
-            except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
-                self._raw = {}
+            raw = _raw_from_arrays(load_arrays(checkpoint), model)
+            if raw is None:  # corrupt or from another scenario: discard it, start afresh
+                checkpoint.unlink(missing_ok=True)
+                self.discarded_checkpoint = True
+            else:
+                self._raw = raw
+                self.resumed = len(raw)
 
     @property
     def replications(self) -> int:
@@ -262,11 +263,7 @@ class Evaluator:
         """Write the evaluated plans to the checkpoint file (atomically)."""
         if self.checkpoint is None:
             return
-        self.checkpoint.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.checkpoint.with_name(self.checkpoint.name + f".{os.getpid()}.part")
-        with tmp.open("wb") as fh:
-            pickle.dump(self._raw, fh)
-        os.replace(tmp, self.checkpoint)
+        save_arrays(self.checkpoint, _raw_to_arrays(self._raw))
         self._saved_at = time.monotonic()
 
     def evaluate(self, plan: Plan, n: int | None = None) -> Evaluation:
@@ -282,6 +279,38 @@ class Evaluator:
             k = min(len(reps), -(-w // len(jobs)))
             out += [(p, [int(r) for r in b]) for b in np.array_split(np.asarray(reps), k) if len(b)]
         return out
+
+
+def _raw_to_arrays(raw: dict[Plan, tuple[dict, dict, int]]) -> dict[str, np.ndarray]:
+    """The evaluated plans as named arrays (no pickle): plan i's staffing, thresholds,
+    day samples, interval samples and calls under keys 'i/...'."""
+    out: dict[str, np.ndarray] = {"n": np.asarray(len(raw))}
+    for i, (p, (samples, ints, calls)) in enumerate(raw.items()):
+        out[f"{i}/staffing"] = np.asarray(p.staffing, np.int64)
+        out[f"{i}/thresholds"] = np.asarray(p.thresholds, np.int64)
+        out[f"{i}/calls"] = np.asarray(calls)
+        for s, x in samples.items():
+            out[f"{i}/day/{s}"] = x
+        for s, x in ints.items():
+            out[f"{i}/int/{s}"] = x
+    return out
+
+
+def _raw_from_arrays(a: dict[str, np.ndarray] | None, model: Model):
+    if a is None or "n" not in a:
+        return None
+    raw = {}
+    try:
+        for i in range(int(a["n"])):
+            p = Plan.of(a[f"{i}/staffing"], a[f"{i}/thresholds"])
+            if len(p.staffing) != model.n_intervals:
+                return None
+            samples = {s: a[f"{i}/day/{s}"] for s in DAY_STATS}
+            ints = {s: a[f"{i}/int/{s}"] for s in INTERVAL_STATS}
+            raw[p] = (samples, ints, int(a[f"{i}/calls"]))
+    except (KeyError, ValueError, TypeError):
+        return None
+    return raw
 
 
 def paired(a: Evaluation, b: Evaluation, stat: str = "profit") -> tuple[float, float]:

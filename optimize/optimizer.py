@@ -37,6 +37,7 @@ from .seed import seed_plan
 
 FRESH_SEED_OFFSET = 1_000_003  # confirmation seeds differ from the search's
 MAX_SEARCH_REPLICATIONS = 320
+MAX_STAGES = 3
 CONFIRM_GROWTH = 4  # a borderline confirmation may grow to 4x its replications
 MAX_REPAIRS = 4
 COMPARED_KPIS = (
@@ -151,10 +152,8 @@ def search_stages(first: int, model: Model) -> list[int]:
     calls = max(1.0, model.expected_calls())
     cap = int(min(MAX_SEARCH_REPLICATIONS, max(first, 2_000_000 // calls)))
     stages = [first]
-    while stages[-1] * 4 <= cap:
-        stages.append(stages[-1] * 4)
-    if stages[-1] < cap and cap >= 2 * stages[-1]:
-        stages.append(cap)
+    while len(stages) < MAX_STAGES and stages[-1] < cap:
+        stages.append(min(cap, stages[-1] * 4))
     return stages
 
 
@@ -242,7 +241,7 @@ def optimize(
             )
             ck = (
                 Path(checkpoint_dir)
-                / f"optimize-{hashlib.sha256(key.encode()).hexdigest()[:16]}.pkl"
+                / f"optimize-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
             )
         ev = Evaluator(model, targets, stages[-1], seed, executor, checkpoint=ck)
         plan = seeded
@@ -260,6 +259,8 @@ def optimize(
             ev.save()
         calls = ev.calls
         log.evaluations = ev.evaluations
+        if ev.discarded_checkpoint:
+            notes.append("a corrupt checkpoint of this search was discarded; searched afresh")
         if ev.resumed:
             notes.append(
                 f"resumed: {ev.resumed} plans evaluated before an interruption were reused"

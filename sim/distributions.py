@@ -21,7 +21,7 @@ Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Exponential(_Spec):
@@ -32,13 +32,13 @@ class Exponential(_Spec):
 class Lognormal(_Spec):
     dist: Literal["lognormal"]
     mean: Duration = Field(gt=0)
-    cv: float = Field(gt=0)
+    cv: float = Field(gt=0, le=100)
 
 
 class Gamma(_Spec):
     dist: Literal["gamma"]
     mean: Duration = Field(gt=0)
-    cv: float = Field(gt=0)
+    cv: float = Field(gt=0, le=100)
 
 
 class Deterministic(_Spec):

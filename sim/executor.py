@@ -8,6 +8,8 @@ A task whose worker dies is submitted again, up to `retries` times.
 from __future__ import annotations
 
 import os
+import signal
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -28,14 +30,31 @@ class Executor:
     def __enter__(self) -> Executor:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is not None and hasattr(self, "abort"):
+            self.abort()  # interrupted or failed: do not wait for queued work
+        else:
+            self.close()
 
 
 class InProcess(Executor):
     def imap(self, fn, items):
         for i, x in enumerate(items):
             yield i, fn(x)
+
+
+def _worker_init() -> None:
+    """Workers leave Ctrl-C to the main process (no tracebacks from each of them) and die
+    with it, even when it is killed outright (Linux: parent-death signal)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL("libc.so.6", use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except OSError:  # pragma: no cover - no libc by that name
+            pass
 
 
 class LocalPool(Executor):
@@ -48,7 +67,7 @@ class LocalPool(Executor):
 
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_worker_init)
         return self._pool
 
     def imap(self, fn, items):
@@ -80,6 +99,15 @@ class LocalPool(Executor):
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown()
+            self._pool = None
+
+    def abort(self) -> None:
+        """Drop queued tasks and stop the workers without waiting for them."""
+        if self._pool is not None:
+            procs = list(getattr(self._pool, "_processes", {}).values())
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            for p in procs:
+                p.terminate()
             self._pool = None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import difflib
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +26,50 @@ def format_loc(loc: tuple) -> str:
     return out or "(top level)"
 
 
+def _field_names() -> list[str]:
+    """Every field name the scenario format knows (for 'did you mean')."""
+    from pydantic import BaseModel
+
+    from . import distributions, schema
+
+    names: set[str] = set()
+    for mod in (schema, distributions):
+        for obj in vars(mod).values():
+            if isinstance(obj, type) and issubclass(obj, BaseModel) and obj is not BaseModel:
+                names.update(obj.model_fields)
+    return sorted(names)
+
+
 def _clean_message(err: dict[str, Any]) -> str:
     msg = err["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
             msg = msg[len(prefix) :]
     if err["type"] == "extra_forbidden":
-        return "unknown field"
+        name = str(err["_loc"][-1]) if err.get("_loc") else ""
+        close = difflib.get_close_matches(name, _field_names(), n=1, cutoff=0.75)
+        return f"unknown field {name!r}" + (f"; did you mean {close[0]!r}?" if close else "")
+    ctx = err.get("ctx") or {}
+    words = {
+        "less_than_equal": ("le", "less than or equal to"),
+        "less_than": ("lt", "less than"),
+        "greater_than_equal": ("ge", "greater than or equal to"),
+        "greater_than": ("gt", "greater than"),
+    }
+    if err["type"] in words and words[err["type"]][0] in ctx:
+        key, word = words[err["type"]]
+        bound = ctx[key]
+        if isinstance(bound, (int, float)) and not isinstance(bound, bool):
+            return (
+                f"must be {word} {bound:,}"
+                if float(bound).is_integer() and abs(bound) >= 1000
+                else f"must be {word} {bound:g}"
+            )
+    if err["type"] == "int_parsing_size":
+        return "number too large"
+    if err["type"] == "finite_number":
+        value = err.get("input")
+        return f"must be a finite number, got {'NaN' if value != value else value}"
     if err["type"] == "missing":
         return "required field is missing"
     return msg
@@ -67,7 +105,8 @@ def _useful_errors(exc: ValidationError, data: Any) -> list[dict[str, Any]]:
         key = loc[:3]
         if key not in best or len(loc) > len(best[key]["_loc"]):
             best[key] = {**e, "_loc": loc}
-    return sorted(best.values(), key=lambda e: -len(e["_loc"]))
+    # an unknown field first: it often explains a "missing" one (a typo of its name)
+    return sorted(best.values(), key=lambda e: (e["type"] != "extra_forbidden", -len(e["_loc"])))
 
 
 def parse_scenario(data: Any, file: str | None = None, base_dir: Path | None = None) -> Model:
@@ -97,6 +136,39 @@ def parse_scenario(data: Any, file: str | None = None, base_dir: Path | None = N
     return model
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a key given twice in one mapping: YAML would keep the
+    second silently (a second `premium:` segment, a stray second `staffing:`)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                hash(key)
+            except TypeError:
+                continue
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise ScenarioError(
+                    f"duplicate key {key!r} (first on line {seen[key]}, again on line {line})",
+                    file=getattr(self, "_ccsim_file", None),
+                    path=f"line {line}",
+                )
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml_text(text: str, file: str | None = None) -> Any:
+    """YAML text -> data, refusing duplicate keys."""
+    loader = _UniqueKeyLoader(text)
+    loader._ccsim_file = file  # type: ignore[attr-defined]
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def read_yaml(path: str | Path) -> Any:
     p = Path(path)
     if not p.exists():
@@ -108,7 +180,7 @@ def read_yaml(path: str | Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"cannot read: {exc}", file=str(path)) from None
     try:
-        return yaml.safe_load(text)
+        return load_yaml_text(text, str(path))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"

@@ -19,6 +19,8 @@ from .schema import Scenario, ThresholdPolicy
 from .targets import Targets
 from .units import format_clock
 
+MAX_CALLS_PER_REPLICATION = 200_000_000
+
 # Threshold sentinels: offer iff Y - n <= K. Y - n >= -n, so NEVER is never met.
 NEVER = -(2**40)
 ALWAYS = 2**40
@@ -316,6 +318,18 @@ def check_model(m: Model, file: str | None = None) -> None:
     if m.expected_calls() <= 0:
         raise ScenarioError(
             "empty scenario: no calls arrive (all volumes and rates are zero)",
+            file=file,
+            path="segments",
+        )
+    # a day must fit in a run: the stream is drawn in chunks, but the time and the list of
+    # chunk pieces grow with the calls (about 5 million calls a second on one core)
+    calls = m.expected_calls() * (1.0 + 4.0 * m.forecast_cv)
+    if calls > MAX_CALLS_PER_REPLICATION:
+        raise ScenarioError(
+            f"about {calls:,.0f} calls in one replication (at most "
+            f"{MAX_CALLS_PER_REPLICATION:,.0f}): at ~5 million calls a second that is "
+            f"{calls / 5e6 / 60:,.0f} minutes per replication; check the volumes, rates and "
+            "the horizon",
             file=file,
             path="segments",
         )

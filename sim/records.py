@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -34,8 +35,13 @@ class CallWriter:
         self.path = Path(path)
         self.segments = segments
         self.clock_start = clock_start
-        self._tmp = self.path.with_name(self.path.name + ".part")  # renamed when complete
-        self._fh = self._tmp.open("w", newline="")
+        # a private temp file beside the target (created exclusively: never a planted link),
+        # renamed only when every replication is written; an interrupted run leaves nothing
+        fd, tmp = tempfile.mkstemp(
+            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".part"
+        )
+        self._tmp = Path(tmp)
+        self._fh = os.fdopen(fd, "w", newline="")
         self._w = csv.writer(self._fh)
         self._w.writerow(
             [
@@ -84,5 +90,12 @@ class CallWriter:
             )
 
     def close(self) -> None:
+        """The file is complete: put it in place."""
         self._fh.close()
+        os.chmod(self._tmp, 0o644)
         os.replace(self._tmp, self.path)
+
+    def abort(self) -> None:
+        """The run did not finish: remove the partial file, keep any earlier complete one."""
+        self._fh.close()
+        self._tmp.unlink(missing_ok=True)

@@ -9,14 +9,13 @@ an interrupted long run resumes where it stopped.
 from __future__ import annotations
 
 import hashlib
-import os
-import pickle
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from .checkpoint import load_arrays, rep_arrays, rep_from_arrays, save_arrays
 from .engine_fast import run_fast
 from .engine_simpy import run_simpy
 from .executor import Executor, InProcess
@@ -55,13 +54,6 @@ def model_fingerprint(model: Model, seed: int, engine: str) -> str:
     return h.hexdigest()[:16]
 
 
-def _save_atomic(path: Path, obj) -> None:
-    tmp = path.with_name(path.name + ".part")
-    with tmp.open("wb") as fh:
-        pickle.dump(obj, fh)
-    os.replace(tmp, path)
-
-
 def simulate(
     model: Model,
     replications: int | None = None,
@@ -85,15 +77,20 @@ def simulate(
         raise ValueError(f"unknown engine {engine!r}; use 'fast' or 'simpy'")
     t0 = time.perf_counter()
     results: dict[int, RepResult] = {}
+    discarded = 0
     ck: Path | None = None
     if checkpoint_dir is not None:
         ck = Path(checkpoint_dir) / model_fingerprint(model, seed, engine)
         ck.mkdir(parents=True, exist_ok=True)
         for r in range(R0, R0 + R):
-            f = ck / f"rep_{r:06d}.pkl"
+            f = ck / f"rep_{r:06d}.npz"
             if f.exists():
-                with f.open("rb") as fh:
-                    results[r] = pickle.load(fh)
+                rep = rep_from_arrays(load_arrays(f))
+                if rep is None or rep.counts.shape[:2] != (model.n_intervals, model.n_segments):
+                    f.unlink(missing_ok=True)  # corrupt or foreign: discard, run it again
+                    discarded += 1
+                    continue
+                results[r] = rep
         if progress and results:
             progress(len(results))
     todo = [r for r in range(R0, R0 + R) if r not in results]
@@ -107,8 +104,10 @@ def simulate(
                 results[r] = res
                 if progress:
                     progress(1)
-        finally:
-            writer.close()
+        except BaseException:
+            writer.abort()
+            raise
+        writer.close()
         todo = []
     executor = executor or InProcess()
     batch = max(1, min(16, len(todo) // (4 * max(1, executor.workers)) or 1))
@@ -117,7 +116,7 @@ def simulate(
         for r, res in zip(groups[gi], out, strict=True):
             results[r] = res
             if ck is not None:
-                _save_atomic(ck / f"rep_{r:06d}.pkl", res)
+                save_arrays(ck / f"rep_{r:06d}.npz", rep_arrays(res))
         if progress:
             progress(len(out))
     reps = [results[r] for r in range(R0, R0 + R)]
@@ -130,4 +129,6 @@ def simulate(
         "workers": executor.workers,
         "resumed_replications": resumed,
     }
+    if discarded:
+        meta["discarded_checkpoints"] = discarded
     return aggregate(model, reps, meta)

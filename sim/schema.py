@@ -16,7 +16,12 @@ from .units import parse_clock, parse_rate
 Rate = Annotated[float, BeforeValidator(parse_rate)]
 Clock = Annotated[float, BeforeValidator(parse_clock)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
+NonNegative = Annotated[float, Field(ge=0.0, le=1e12)]
+# ranges a real center stays far inside: a larger number is a typo (docs/scenarios.md)
+MAX_AGENTS = 100_000
+MAX_VOLUME = 10_000_000  # calls in one interval
+Agents = Annotated[int, Field(ge=0, le=MAX_AGENTS)]
+Volume = Annotated[float, Field(ge=0.0, le=MAX_VOLUME)]
 
 SL_CONVENTIONS = ("exclude_short_abandons", "offered", "answered", "short_abandons_good")
 
@@ -29,7 +34,8 @@ def _none_word(value: object) -> object:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # NaN and infinity are refused everywhere: they pass `>= 0` checks and poison a run
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class SteadyState(_Model):
@@ -68,7 +74,7 @@ class CrossSell(_Model):
 
 
 class Segment(_Model):
-    volume: NonNegative | list[NonNegative] | None = None
+    volume: Volume | list[Volume] | None = None
     rate: Rate | list[Rate] | None = None
     share: Probability | None = None
     handle_time: DistSpec
@@ -97,12 +103,15 @@ class Segment(_Model):
 
 
 class Forecast(_Model):
-    total: NonNegative | list[NonNegative] | None = None
+    total: Volume | list[Volume] | None = None
     rate: Rate | list[Rate] | None = None
-    uncertainty_cv: NonNegative = 0.0
+    uncertainty_cv: float = Field(default=0.0, ge=0.0, le=5.0)
 
 
-ThresholdEntry = int | Literal["never", "always"]
+MAX_THRESHOLD = 1_000_000
+ThresholdEntry = (
+    Annotated[int, Field(ge=-MAX_THRESHOLD, le=MAX_THRESHOLD)] | Literal["never", "always"]
+)
 
 
 class ThresholdPolicy(_Model):
@@ -149,19 +158,19 @@ class Targets(_Model):
 
 class Simulation(_Model):
     replications: int = Field(default=20, ge=1, le=100_000)
-    seed: int = Field(default=0, ge=0)
+    seed: int = Field(default=0, ge=0, le=2**63 - 1)
     engine: Literal["fast", "simpy"] = "fast"
 
 
 class StaffingBounds(_Model):
-    min: int = Field(default=0, ge=0)
-    max: int | None = Field(default=None, ge=1)
+    min: int = Field(default=0, ge=0, le=MAX_AGENTS)
+    max: int | None = Field(default=None, ge=1, le=MAX_AGENTS)
     max_change: int | None = Field(default=None, ge=1)
 
 
 class ThresholdRange(_Model):
-    min: int = -3
-    max: int = 8
+    min: int = Field(default=-3, ge=-1000, le=1000)
+    max: int = Field(default=8, ge=-1000, le=1000)
     per_interval: bool = False
 
     @model_validator(mode="after")
@@ -183,7 +192,7 @@ class Alternative(_Model):
     """A plan to compare with the scenario's own: overrides of staffing and/or policy."""
 
     description: str | None = None
-    staffing: Annotated[int, Field(ge=0)] | list[Annotated[int, Field(ge=0)]] | str | None = None
+    staffing: Agents | list[Agents] | str | None = None
     policy: Policy | None = None
 
 
@@ -193,7 +202,7 @@ class Scenario(_Model):
     horizon: Horizon
     forecast: Forecast | None = None
     segments: dict[str, Segment] = Field(min_length=1)
-    staffing: Annotated[int, Field(ge=0)] | list[Annotated[int, Field(ge=0)]]
+    staffing: Agents | list[Agents]
     policy: Policy = Policy()
     costs: Costs = Costs()
     targets: Targets = Targets()

@@ -35,6 +35,10 @@ _CLOCK_RE = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$")
 
 UNITS_HELP = "use a number with a unit, e.g. 20s, 4.5min, 1h"
 
+# sane ranges, checked when a file is read (docs/scenarios.md, "Ranges")
+MAX_DURATION = 366 * 86400.0  # a duration longer than a year is a typo
+MAX_RATE = 10_000.0  # calls per second (36 million an hour)
+
 
 def parse_duration(value: object, *, allow_inf: bool = False) -> float:
     """'4.5min' -> 270.0 seconds. A bare number is refused: units are part of the format."""
@@ -55,6 +59,8 @@ def parse_duration(value: object, *, allow_inf: bool = False) -> float:
     seconds = float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
     if not math.isfinite(seconds):
         raise ValueError(f"duration {value!r} is not finite")
+    if seconds > MAX_DURATION:
+        raise ValueError(f"duration {value!r} is longer than a year")
     return seconds
 
 
@@ -75,13 +81,20 @@ def parse_rate(value: object) -> float:
     period = (float(m.group(1)) if m.group(1) else 1.0) * _UNIT_SECONDS[m.group(2)]
     if period <= 0:
         raise ValueError(f"rate {value!r} has a non-positive period")
-    return count / period
+    rate = count / period
+    if not math.isfinite(rate):
+        raise ValueError(f"rate {value!r} is not a finite number")
+    if rate > MAX_RATE:
+        raise ValueError(f"rate {value!r} is above {MAX_RATE:,.0f} calls per second")
+    return rate
 
 
 def parse_clock(value: object) -> float:
     """'08:00' -> 28800 seconds after midnight."""
     if isinstance(value, int) and not isinstance(value, bool):
         # YAML 1.1 reads unquoted 08:00 as a sexagesimal integer (480): minutes.
+        if not 0 <= value <= 24 * 60:
+            raise ValueError(f"clock time {value!r} is out of range (00:00 to 24:00)")
         return float(value) * 60.0
     if not isinstance(value, str):
         raise ValueError(f"expected a clock time such as '08:00', got {value!r}")
@@ -89,8 +102,8 @@ def parse_clock(value: object) -> float:
     if not m:
         raise ValueError(f"cannot parse clock time {value!r}; write e.g. '08:00'")
     h, mi, s = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
-    if h > 24 or mi > 59 or s > 59:
-        raise ValueError(f"clock time {value!r} is out of range")
+    if h > 24 or mi > 59 or s > 59 or (h == 24 and (mi or s)):
+        raise ValueError(f"clock time {value!r} is out of range (00:00 to 24:00)")
     return float(h * 3600 + mi * 60 + s)
 
 

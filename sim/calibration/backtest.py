@@ -59,9 +59,51 @@ def read_observed(path: str | Path) -> list[dict]:
                 }
                 | {"label": r.get("label", "")}
             )
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, AttributeError) as exc:
             raise ScenarioError(f"row {i + 1}: {exc}", file=str(path)) from None
+        row = out[-1]
+        for k, v in row.items():
+            if k == "label" or v is None:
+                continue
+            if not np.isfinite(v) or v < 0:
+                raise ScenarioError(
+                    f"{k} is {v:g}; it must be a finite number >= 0",
+                    file=str(path),
+                    path=f"row {i + 1}",
+                )
+            if k in ("abandon_rate", "service_level", "p_wait") and v > 1:
+                raise ScenarioError(
+                    f"{k} is {v:g}; a rate is a fraction between 0 and 1",
+                    file=str(path),
+                    path=f"row {i + 1}",
+                )
     return out
+
+
+def pair_intervals(model: Model, observed: list[dict], file: str | None = None) -> list[dict]:
+    """The observed row of each of the model's intervals, matched by interval start
+    (seconds after midnight), not by row order."""
+    starts = model.interval_starts_clock()
+    if observed and all(r.get("start") is not None for r in observed):
+        by_start = {round(float(r["start"])): r for r in observed}
+        if len(by_start) != len(observed):
+            raise ScenarioError("two observed rows have the same interval start", file=file)
+        missing = [
+            model.interval_label(t) for t, s0 in enumerate(starts) if round(s0) not in by_start
+        ]
+        if missing:
+            raise ScenarioError(
+                f"no observed row starts at {', '.join(missing[:5])}"
+                f"{' ...' if len(missing) > 5 else ''} (the scenario's intervals)",
+                file=file,
+            )
+        return [by_start[round(s0)] for s0 in starts]
+    if len(observed) != model.n_intervals:
+        raise ScenarioError(
+            f"the observed file has {len(observed)} intervals, the scenario {model.n_intervals}",
+            file=file,
+        )
+    return observed
 
 
 def backtest(
@@ -71,11 +113,7 @@ def backtest(
     seed: int | None = None,
     executor=None,
 ) -> BacktestResult:
-    if len(observed) != model.n_intervals:
-        raise ScenarioError(
-            f"the observed file has {len(observed)} intervals, the scenario {model.n_intervals}",
-            file=model.source,
-        )
+    observed = pair_intervals(model, observed, model.source)
     res = simulate(model, replications=replications, seed=seed, executor=executor)
     rows = []
     for t, obs in enumerate(observed):
