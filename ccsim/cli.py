@@ -99,6 +99,13 @@ def check_out_file(path: Path, option: str) -> None:
         fail(f"{option} {path}: cannot write there ({parent} is not writable)")
 
 
+def clean_checkpoints(out: Path) -> None:
+    """Every output is written: the resume files of this run are no longer needed."""
+    import shutil
+
+    shutil.rmtree(out / ".checkpoints", ignore_errors=True)
+
+
 def make_executor(workers: int | None, dask: str | None = None) -> sim.Executor:
     """The executor, or one clear line if the Dask scheduler cannot be reached."""
     try:
@@ -187,6 +194,7 @@ def simulate(
             calls_file=calls,
             checkpoint_dir=out / ".checkpoints" if out else None,
             progress=lambda n: bar.advance(task, n),
+            keep_reps=False,
         )
     js = res.to_json()
     if out:
@@ -204,6 +212,7 @@ def simulate(
         ).to_json()
         write_json(out / "compare.json", single)
         write_deck(single, out, charts_only=True)
+        clean_checkpoints(out)
     if json_out:
         sys.stdout.write(json.dumps(js, indent=2, allow_nan=False) + "\n")
         return
@@ -331,6 +340,7 @@ def optimize_cmd(
         )
         write_json(out / "optimize.json", js)
         write_text(out / "intervals.csv", res.result.intervals_csv())
+        clean_checkpoints(out)
     if json_out:
         sys.stdout.write(json.dumps(js, indent=2, allow_nan=False) + "\n")
     else:

@@ -112,7 +112,7 @@ class CompareResult:
 
 def _waiting(res: SimResult) -> dict:
     """Per segment: P(wait <= t) for answered callers, t = 0..600 s, and the share answered."""
-    hist = sum(r.hist for r in res.reps)  # (2, K, bins)
+    hist = res.hist  # (2, K, bins), summed over replications
     out = {}
     for k, name in enumerate(res.model.segments):
         ans = hist[0, k]

@@ -291,7 +291,8 @@ def optimize(
     if Rc is None:
         # four times the last stage: the plan's margin on the search sample is then about
         # twice what the confirmation needs, so a plan that is truly feasible passes
-        Rc = max(200, 4 * (used[-1] if not use_exact else R))
+        # (exact search: the chain's values are the truth; the simulation only cross-checks)
+        Rc = max(40, 4 * R) if use_exact else max(200, 4 * used[-1])
     res, base, judged, attempts, c_calls = confirm(
         model, plan, targets, seed, Rc, executor, bounds, exact is not None, progress
     )

@@ -94,24 +94,40 @@ DistSpec = Annotated[
 
 def read_csv_column(path: Path, column: str, unit_seconds: float) -> np.ndarray:
     """Read one numeric column of a CSV file, in seconds. Raises ValueError with the reason."""
+    # messages name the file, the column and the line, never the file's contents: the
+    # path could point at any file, and its text does not belong in a terminal or a log
     if not path.is_file():
         raise ValueError(f"file {str(path)!r} not found")
     values: list[float] = []
-    with path.open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        if reader.fieldnames is None or column not in reader.fieldnames:
-            raise ValueError(f"column {column!r} not in {path.name} (has {reader.fieldnames})")
-        for i, row in enumerate(reader, start=2):
-            cell = (row[column] or "").strip()
-            if not cell:
-                continue
-            try:
-                x = float(cell)
-            except ValueError:
-                raise ValueError(f"{path.name} line {i}: {cell!r} is not a number") from None
-            if x < 0 or not math.isfinite(x):
-                raise ValueError(f"{path.name} line {i}: duration {cell} is negative or not finite")
-            values.append(x * unit_seconds)
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            if reader.fieldnames is None or column not in reader.fieldnames:
+                n = len(reader.fieldnames or [])
+                raise ValueError(
+                    f"column {column!r} not in {path.name} (its header has {n} column(s))"
+                )
+            for i, row in enumerate(reader, start=2):
+                cell = (row.get(column) or "").strip()
+                if not cell:
+                    continue
+                try:
+                    x = float(cell)
+                except ValueError:
+                    raise ValueError(
+                        f"{path.name} line {i}: column {column!r} is not a number"
+                    ) from None
+                if x < 0 or not math.isfinite(x):
+                    raise ValueError(f"{path.name} line {i}: duration is negative, NaN or infinite")
+                if x * unit_seconds > 366 * 86400:
+                    raise ValueError(f"{path.name} line {i}: duration longer than a year")
+                values.append(x * unit_seconds)
+    except UnicodeDecodeError:
+        raise ValueError(f"{path.name} is not a UTF-8 text (CSV) file") from None
+    except csv.Error as exc:
+        raise ValueError(f"{path.name} is not a readable CSV file ({type(exc).__name__})") from None
+    except OSError as exc:
+        raise ValueError(f"cannot read {path.name} ({exc.strerror})") from None
     if not values:
         raise ValueError(f"column {column!r} of {path.name} has no values")
     return np.asarray(values, dtype=np.float64)

@@ -119,7 +119,7 @@ class DaskExecutor(Executor):
             from distributed import Client
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise RuntimeError("Dask is not installed: pip install 'ccsim[dask]'") from exc
-        self.client = address if hasattr(address, "submit") else Client(address)
+        self.client = address if hasattr(address, "submit") else Client(address, timeout=10)
         self._own = not hasattr(address, "submit")
         self.retries = retries
         info = self.client.scheduler_info()

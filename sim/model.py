@@ -213,21 +213,25 @@ def compile_scenario(sc: Scenario, file: str | None = None, base_dir: Path | Non
             dtype=np.float64,
         )
 
-    try:
-        handle = [make_sampler(s.handle_time, base_dir) for s in sc.segments.values()]
-        patience = [make_sampler(s.patience, base_dir) for s in sc.segments.values()]
-        offer = [
-            make_sampler(s.cross_sell.offer_time, base_dir) if s.cross_sell else ZERO
-            for s in sc.segments.values()
-        ]
-        close = [
-            make_sampler(s.cross_sell.close_time, base_dir)
-            if s.cross_sell and s.cross_sell.close_time
+    def sampler(spec, path: str):
+        try:
+            return make_sampler(spec, base_dir)
+        except ValueError as exc:  # e.g. an empirical CSV: name the segment and the field
+            raise ScenarioError(str(exc), file=file, path=path) from None
+
+    handle, patience, offer, close = [], [], [], []
+    for name, s in sc.segments.items():
+        handle.append(sampler(s.handle_time, f"segments.{name}.handle_time"))
+        patience.append(sampler(s.patience, f"segments.{name}.patience"))
+        cs = s.cross_sell
+        offer.append(
+            sampler(cs.offer_time, f"segments.{name}.cross_sell.offer_time") if cs else ZERO
+        )
+        close.append(
+            sampler(cs.close_time, f"segments.{name}.cross_sell.close_time")
+            if cs and cs.close_time
             else ZERO
-            for s in sc.segments.values()
-        ]
-    except ValueError as exc:
-        raise ScenarioError(str(exc), file=file, path="segments") from None
+        )
     prios = np.asarray([s.priority for s in sc.segments.values()])
     levels = sorted(set(prios.tolist()), reverse=True)  # higher number is served first
     priority = np.asarray([levels.index(p) for p in prios], dtype=np.int64)

@@ -18,6 +18,7 @@ from .stats import (
     Estimate,
     RepResult,
     estimate,
+    estimate_columns,
     kpis,
 )
 
@@ -97,8 +98,9 @@ class SimResult:
     segments: dict[str, dict[str, Estimate]]
     intervals: list[dict[str, Estimate]]
     samples: dict[str, np.ndarray]  # summary KPI per replication (for paired differences)
-    reps: list[RepResult] = field(repr=False, default_factory=list)
+    reps: list[RepResult] = field(repr=False, default_factory=list)  # only if kept
     meta: dict = field(default_factory=dict)
+    hist: np.ndarray | None = field(repr=False, default=None)  # waits, summed over reps
 
     def to_json(self) -> dict:
         m = self.model
@@ -160,44 +162,82 @@ def _flat(d: dict) -> list:
 
 def aggregate(model: Model, reps: list[RepResult], meta: dict | None = None) -> SimResult:
     """Average KPIs over replications (or, for one steady-state run, over batches)."""
-    per = [rep_kpis(model, r) for r in reps]
-    R = len(reps)
+    acc = Accumulator(model, keep_reps=True)
+    for r in reps:
+        acc.add(r)
+    return acc.result(meta)
 
-    def stack(level: str, stat: str) -> np.ndarray:
-        return np.stack([p[level][stat] for p in per])
 
-    samples = {s: stack("summary", s) for s in STATISTICS}
-    if model.steady and R == 1:
-        # batch means: the measured batches act as (nearly independent) replications
-        meas = model.measured
-        B = int(meas.sum())
-        summary = {}
-        for s in STATISTICS:
-            e = estimate(per[0]["intervals"][s][meas])
-            if s in ADDITIVE:
-                e = Estimate(e.mean * B, e.lo * B, e.hi * B, e.n, e.se * B)
-            summary[s] = e
-            samples[s] = per[0]["intervals"][s][meas] * (B if s in ADDITIVE else 1)
-    else:
-        summary = {s: estimate(samples[s]) for s in STATISTICS}
-    segments = {}
-    for k, name in enumerate(model.segments):
-        segments[name] = {s: estimate(stack("segments", s)[:, k]) for s in STATISTICS}
-    intervals = []
-    for t in range(model.n_intervals):
-        intervals.append({s: estimate(stack("intervals", s)[:, t]) for s in STATISTICS})
-    meta = dict(meta or {})
-    meta.setdefault("replications", R)
-    meta["calls_simulated"] = int(sum(r.calls for r in reps))
-    meta["service_level_definition"] = (
-        f"{SL_CONVENTION_TEXT[model.sl_convention]}, T = {model.sl_within:g} s"
-    )
-    meta["ci"] = (
-        "95% Student-t over batches of one run"
-        if model.steady and R == 1
-        else "95% Student-t over replications"
-    )
-    return SimResult(model, summary, segments, intervals, samples, reps, meta)
+class Accumulator:
+    """Replications folded in as they finish: their KPIs (a few numbers per interval) and
+    the summed waiting-time histogram are kept, the raw accumulators only if asked, so
+    memory per replication is small."""
+
+    def __init__(self, model: Model, keep_reps: bool = False):
+        self.model = model
+        self.keep_reps = keep_reps
+        self._per: dict[int, dict] = {}
+        self._reps: dict[int, RepResult] = {}
+        self.hist: np.ndarray | None = None
+        self.calls = 0
+
+    def add(self, rep: RepResult, index: int | None = None) -> None:
+        """Fold in replication `index` (in any order; results are in index order)."""
+        i = len(self._per) if index is None else index
+        self._per[i] = rep_kpis(self.model, rep)
+        self.hist = rep.hist.copy() if self.hist is None else self.hist + rep.hist
+        self.calls += rep.calls
+        if self.keep_reps:
+            self._reps[i] = rep
+
+    def __contains__(self, index: int) -> bool:
+        return index in self._per
+
+    def __len__(self) -> int:
+        return len(self._per)
+
+    def result(self, meta: dict | None = None) -> SimResult:
+        model = self.model
+        order = sorted(self._per)
+        per = [self._per[i] for i in order]
+        reps = [self._reps[i] for i in order] if self.keep_reps else []
+        R = len(per)
+
+        def stack(level: str, stat: str) -> np.ndarray:
+            return np.stack([p[level][stat] for p in per])
+
+        samples = {s: stack("summary", s) for s in STATISTICS}
+        if model.steady and R == 1:
+            # batch means: the measured batches act as (nearly independent) replications
+            meas = model.measured
+            B = int(meas.sum())
+            summary = {}
+            for s in STATISTICS:
+                e = estimate(per[0]["intervals"][s][meas])
+                if s in ADDITIVE:
+                    e = Estimate(e.mean * B, e.lo * B, e.hi * B, e.n, e.se * B)
+                summary[s] = e
+                samples[s] = per[0]["intervals"][s][meas] * (B if s in ADDITIVE else 1)
+        else:
+            summary = {s: estimate(samples[s]) for s in STATISTICS}
+        seg_cols = {s: estimate_columns(stack("segments", s)) for s in STATISTICS}
+        segments = {
+            name: {s: seg_cols[s][k] for s in STATISTICS} for k, name in enumerate(model.segments)
+        }
+        int_cols = {s: estimate_columns(stack("intervals", s)) for s in STATISTICS}
+        intervals = [{s: int_cols[s][t] for s in STATISTICS} for t in range(model.n_intervals)]
+        meta = dict(meta or {})
+        meta.setdefault("replications", R)
+        meta["calls_simulated"] = int(self.calls)
+        meta["service_level_definition"] = (
+            f"{SL_CONVENTION_TEXT[model.sl_convention]}, T = {model.sl_within:g} s"
+        )
+        meta["ci"] = (
+            "95% Student-t over batches of one run"
+            if model.steady and R == 1
+            else "95% Student-t over replications"
+        )
+        return SimResult(model, summary, segments, intervals, samples, reps, meta, self.hist)
 
 
 def paired_difference(a: SimResult, b: SimResult, stat: str) -> Estimate:

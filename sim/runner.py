@@ -21,7 +21,7 @@ from .engine_simpy import run_simpy
 from .executor import Executor, InProcess
 from .model import Model
 from .records import CallWriter
-from .results import SimResult, aggregate
+from .results import Accumulator, SimResult
 from .stats import RepResult
 from .stream import CHUNK, customer_stream, prefetched
 
@@ -64,11 +64,13 @@ def simulate(
     checkpoint_dir: str | Path | None = None,
     progress: Callable[[int], None] | None = None,
     first_replication: int = 0,
+    keep_reps: bool = True,
 ) -> SimResult:
     """Simulate `replications` days (or steady-state runs) and aggregate the statistics.
 
     Replications are numbered from `first_replication`, so a run can be extended with
-    more independent days of the same seed."""
+    more independent days of the same seed. `keep_reps=False` keeps only each
+    replication's KPIs (a few numbers per interval), for long runs."""
     R = replications or model.replications
     R0 = first_replication
     seed = model.seed if seed is None else seed
@@ -76,7 +78,7 @@ def simulate(
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; use 'fast' or 'simpy'")
     t0 = time.perf_counter()
-    results: dict[int, RepResult] = {}
+    results = Accumulator(model, keep_reps)
     discarded = 0
     ck: Path | None = None
     if checkpoint_dir is not None:
@@ -90,8 +92,8 @@ def simulate(
                     f.unlink(missing_ok=True)  # corrupt or foreign: discard, run it again
                     discarded += 1
                     continue
-                results[r] = rep
-        if progress and results:
+                results.add(rep, r)
+        if progress and len(results):
             progress(len(results))
     todo = [r for r in range(R0, R0 + R) if r not in results]
     resumed = R - len(todo)
@@ -101,7 +103,7 @@ def simulate(
             for r in range(R0, R0 + R):  # records are written in replication order, in-process
                 res, rec = run_replication(model, seed, r, engine, want_records=True)
                 writer.write(r, rec)
-                results[r] = res
+                results.add(res, r)
                 if progress:
                     progress(1)
         except BaseException:
@@ -114,12 +116,11 @@ def simulate(
     groups = [todo[i : i + batch] for i in range(0, len(todo), batch)]
     for gi, out in executor.imap(_task, [(model, seed, g, engine) for g in groups]):
         for r, res in zip(groups[gi], out, strict=True):
-            results[r] = res
+            results.add(res, r)
             if ck is not None:
                 save_arrays(ck / f"rep_{r:06d}.npz", rep_arrays(res))
         if progress:
             progress(len(out))
-    reps = [results[r] for r in range(R0, R0 + R)]
     elapsed = time.perf_counter() - t0
     meta = {
         "replications": R,
@@ -131,4 +132,4 @@ def simulate(
     }
     if discarded:
         meta["discarded_checkpoints"] = discarded
-    return aggregate(model, reps, meta)
+    return results.result(meta)

@@ -75,6 +75,9 @@ def _pieces(model: Model) -> list[tuple[int, float, float]]:
     for t in range(model.n_intervals):
         t0, t1 = float(model.boundaries[t]), float(model.boundaries[t + 1])
         m = max(1, math.ceil(lam[t] * (t1 - t0) / CHUNK))
+        if m == 1:  # the common case, without building an array
+            out.append((t, t0, t1))
+            continue
         edges = np.linspace(t0, t1, m + 1)
         edges[-1] = t1
         out.extend((t, float(edges[j]), float(edges[j + 1])) for j in range(m))

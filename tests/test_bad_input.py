@@ -135,6 +135,67 @@ CASES = [
         "segments.mass",
         "exactly one of",
     ),
+    # numbers out of range (issue 12): each refused at load time, with the field
+    ("staffing 1e30", mutate(("staffing",), 1e30), "staffing", "number too large"),
+    (
+        "infinite cv",
+        mutate(("segments", "mass", "handle_time", "cv"), float("inf")),
+        "segments.mass.handle_time.cv",
+        "finite",
+    ),
+    (
+        "NaN probability",
+        mutate(("segments", "premium", "cross_sell", "accept"), float("nan")),
+        "segments.premium.cross_sell.accept",
+        "NaN",
+    ),
+    (
+        "volume 1e15",
+        mutate(("segments", "premium", "volume"), 1e15),
+        "segments.premium.volume",
+        "less than or equal to 10,000,000",
+    ),
+    (
+        "infinite rate",
+        mutate(("segments", "mass", "rate"), "1e400/h"),
+        "segments.mass.rate",
+        "not a finite number",
+    ),
+    ("clock past midnight", mutate(("horizon", "start"), "25:00"), "horizon.start", "out of range"),
+    (
+        "huge threshold",
+        mutate(("policy", "cross_sell", "premium", "threshold"), 10**20),
+        "policy.cross_sell.premium",
+        "1,000,000",
+    ),
+    (
+        "more calls than a run can hold",
+        mutate(("segments", "mass", "rate"), "5000/s")
+        | {"horizon": BASE["horizon"] | {"interval": "10h"}},
+        "segments",
+        "calls in one replication",
+    ),
+    (
+        "misspelled section",
+        {k if k != "staffing" else "staffng": v for k, v in BASE.items()},
+        "staffng",
+        "did you mean 'staffing'",
+    ),
+    (
+        "misspelled field in a segment",
+        mutate(
+            ("segments", "mass"),
+            {"rate": "60/h", "handel_time": {"dist": "exponential", "mean": "4min"}},
+        ),
+        "segments.mass.handel_time",
+        "did you mean 'handle_time'",
+    ),
+    (
+        "floor with a per-interval target",
+        mutate(("targets",), {"service_level": {"within": "20s", "per": "interval", "floor": 0.5}}),
+        "targets.service_level",
+        "floor",
+    ),
 ]
 
 runner = CliRunner()
@@ -190,6 +251,21 @@ def test_not_a_mapping(tmp_path):
     assert code == 2 and "mapping" in out
 
 
+def test_duplicate_keys_are_refused_with_their_lines(tmp_path):
+    text = yaml.safe_dump(BASE, sort_keys=False)
+    f = tmp_path / "dup.yaml"
+    f.write_text(text + "staffing: 3\n")
+    code, out, _ = run_cli(["validate", str(f)])
+    assert code == 2 and "duplicate key 'staffing'" in out and "line" in out
+    seg = text.replace(
+        "  mass:",
+        "  premium:\n    volume: 3\n    handle_time: {dist: exponential, mean: 1min}\n  mass:",
+    )
+    f.write_text(seg)
+    code, out, _ = run_cli(["validate", str(f)])
+    assert code == 2 and "duplicate key 'premium'" in out
+
+
 def test_empirical_csv_problems(tmp_path):
     d = mutate(
         ("segments", "mass", "handle_time"),
@@ -205,6 +281,14 @@ def test_empirical_csv_problems(tmp_path):
     (tmp_path / "h.csv").write_text("secs\n100\n-3\n")
     code, out, _ = run_cli(["validate", str(f)])
     assert code == 2 and "line 3" in out
+    # the segment and field are named; the file's contents never are
+    assert "segments.mass.handle_time" in out
+    (tmp_path / "h.csv").write_text("secret-token-123,other\n1,2\n")
+    code, out, _ = run_cli(["validate", str(f)])
+    assert code == 2 and "secret-token-123" not in out
+    (tmp_path / "h.csv").write_text("secs\nsecret-token-456\n")
+    code, out, _ = run_cli(["validate", str(f)])
+    assert code == 2 and "secret-token-456" not in out and "line 2" in out
 
 
 def test_real_process_no_traceback(tmp_path):

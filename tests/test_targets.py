@@ -47,7 +47,9 @@ def test_per_interval_targets_judge_the_worst_interval():
     }
     assert judged["service_level"].verdict == "met" and judged["service_level"].where == "day"
     floor = judged["service_level_floor"]
-    assert floor.verdict == "borderline" and floor.where == "b"  # 0.71 - 1.68 x 0.01 < 0.7 < 0.71 + 0.0168
+    assert (
+        floor.verdict == "borderline" and floor.where == "b"
+    )  # 0.71 - 1.68 x 0.01 < 0.7 < 0.71 + 0.0168
     assert floor.counts == {"met": 2, "borderline": 1, "missed": 0}
     cap = judged["abandon_rate_interval"]
     assert cap.verdict == "missed" and cap.where == "b"
@@ -61,11 +63,16 @@ def test_floor_fields_are_validated():
         "staffing": 3,
     }
     with pytest.raises(sim.ScenarioError, match="floor"):
-        model_from({**base, "targets": {"service_level": {"within": "20s", "per": "interval",
-                                                          "floor": 0.5}}})
+        model_from(
+            {
+                **base,
+                "targets": {"service_level": {"within": "20s", "per": "interval", "floor": 0.5}},
+            }
+        )
     with pytest.raises(sim.ScenarioError, match="floor"):
-        model_from({**base, "targets": {"service_level": {"within": "20s", "fraction": 0.8,
-                                                          "floor": 0.9}}})
+        model_from(
+            {**base, "targets": {"service_level": {"within": "20s", "fraction": 0.8, "floor": 0.9}}}
+        )
     m = model_from(
         {
             **base,
