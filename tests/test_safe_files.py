@@ -253,3 +253,33 @@ def test_mutated_examples_exit_0_or_2_with_one_line(tmp_path_factory, name, pick
             assert js["summary"]["offered"]["mean"] is None or np.isfinite(
                 js["summary"]["offered"]["mean"]
             )
+
+
+def test_workers_die_with_a_killed_main_process():
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    psutil = pytest.importorskip("psutil")
+    p = subprocess.Popen(
+        [sys.executable, "-m", "ccsim.cli", "simulate", BANK, "-r", "5000", "--workers", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        parent = psutil.Process(p.pid)
+        children = []
+        for _ in range(200):  # until the pool is up
+            children = parent.children(recursive=True)
+            if len(children) >= 2:
+                break
+            time.sleep(0.1)
+        assert children, "no worker processes started"
+        p.send_signal(signal.SIGKILL)
+        p.wait(timeout=10)
+        gone, alive = psutil.wait_procs(children, timeout=10)
+        assert not alive, alive
+    finally:
+        if p.poll() is None:
+            p.kill()
