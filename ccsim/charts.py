@@ -314,9 +314,10 @@ def threshold_heatmap(js: dict, out: Path) -> list[Path]:
                 "series:best"
             )
             ax.set_title(
-                f"Best thresholds with every target met ({g['replications']} replications): "
-                f"{g['segments'][0]} {vals[i]}, {g['segments'][1]} {vals[j]} "
-                f"({P[i, j]:,.0f} per day)"
+                f"Best thresholds with every target met: {g['segments'][0]} {vals[i]}, "
+                f"{g['segments'][1]} {vals[j]}\n({P[i, j]:,.0f} per day; targets judged on "
+                f"{g['replications']} replications)",
+                fontsize=13,
             )
         else:
             ax.set_title("No cell of the threshold grid meets every target")

@@ -63,7 +63,8 @@ class Bounds:
         return True
 
 
-MIN_GAIN_SE = 1.0  # a move is taken only when its paired profit gain exceeds this many s.e.
+MIN_GAIN_SE = 1.0
+JOINT_TRIES = 3  # thresholds tried as joint moves per segment and round  # a move is taken only when its paired profit gain exceeds this many s.e.
 
 
 def _gain(cur: Evaluation, cand: Evaluation) -> tuple[float, float]:
@@ -294,15 +295,18 @@ def _threshold_round(
         # that mend it (judged on the screening sample in later stages: it is cheap)
         pool = ev.evaluate_many(trial, n=ev.screens[-1] if ev.screens else ev.n)
         base = ev.evaluate(cur.plan, n=ev.screens[-1] if ev.screens else ev.n)
-        infeasible = [e for e in pool if not e.feasible]
-        if infeasible and time.perf_counter() < deadline:
-            top = max(infeasible, key=lambda e: paired(base, e)[0])
-            if paired(base, top)[0] > 0:
-                fixed = repair(ev, top.plan, bounds, None, None, deadline, max_steps=6)
-                if _accepts(cur, fixed) and (
-                    best is None or _gain(cur, fixed)[0] > _gain(cur, best)[0]
-                ):
-                    best, joint = fixed, True
+        infeasible = sorted(
+            (e for e in pool if not e.feasible and paired(base, e)[0] > 0),
+            key=lambda e: -paired(base, e)[0],
+        )
+        for top in infeasible[:JOINT_TRIES]:  # the most profitable first
+            if time.perf_counter() > deadline:
+                break
+            fixed = repair(ev, top.plan, bounds, None, None, deadline, max_steps=8)
+            if _accepts(cur, fixed) and (
+                best is None or _gain(cur, fixed)[0] > _gain(cur, best)[0]
+            ):
+                best, joint = fixed, True
         if best is not None:
             g, se = _gain(cur, best)
             extra = sum(best.plan.staffing) - sum(cur.plan.staffing)

@@ -180,3 +180,17 @@ def test_optimizer_resumes_from_its_checkpoint(tmp_path):
     assert any("resumed" in n for n in again.notes)
     assert again.search.evaluations == 0  # every plan came from the checkpoint
     assert again.result.summary["profit"].mean == first.result.summary["profit"].mean
+
+
+def test_search_turns_selling_on_from_a_no_sell_start():
+    """From the best plan that sells to nobody, every threshold move alone breaks a target
+    (the staffing is just enough without selling); the joint move (threshold + the
+    staffing that pays for it) still finds that selling to premium callers pays."""
+    m = sim.load_scenario("scenarios/retail_bank.yaml")
+    nosell = optimize(m, replications=6, time_limit=60, cross_sell=False)
+    assert all(th == sim.NEVER for th in nosell.plan.thresholds[0])
+    res = optimize(m, replications=6, time_limit=60, start=nosell.plan)
+    premium = m.segments.index("premium")
+    assert res.plan.thresholds[0][premium] != sim.NEVER
+    assert any("agent-intervals" in mv for mv in res.search.moves), res.search.moves
+    assert res.result.summary["profit"].mean > nosell.result.summary["profit"].mean
