@@ -8,6 +8,8 @@ read back what was drawn. Text stays text in the SVG.
 from __future__ import annotations
 
 import math
+import os
+import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -54,9 +56,17 @@ def _save(fig, out: Path, name: str) -> list[Path]:
     paths = []
     for ext in ("png", "svg"):
         p = out / f"{name}.{ext}"
-        tmp = out / f".{name}.tmp.{ext}"
-        fig.savefig(tmp, dpi=200, format=ext)
-        tmp.replace(p)
+        # a private temp file per run (created exclusively), renamed into place: two runs
+        # writing the same folder never share a temp name, a reader never sees half a file
+        fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=f".{ext}.part")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fig.savefig(fh, dpi=200, format=ext)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, p)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
         paths.append(p)
     plt.close(fig)
     return paths

@@ -283,3 +283,25 @@ def test_workers_die_with_a_killed_main_process():
     finally:
         if p.poll() is None:
             p.kill()
+
+
+def test_two_runs_share_an_out_folder(tmp_path):
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "ccsim.cli", "simulate", BANK, "-r", "6", "--workers", "1"]
+    procs = [
+        subprocess.Popen(
+            [*cmd, "--seed", str(s), "--out", str(tmp_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for s in (1, 2)
+    ]
+    for p in procs:
+        out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+        assert "Traceback" not in err
+    assert not [f for f in tmp_path.iterdir() if f.name.endswith(".part")]
+    assert json.loads((tmp_path / "results.json").read_text())["meta"]["seed"] in (1, 2)
