@@ -102,12 +102,13 @@ class LocalPool(Executor):
             self._pool = None
 
     def abort(self) -> None:
-        """Drop queued tasks and stop the workers without waiting for them."""
+        """Drop queued tasks; wait only for the ones running."""
         if self._pool is not None:
-            procs = list(getattr(self._pool, "_processes", {}).values())
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            for p in procs:
-                p.terminate()
+            # queued tasks are cancelled; the few running ones (a batch of replications,
+            # one plan) finish, since workers ignore Ctrl-C. Killing them instead could cut
+            # a result in half on its way back, and the pool's reader would wait for the
+            # rest forever.
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
 
