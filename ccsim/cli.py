@@ -286,7 +286,7 @@ def optimize_cmd(
         task = bar.add_task("optimizing", total=None)
 
         def progress(desc: str, evaluations: int) -> None:
-            bar.update(task, description=f"{desc} ({evaluations} plans)")
+            bar.update(task, description=escape(f"{desc} ({evaluations} plans)"))
 
         try:
             if frontier:
@@ -431,7 +431,7 @@ def compare(
         task = bar.add_task("comparing", total=None)
 
         def progress(d: str, n: int) -> None:
-            bar.update(task, description=d)
+            bar.update(task, description=escape(d))
 
         try:
             if with_optimized or frontier:
