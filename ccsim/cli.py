@@ -331,12 +331,23 @@ def optimize_cmd(
             else "INFEASIBLE: NOT recommended. This is the best plan found, but at least one "
             f"target is {res.verdict} on fresh days (see optimize.json)."
         )
-        note = f"{status}\nPlan found by `ccsim optimize {file}`.\n{res.method}"
+        note = (
+            f"{status}\nPlan found by `ccsim optimize {file}`. The simulation section holds "
+            f"the confirmation's fresh replications and seed: `ccsim simulate` on this file "
+            f"reproduces the verdict.\n{res.method}"
+        )
         import textwrap
 
         write_text(
             out / "plan.yaml",
-            plan_scenario(res.plan, model, out, "\n".join(textwrap.wrap(note, 88))),
+            plan_scenario(
+                res.plan,
+                model,
+                out,
+                "\n".join(textwrap.wrap(note, 88)),
+                # the confirmation's days: `ccsim simulate plan.yaml` gives the same verdict
+                {"replications": res.result.meta["replications"], "seed": res.result.meta["seed"]},
+            ),
         )
         write_json(out / "optimize.json", js)
         write_text(out / "intervals.csv", res.result.intervals_csv())

@@ -74,15 +74,21 @@ def staffing_value(plan: Plan, model: Model):
     return plan.staffing[0] if model.steady else list(plan.staffing)
 
 
-def plan_scenario(plan: Plan, model: Model, out_dir: Path, note: str) -> str:
+def plan_scenario(
+    plan: Plan, model: Model, out_dir: Path, note: str, simulation: dict | None = None
+) -> str:
     """The scenario file with the plan's staffing and policy, as YAML text.
 
     Relative paths of empirical-distribution CSV files are rewritten relative to
-    `out_dir`, so the plan runs from where it is written.
+    `out_dir`, so the plan runs from where it is written. `simulation` overrides the
+    simulation section (the optimizer puts its confirmation's replications and seed
+    there, so `ccsim simulate plan.yaml` reproduces the verdict it printed).
     """
     data = copy.deepcopy(model.raw or {})
     data["staffing"] = staffing_value(plan, model)
     data["policy"] = {"cross_sell": policy_dict(plan, model)}
+    if simulation:
+        data["simulation"] = {**(data.get("simulation") or {}), **simulation}
     base = Path(model.source).resolve().parent if model.source else Path.cwd()
     for seg in data.get("segments", {}).values():
         for key in ("handle_time", "patience"):

@@ -149,3 +149,33 @@ def test_optimize_without_a_feasible_plan_exits_3_and_marks_the_plan(tmp_path):
     js = json.loads((out / "optimize.json").read_text())
     assert js["recommended"] is False and js["targets"]["verdict"] in ("missed", "borderline")
     assert "1099511627776" not in (out / "optimize.json").read_text()
+
+
+def test_simulating_the_plan_file_reproduces_the_optimizers_verdict(tmp_path):
+    out = tmp_path / "opt"
+    r = runner.invoke(
+        app,
+        [
+            "optimize",
+            str(ROOT / "scenarios" / "retail_bank.yaml"),
+            "--out",
+            str(out),
+            "--time-limit",
+            "20",
+            "-r",
+            "4",
+            "--workers",
+            "1",
+        ],
+    )
+    assert r.exit_code in (0, 3), r.output
+    opt = json.loads((out / "optimize.json").read_text())
+    s = runner.invoke(app, ["simulate", str(out / "plan.yaml"), "--json", "--workers", "1"])
+    assert s.exit_code == 0, s.output
+    js = json.loads(s.stdout)
+    for stat in ("abandon_rate", "service_level", "profit"):
+        assert js["summary"][stat]["mean"] == pytest.approx(opt["summary"][stat]["mean"], rel=1e-12)
+    text = runner.invoke(app, ["simulate", str(out / "plan.yaml"), "--workers", "1"]).stdout
+    for check in opt["targets"]["checks"]:
+        line = next(x for x in text.splitlines() if x.strip().startswith(check["text"]))
+        assert line.rstrip().split("-> ")[1].split(";")[0] == check["verdict"]
