@@ -38,7 +38,7 @@ from .seed import seed_plan
 FRESH_SEED_OFFSET = 1_000_003  # confirmation seeds differ from the search's
 MAX_SEARCH_REPLICATIONS = 320
 MAX_STAGES = 3
-CONFIRM_GROWTH = 4  # a borderline confirmation may grow to 4x its replications
+CONFIRM_GROWTH = 2  # a borderline confirmation may grow to 2x its replications
 MAX_REPAIRS = 4
 COMPARED_KPIS = (
     "profit",

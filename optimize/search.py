@@ -123,13 +123,14 @@ def screened(ev: Evaluator, cur: Evaluation, plans: list[Plan]) -> list[Evaluati
 
 
 def _staffing_moves(
-    plan: Plan, model: Model, bounds: Bounds
+    plan: Plan, model: Model, bounds: Bounds, big: bool = True
 ) -> list[tuple[str, frozenset[int], Plan]]:
-    """(label, intervals touched, plan) for +-1 and +-2 agents in one interval, and one
-    agent moved to the neighbouring interval, within the bounds."""
+    """(label, intervals touched, plan) for +-1 (and with `big`, +-2) agents in one
+    interval, and one agent moved to the neighbouring interval, within the bounds."""
     moves: list[tuple[str, frozenset[int], Plan]] = []
+    steps = (-2, -1, 1, 2) if big else (-1, 1)
     if model.steady:  # one staffing level for the whole run
-        for d in (-2, -1, 1, 2):
+        for d in steps:
             s = tuple(x + d for x in plan.staffing)
             if bounds.staffing_ok(s) and s[0] >= 1:
                 moves.append((f"staffing {d:+d}", frozenset({0}), Plan(s, plan.thresholds)))
@@ -140,7 +141,7 @@ def _staffing_moves(
         if not meas[t]:
             continue
         lab = model.interval_label(t)
-        for d in (-2, -1, 1, 2):
+        for d in steps:
             n = plan.staffing[t] + d
             if n < 0:
                 continue
@@ -366,7 +367,8 @@ def _staffing_round(
 ) -> tuple[Evaluation, bool]:
     """Every staffing move; the best, or all improving moves on distinct intervals at once
     when that is better still."""
-    moves = _staffing_moves(cur.plan, ev.model, bounds)
+    # +-2 agents in the first stage only: later stages refine what it found
+    moves = _staffing_moves(cur.plan, ev.model, bounds, big=not ev.screens)
     evs = screened(ev, cur, [p for *_, p in moves])
     for (label, _, _), e in zip(moves, evs, strict=True):
         if e is not None and e.feasible:
@@ -383,16 +385,22 @@ def _staffing_round(
             used |= touched
             chosen.append(i)
     label = moves[good[0]][0]
-    if len(chosen) > 1:
+    # the improving moves on distinct intervals together: all of them, else the better
+    # half, quarter, ... (the first combination that is accepted and beats the best single
+    # move); a search that takes one move a round needs many rounds
+    k = len(chosen)
+    while k > 1:
         s = np.array(cur.plan.staffing)
-        for i in chosen:
+        for i in chosen[:k]:
             s += np.array(moves[i][2].staffing) - np.array(cur.plan.staffing)
         combo = Plan(tuple(int(x) for x in s), cur.plan.thresholds)
         if bounds.staffing_ok(combo.staffing):
             ce = ev.evaluate(combo)
             if _accepts(cur, ce) and _gain(cur, ce)[0] > _gain(cur, best)[0]:
                 best = ce
-                label = f"{len(chosen)} staffing moves at once"
+                label = f"{k} staffing moves at once"
+                break
+        k //= 2
     g, se = _gain(cur, best)
     log.moves.append(f"staffing: {label} ({g:+,.0f} ± {se:,.0f})")
     return best, True
