@@ -20,6 +20,8 @@ from scipy.sparse.linalg import expm_multiply
 from scipy.special import gammaln, logsumexp
 from scipy.stats import poisson
 
+from sim.model import gross_up
+
 
 def erlang_b(n: int, a: float) -> float:
     """Blocking probability of M/M/n/n with offered load a erlangs."""
@@ -199,7 +201,7 @@ def scheduled(agents: float, shrinkage: float) -> float:
     """Heads to schedule so that `agents` are on the phones: agents / (1 - shrinkage)."""
     if not 0 <= shrinkage < 1:
         raise ValueError("shrinkage must be in [0, 1)")
-    return agents / (1.0 - shrinkage)
+    return gross_up(agents, shrinkage)
 
 
 def square_root_staffing(load: float, beta: float) -> int:

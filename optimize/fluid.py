@@ -45,11 +45,11 @@ def fluid_plan(
     lam = model.rates
     L = model.interval_lengths
     b = np.array([h.mean for h in model.handle])
-    w = np.array([model.offer[k].mean + model.accept[k] * model.close[k].mean for k in range(K)])
+    w = model.offer_work()
     v = model.accept * model.revenue - (1 - model.accept) * model.decline_cost
     e = model.eligible
     sellable = (e > 0) & (v > 0)
-    cost_per_agent_second = model.agent_cost_per_hour / 3600.0 / (1.0 - model.shrinkage)
+    cost_per_agent_second = model.cost_per_phone_hour / 3600.0
     if max_abandon is None and model.scenario is not None:
         max_abandon = model.scenario.targets.max_abandon_rate
     prob = pulp.LpProblem("ccsim_fluid", pulp.LpMaximize)

@@ -27,6 +27,7 @@ from scipy import sparse
 from scipy.sparse.linalg import LinearOperator, bicgstab, expm_multiply, spilu, splu, spsolve
 
 from sim import ALWAYS, NEVER  # noqa: E402  (the simulator's threshold sentinels)
+from sim.model import gross_up  # noqa: E402
 
 __all__ = [
     "ALWAYS",
@@ -69,7 +70,7 @@ class MarkovResult:
         return float(
             self.revenue_rate.sum()
             - self.decline_cost_rate.sum()
-            - self.agents * agent_cost_per_hour / 3600.0 / (1.0 - shrinkage)
+            - gross_up(self.agents * agent_cost_per_hour / 3600.0, shrinkage)
             - lam * self.p_abandon * abandon_cost
         )
 

@@ -613,7 +613,7 @@ def exact_search(
     n0 = max(n0, bounds.lo, 1)
     value = model.accept * model.revenue - (1 - model.accept) * model.decline_cost
     revenue_cap = float((lam * model.eligible * np.maximum(value, 0)).sum())
-    cost = model.agent_cost_per_hour / 3600.0 / (1.0 - model.shrinkage)
+    cost = model.cost_per_phone_hour / 3600.0
     K = model.n_segments
     cands = bounds.candidates() if search_thresholds else [NEVER]
     sellable = [k for k in ranking if model.eligible[k] > 0] if search_thresholds else []

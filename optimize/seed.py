@@ -33,7 +33,7 @@ def seed_thresholds(model: Model) -> tuple[np.ndarray, list[str]]:
     """Offer (threshold 0: while nobody waits) to segments whose offers earn more per agent
     hour than an agent costs, in the fluid model; never to the others."""
     fl = fluid_plan(model)
-    cost = model.agent_cost_per_hour / (1 - model.shrinkage)
+    cost = model.cost_per_phone_hour
     th = np.full(model.n_segments, NEVER, np.int64)
     for k in range(model.n_segments):
         if model.eligible[k] > 0 and fl.value_per_agent_hour[k] > cost:
@@ -53,14 +53,7 @@ def seed_staffing(
     lam_k = model.rates
     lam = lam_k.sum(axis=1)
     offered = thresholds > NEVER
-    extra = np.array(
-        [
-            model.eligible[k] * (model.offer[k].mean + model.accept[k] * model.close[k].mean)
-            if offered[k]
-            else 0.0
-            for k in range(model.n_segments)
-        ]
-    )
+    extra = np.where(offered, model.cross_sell_work(), 0.0)
     base = np.array([h.mean for h in model.handle])
     theta_k = np.array([0.0 if p.kind == "none" else 1.0 / p.mean for p in model.patience])
     total = lam_k.sum(axis=0)

@@ -21,6 +21,13 @@ from .units import format_clock
 
 MAX_CALLS_PER_REPLICATION = 200_000_000
 
+
+def gross_up(on_phones, shrinkage: float):
+    """Paid agents (or cost) for agents on the phones: on_phones / (1 - shrinkage). The
+    shrinkage gross-up is written here only; every cost in ccsim goes through it."""
+    return on_phones / (1.0 - shrinkage)
+
+
 # Threshold sentinels: offer iff Y - n <= K. Y - n >= -n, so NEVER is never met.
 NEVER = -(2**40)
 ALWAYS = 2**40
@@ -94,7 +101,25 @@ class Model:
 
     def paid_hours(self) -> np.ndarray:
         """Paid agent-hours per interval: staffing x length, grossed up by shrinkage."""
-        return self.staffing * self.interval_lengths / 3600.0 / (1.0 - self.shrinkage)
+        return gross_up(self.staffing * self.interval_lengths / 3600.0, self.shrinkage)
+
+    @property
+    def cost_per_phone_hour(self) -> float:
+        """What one agent on the phones for an hour costs, shrinkage included."""
+        return float(gross_up(self.agent_cost_per_hour, self.shrinkage))
+
+    def offer_work(self) -> np.ndarray:
+        """Expected extra agent time of one offer, by segment: offer + accept x close."""
+        return np.array(
+            [
+                o.mean + a * c.mean
+                for o, a, c in zip(self.offer, self.accept, self.close, strict=True)
+            ]
+        )
+
+    def cross_sell_work(self) -> np.ndarray:
+        """Expected extra agent time per caller when every eligible caller is offered."""
+        return self.eligible * self.offer_work()
 
     def with_plan(
         self, staffing: np.ndarray | None = None, thresholds: np.ndarray | None = None
@@ -350,12 +375,7 @@ def check_model(m: Model, file: str | None = None) -> None:
         n = int(m.staffing[0])
         rate = m.rates[-1]
         work = np.array([h.mean for h in m.handle])
-        extra = np.array(
-            [
-                m.eligible[k] * (m.offer[k].mean + m.accept[k] * m.close[k].mean)
-                for k in range(m.n_segments)
-            ]
-        )
+        extra = m.cross_sell_work()
         always = m.thresholds[-1] >= ALWAYS
         load_no_patience = float((rate * (work + np.where(always, extra, 0.0)))[patient].sum())
         if load_no_patience >= n and math.isfinite(load_no_patience):
