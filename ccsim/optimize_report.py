@@ -149,8 +149,8 @@ def print_optimize(r: OptimizeResult, console: Console) -> None:
         console.print("[bold green]Recommended[/bold green]: every target holds on fresh days.")
     else:
         console.print(
-            f"[bold red]Not recommended[/bold red]: the best plan found is {r.verdict} on the "
-            "targets; it is written marked infeasible (exit code 3)."
+            f"[bold red]Not recommended[/bold red]: for the best plan found, at least one "
+            f"target is {r.verdict}; it is written marked infeasible (exit code 3)."
         )
     for note in r.notes:
         console.print(f"  [yellow]note:[/yellow] {note}")

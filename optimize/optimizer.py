@@ -213,6 +213,7 @@ def optimize(
         raise ValueError(f"the exact model does not apply: {why}")
     log = SearchLog()
     used: list[int] = []
+    exact_ok = True
     if use_exact:
         best, log, n0 = exact_search(
             model, targets, bounds, ranking, deadline, progress, search_thresholds=cross_sell
@@ -222,6 +223,7 @@ def optimize(
             np.tile(np.asarray(best.thresholds), (model.n_intervals, 1)),
         )
         exact = best.result
+        exact_ok = best.feasible
         how = (
             f"Exact: the scenario is stationary with exponential times, so each candidate was "
             f"solved with the Markov chain (truncation error < 1e-8). Staffing levels from "
@@ -307,7 +309,7 @@ def optimize(
     verdict = overall(judged)
     # exact: the chain's values are the truth of a stationary model; the simulation must
     # not contradict them. Otherwise every target must be met on the fresh replications.
-    feasible = verdict != "missed" if exact is not None else verdict == "met"
+    feasible = exact_ok and verdict != "missed" if exact is not None else verdict == "met"
     fresh = res.meta.get("seed")
     how += (
         f" Confirmed on {res.meta['replications']} replications on fresh seeds (seed {fresh}) "
@@ -316,8 +318,9 @@ def optimize(
     )
     if exact is not None:
         notes.append(
-            "exact search: targets judged on the chain's exact values; on the simulation "
-            f"they are {verdict}"
+            "exact search: targets judged on the chain's exact values"
+            + ("" if exact_ok else " (NOT met by any plan within the bounds and the time)")
+            + f"; on the simulation they are {verdict}"
         )
     elif not feasible:
         notes.append(

@@ -644,6 +644,9 @@ def exact_search(
     else:
         log.stopped_by_time = True
     if best is None:
-        raise ValueError("no staffing level meets the targets within the bounds")
+        # nothing feasible within the bounds or the time: the most agents tried, selling
+        # to nobody, is the best service there is; the caller marks it infeasible
+        top = min(n, bounds.hi) if bounds.hi is not None else n
+        best = point(max(top, 1), tuple([NEVER] * K))
     log.evaluations = evaluations
     return best, log, n0

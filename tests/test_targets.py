@@ -179,3 +179,15 @@ def test_simulating_the_plan_file_reproduces_the_optimizers_verdict(tmp_path):
     for check in opt["targets"]["checks"]:
         line = next(x for x in text.splitlines() if x.strip().startswith(check["text"]))
         assert line.rstrip().split("-> ")[1].split(";")[0] == check["verdict"]
+
+
+def test_exact_search_without_a_feasible_plan_exits_3(tmp_path):
+    src = yaml.safe_load((ROOT / "scenarios" / "erlang_a_steady.yaml").read_text())
+    src["optimizer"] = {"staffing": {"max": 5}}  # Erlang A needs 8 for the targets
+    f = tmp_path / "tight.yaml"
+    f.write_text(yaml.safe_dump(src))
+    r = runner.invoke(app, ["optimize", str(f), "--json", "--workers", "1"])
+    assert r.exit_code == 3, r.output
+    js = json.loads(r.stdout)
+    assert js["method"].startswith("Exact") and js["recommended"] is False
+    assert js["plan"]["staffing"] == 5
