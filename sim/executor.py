@@ -81,7 +81,7 @@ class LocalPool(Executor):
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for f in done:
-                    i = futures[f]
+                    i = futures.pop(f)  # a consumed result is not kept alive by the map
                     try:
                         res = f.result()
                     except BrokenProcessPool:
@@ -91,6 +91,7 @@ class LocalPool(Executor):
                             raise
                         continue
                     del todo[i]
+                    del f
                     yield i, res
             if broken:
                 self._pool.shutdown(cancel_futures=True)

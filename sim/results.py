@@ -16,9 +16,9 @@ from .stats import (
     SL_CONVENTION_TEXT,
     STATISTICS,
     Estimate,
+    Moments,
     RepResult,
     estimate,
-    estimate_columns,
     kpis,
 )
 
@@ -169,63 +169,84 @@ def aggregate(model: Model, reps: list[RepResult], meta: dict | None = None) -> 
 
 
 class Accumulator:
-    """Replications folded in as they finish: their KPIs (a few numbers per interval) and
-    the summed waiting-time histogram are kept, the raw accumulators only if asked, so
-    memory per replication is small."""
+    """Replications folded in as they finish, in constant memory: running moments of every
+    interval and segment statistic, the day's statistics per replication (a few numbers,
+    for paired differences) and the summed waiting-time histogram; the raw accumulators
+    only if asked (`keep_reps`). Replications are folded in index order (early arrivals
+    wait in a small buffer), so the numbers do not depend on the number of workers."""
 
-    def __init__(self, model: Model, keep_reps: bool = False):
+    def __init__(self, model: Model, keep_reps: bool = False, first: int = 0):
         self.model = model
         self.keep_reps = keep_reps
-        self._per: dict[int, dict] = {}
-        self._reps: dict[int, RepResult] = {}
+        S, T, K = len(STATISTICS), model.n_intervals, model.n_segments
+        self._intervals = Moments((S, T))
+        self._segments = Moments((S, K))
+        self._summary: list[np.ndarray] = []
+        self._first_intervals: dict | None = None  # one steady-state run: batch means
+        self._reps: list[RepResult] = []
+        self._waiting: dict[int, tuple[dict, RepResult | None]] = {}
+        self._seen: set[int] = set()
+        self._next = first
         self.hist: np.ndarray | None = None
         self.calls = 0
 
     def add(self, rep: RepResult, index: int | None = None) -> None:
-        """Fold in replication `index` (in any order; results are in index order)."""
-        i = len(self._per) if index is None else index
-        self._per[i] = rep_kpis(self.model, rep)
+        """Fold in replication `index` (any order; folded in index order)."""
+        i = self._next + len(self._waiting) if index is None else index
+        self._seen.add(i)
         self.hist = rep.hist.copy() if self.hist is None else self.hist + rep.hist
         self.calls += rep.calls
-        if self.keep_reps:
-            self._reps[i] = rep
+        self._waiting[i] = (rep_kpis(self.model, rep), rep if self.keep_reps else None)
+        while self._next in self._waiting:
+            k, r = self._waiting.pop(self._next)
+            self._fold(k, r)
+            self._next += 1
+
+    def _fold(self, k: dict, rep: RepResult | None) -> None:
+        self._intervals.add(np.stack([k["intervals"][s] for s in STATISTICS]))
+        self._segments.add(np.stack([k["segments"][s] for s in STATISTICS]))
+        self._summary.append(np.array([k["summary"][s] for s in STATISTICS], dtype=float))
+        if self._first_intervals is None:
+            self._first_intervals = k["intervals"]
+        if rep is not None:
+            self._reps.append(rep)
 
     def __contains__(self, index: int) -> bool:
-        return index in self._per
+        return index in self._seen
 
     def __len__(self) -> int:
-        return len(self._per)
+        return len(self._seen)
 
     def result(self, meta: dict | None = None) -> SimResult:
+        if self._waiting:  # a gap in the indices: fold the rest in order
+            for i in sorted(self._waiting):
+                self._fold(*self._waiting.pop(i))
         model = self.model
-        order = sorted(self._per)
-        per = [self._per[i] for i in order]
-        reps = [self._reps[i] for i in order] if self.keep_reps else []
-        R = len(per)
-
-        def stack(level: str, stat: str) -> np.ndarray:
-            return np.stack([p[level][stat] for p in per])
-
-        samples = {s: stack("summary", s) for s in STATISTICS}
+        R = len(self._summary)
+        day = np.stack(self._summary) if R else np.zeros((0, len(STATISTICS)))
+        samples = {s: day[:, j] for j, s in enumerate(STATISTICS)}
         if model.steady and R == 1:
             # batch means: the measured batches act as (nearly independent) replications
             meas = model.measured
             B = int(meas.sum())
             summary = {}
             for s in STATISTICS:
-                e = estimate(per[0]["intervals"][s][meas])
+                col = self._first_intervals[s][meas]
+                e = estimate(col)
                 if s in ADDITIVE:
                     e = Estimate(e.mean * B, e.lo * B, e.hi * B, e.n, e.se * B)
                 summary[s] = e
-                samples[s] = per[0]["intervals"][s][meas] * (B if s in ADDITIVE else 1)
+                samples[s] = col * (B if s in ADDITIVE else 1)
         else:
             summary = {s: estimate(samples[s]) for s in STATISTICS}
-        seg_cols = {s: estimate_columns(stack("segments", s)) for s in STATISTICS}
+        T, K = model.n_intervals, model.n_segments
+        ints = self._intervals.estimates()
+        segs = self._segments.estimates()
+        intervals = [{s: ints[j * T + t] for j, s in enumerate(STATISTICS)} for t in range(T)]
         segments = {
-            name: {s: seg_cols[s][k] for s in STATISTICS} for k, name in enumerate(model.segments)
+            name: {s: segs[j * K + k] for j, s in enumerate(STATISTICS)}
+            for k, name in enumerate(model.segments)
         }
-        int_cols = {s: estimate_columns(stack("intervals", s)) for s in STATISTICS}
-        intervals = [{s: int_cols[s][t] for s in STATISTICS} for t in range(model.n_intervals)]
         meta = dict(meta or {})
         meta.setdefault("replications", R)
         meta["calls_simulated"] = int(self.calls)
@@ -237,7 +258,7 @@ class Accumulator:
             if model.steady and R == 1
             else "95% Student-t over replications"
         )
-        return SimResult(model, summary, segments, intervals, samples, reps, meta, self.hist)
+        return SimResult(model, summary, segments, intervals, samples, self._reps, meta, self.hist)
 
 
 def paired_difference(a: SimResult, b: SimResult, stat: str) -> Estimate:

@@ -78,7 +78,7 @@ def simulate(
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; use 'fast' or 'simpy'")
     t0 = time.perf_counter()
-    results = Accumulator(model, keep_reps)
+    results = Accumulator(model, keep_reps, first=R0)
     discarded = 0
     ck: Path | None = None
     if checkpoint_dir is not None:

@@ -305,3 +305,20 @@ def test_two_runs_share_an_out_folder(tmp_path):
         assert "Traceback" not in err
     assert not [f for f in tmp_path.iterdir() if f.name.endswith(".part")]
     assert json.loads((tmp_path / "results.json").read_text())["meta"]["seed"] in (1, 2)
+
+
+def test_long_runs_keep_no_replication_and_give_the_same_numbers():
+    """Streaming summaries: no replication kept, interval figures equal to those computed
+    with every replication kept, whatever the number of workers."""
+    m = sim.load_scenario(BANK)
+    kept = sim.simulate(m, replications=6, seed=8)
+    with sim.LocalPool(2) as pool:
+        lean = sim.simulate(m, replications=6, seed=8, executor=pool, keep_reps=False)
+    assert lean.reps == [] and len(kept.reps) == 6
+    for t in range(m.n_intervals):
+        for s in ("service_level", "abandon_rate", "profit"):
+            a, b = kept.intervals[t][s], lean.intervals[t][s]
+            assert (a.mean == b.mean and a.hi == b.hi) or (
+                math.isnan(a.mean) and math.isnan(b.mean)
+            )
+    assert np.array_equal(kept.hist, lean.hist)
