@@ -148,18 +148,12 @@ def judge_samples(
     confidence: float | None = None,
 ) -> list[Judgement]:
     """The targets' verdicts from per-replication samples (the rule of `sim.targets`)."""
-    meas = np.flatnonzero(model.measured)
     day = {}
     for s in ("service_level", "abandon_rate", "asa"):
         m, se, n = sample_stats(samples[s])
         day[s] = (float(m), float(se), int(n))
-    ints = {s: sample_stats(intervals[s][:, meas]) for s in ("service_level", "abandon_rate")}
-    labels = [model.interval_label(int(i)) for i in meas]
-    judged = targets.judge_arrays(day, ints, labels, confidence)
-    for j in judged:
-        if j.interval is not None:
-            j.interval = int(meas[j.interval])
-    return judged
+    ints = {s: sample_stats(intervals[s]) for s in ("service_level", "abandon_rate")}
+    return targets.judge_model(model, day, ints, confidence)
 
 
 class Evaluator:

@@ -107,7 +107,7 @@ class OptimizeResult:
             "recommended": self.feasible,
             "targets": {
                 "feasible": self.feasible,
-                "verdict": "met" if self.feasible else self.verdict,
+                "verdict": self.verdict,
                 "confidence": self.targets.confidence,
                 "rule": verdict_rule_text(self.targets.confidence),
                 "checks": [j.to_json() for j in self.judged],
@@ -279,9 +279,9 @@ def optimize(
             f"offered load per interval; improved by local search: each segment's threshold "
             f"in [{bounds.th_min}, {bounds.th_max}] plus never/always, alone or with the "
             f"agents that make it feasible"
-            f"{', per-interval thresholds' if bounds.per_interval else ''}, +-1 and +-2 agents "
-            f"in an interval, one agent moved to the next interval, and all improving staffing "
-            f"moves at once. {log.rounds} round(s) in {len(used)} stage(s) of "
+            f"{', per-interval thresholds' if bounds.per_interval else ''}, +-1 agent in an "
+            f"interval (and +-2 in the first stage), one agent moved to the next interval, and "
+            f"improving staffing moves together. {log.rounds} round(s) in {len(used)} stage(s) of "
             f"{', '.join(map(str, used))} replications, each stage starting from the last "
             f"one's plan; {log.evaluations} plans, every plan of a stage on the same "
             f"replications (common random numbers). A move was taken only when every target "
@@ -385,13 +385,10 @@ def confirm(
             judged = targets.judge(res)
         if exact or overall(judged) == "met" or attempts >= MAX_REPAIRS:
             break
-        add = repair_from_result(res, judged, targets)
-        s = np.array(plan.staffing) + add
-        if bounds.hi is not None:
-            s = np.minimum(s, bounds.hi)
-        if tuple(int(x) for x in s) == plan.staffing:
+        s = bounds.clamp(np.array(plan.staffing) + repair_from_result(res, judged, targets))
+        if s == plan.staffing:
             break
-        plan = Plan(tuple(int(x) for x in s), plan.thresholds)
+        plan = Plan(s, plan.thresholds)
         attempts += 1
     base = simulate(model, replications=res.meta["replications"], seed=fresh, executor=executor)
     calls += base.meta["calls_simulated"]

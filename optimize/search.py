@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim import ALWAYS, NEVER, Model
+from sim.targets import interval_arrays, sample_stats, verdicts
 
 from .erlang import agents_needed
 from .evaluate import Evaluation, Evaluator, Targets, paired
 from .markov import MarkovResult, chain_rates, threshold_chain
-from .plan import Plan
+from .plan import Plan, threshold_label
+from .seed import smooth
 
 Progress = Callable[[str, int], None]
 
@@ -55,6 +57,14 @@ class Bounds:
     def candidates(self) -> list[int]:
         return [NEVER, *range(self.th_min, self.th_max + 1), ALWAYS]
 
+    def clamp(self, s: np.ndarray) -> tuple[int, ...]:
+        """Staffing raised to respect `max_change`, then capped at `hi`."""
+        if self.max_change:
+            s = smooth(np.asarray(s), self.max_change)
+        if self.hi is not None:
+            s = np.minimum(s, self.hi)
+        return tuple(int(x) for x in s)
+
     def staffing_ok(self, s: tuple[int, ...]) -> bool:
         if min(s) < self.lo or (self.hi is not None and max(s) > self.hi):
             return False
@@ -63,8 +73,8 @@ class Bounds:
         return True
 
 
-MIN_GAIN_SE = 1.0
-JOINT_TRIES = 3  # thresholds tried as joint moves per segment and round  # a move is taken only when its paired profit gain exceeds this many s.e.
+MIN_GAIN_SE = 1.0  # a move is taken only when its paired profit gain exceeds this many s.e.
+JOINT_TRIES = 3  # thresholds tried as joint moves per segment and round
 
 
 def _gain(cur: Evaluation, cand: Evaluation) -> tuple[float, float]:
@@ -166,22 +176,12 @@ def _staffing_moves(
     return moves
 
 
+REPAIR_STATS = ("offered", "service_level", "abandon_rate")
+
+
 def interval_stats_of_evaluation(e: Evaluation) -> dict[str, tuple]:
     """(mean, se, n) arrays over all intervals, from a search evaluation."""
-    from sim.targets import sample_stats
-
-    return {s: sample_stats(e.intervals[s]) for s in ("offered", "service_level", "abandon_rate")}
-
-
-def interval_stats_of_result(res) -> dict[str, tuple]:
-    """(mean, se, n) arrays over all intervals, from a `sim.SimResult`."""
-    out = {}
-    for s in ("offered", "service_level", "abandon_rate"):
-        es = [row[s] for row in res.intervals]
-        out[s] = tuple(
-            np.array([getattr(e, f) for e in es], dtype=float) for f in ("mean", "se", "n")
-        )
-    return out
+    return {s: sample_stats(e.intervals[s]) for s in REPAIR_STATS}
 
 
 def repair_increment(
@@ -191,8 +191,6 @@ def repair_increment(
     interval where a per-interval target is not met, and +1 in the eighth of the
     intervals that contribute most to a day target that is not (late calls for service
     level and ASA, abandoned calls for abandonment)."""
-    from sim.targets import verdicts
-
     T = model.n_intervals
     add = np.zeros(T, np.int64)
     if model.steady:
@@ -221,7 +219,8 @@ def repair_increment(
 
 def repair_from_result(res, judged: list, targets: Targets) -> np.ndarray:
     """`repair_increment` for a confirmation run."""
-    return repair_increment(res.model, judged, interval_stats_of_result(res), targets.confidence)
+    stats = interval_arrays(res, REPAIR_STATS)
+    return repair_increment(res.model, judged, stats, targets.confidence)
 
 
 def repair(
@@ -240,20 +239,15 @@ def repair(
     while not cur.feasible and time.perf_counter() < deadline:
         if max_steps is not None and steps >= max_steps:
             break
-        s = np.array(cur.plan.staffing) + repair_increment(
-            ev.model, cur.judged, interval_stats_of_evaluation(cur), ev.confidence
+        s = bounds.clamp(
+            np.array(cur.plan.staffing)
+            + repair_increment(
+                ev.model, cur.judged, interval_stats_of_evaluation(cur), ev.confidence
+            )
         )
-        if bounds.hi is not None:
-            s = np.minimum(s, bounds.hi)
-        if bounds.max_change:
-            from .seed import smooth
-
-            s = smooth(s, bounds.max_change)
-            if bounds.hi is not None:
-                s = np.minimum(s, bounds.hi)
-        if tuple(s) == cur.plan.staffing:
+        if s == cur.plan.staffing:
             break
-        cur = ev.evaluate(Plan(tuple(int(x) for x in s), cur.plan.thresholds))
+        cur = ev.evaluate(Plan(s, cur.plan.thresholds))
         steps += 1
         if log is not None:
             log.moves.append("repair: add agents where the targets miss")
@@ -292,10 +286,11 @@ def _threshold_round(
                 )
         best = max(ok, key=lambda e: _gain(cur, e)[0]) if ok else None
         joint = False
-        # joint move: the most profitable threshold that breaks a target, with the agents
-        # that mend it (judged on the screening sample in later stages: it is cheap)
-        pool = ev.evaluate_many(trial, n=ev.screens[-1] if ev.screens else ev.n)
-        base = ev.evaluate(cur.plan, n=ev.screens[-1] if ev.screens else ev.n)
+        # joint moves: the most profitable thresholds that break a target, each with the
+        # agents that mend it (ranked on the screening sample in later stages: it is cheap)
+        small_n = ev.screens[-1] if ev.screens else ev.n
+        pool = ev.evaluate_many(trial, n=small_n)
+        base = ev.evaluate(cur.plan, n=small_n)
         infeasible = sorted(
             (e for e in pool if not e.feasible and paired(base, e)[0] > 0),
             key=lambda e: -paired(base, e)[0],
@@ -407,8 +402,6 @@ def _staffing_round(
 
 
 def _th(k) -> str:
-    from .plan import threshold_label
-
     return str(threshold_label(int(k))) if k is not None else "per interval"
 
 

@@ -301,26 +301,42 @@ class Targets:
             )
         return out
 
-    def judge(self, res: SimResult, confidence: float | None = None) -> list[Judgement]:
-        """Judge a simulation result (its day summary and its measured intervals)."""
-        model = res.model
+    def judge_model(
+        self,
+        model,
+        day: dict[str, tuple[float, float, int]],
+        intervals: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+        confidence: float | None = None,
+    ) -> list[Judgement]:
+        """`judge_arrays` with (mean, se, n) arrays over all the model's intervals: only
+        the measured ones are judged, and the worst is named in the model's numbering."""
         meas = np.flatnonzero(model.measured)
         labels = [model.interval_label(int(i)) for i in meas]
-        day = {s: _mse(res.summary[s]) for s in ("service_level", "abandon_rate", "asa")}
-        ints = {}
-        for s in ("service_level", "abandon_rate"):
-            rows = [_mse(res.intervals[int(i)][s]) for i in meas]
-            ints[s] = tuple(np.array([r[j] for r in rows], dtype=float) for j in range(3))
+        ints = {s: tuple(np.asarray(a)[meas] for a in v) for s, v in intervals.items()}
         judged = self.judge_arrays(day, ints, labels, confidence)
-        # report the interval index in the model's numbering
         for j in judged:
             if j.interval is not None:
                 j.interval = int(meas[j.interval])
         return judged
 
+    def judge(self, res: SimResult, confidence: float | None = None) -> list[Judgement]:
+        """Judge a simulation result (its day summary and its measured intervals)."""
+        day = {s: _mse(res.summary[s]) for s in ("service_level", "abandon_rate", "asa")}
+        ints = interval_arrays(res, ("service_level", "abandon_rate"))
+        return self.judge_model(res.model, day, ints, confidence)
+
 
 def _mse(e: Estimate) -> tuple[float, float, int]:
     return e.mean, e.se, e.n
+
+
+def interval_arrays(res: SimResult, stats) -> dict[str, tuple[np.ndarray, ...]]:
+    """(mean, se, n) arrays over all intervals of a simulation result, per statistic."""
+    out = {}
+    for s in stats:
+        rows = [_mse(row[s]) for row in res.intervals]
+        out[s] = tuple(np.array([r[j] for r in rows], dtype=float) for j in range(3))
+    return out
 
 
 def overall(judged: list[Judgement]) -> str:
