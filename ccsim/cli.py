@@ -48,13 +48,11 @@ def friendly(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        for key in ("out", "output"):
+        if isinstance(kwargs.get("out"), Path):
+            check_out_dir(kwargs["out"], "--out")
+        for key in ("output", "calls"):
             if isinstance(kwargs.get(key), Path):
-                check_out_dir(kwargs[key], f"--{key}") if key == "out" else check_out_file(
-                    kwargs[key], "--output"
-                )
-        if isinstance(kwargs.get("calls"), Path):
-            check_out_file(kwargs["calls"], "--calls")
+                check_out_file(kwargs[key], f"--{key}")
         try:
             return fn(*args, **kwargs)
         except ScenarioError as exc:
@@ -74,29 +72,27 @@ def friendly(fn):
     return wrapper
 
 
-def _writable_parent(path: Path) -> Path:
-    p = path.resolve()
+def _check_writable(path: Path, folder: Path, option: str) -> None:
+    """The nearest existing folder of `folder` must be writable (it is created below)."""
+    p = folder.resolve()
     while not p.exists() and p != p.parent:
         p = p.parent
-    return p
+    if not p.is_dir() or not os.access(p, os.W_OK | os.X_OK):
+        fail(f"{option} {path}: cannot write there ({p} is not writable)")
 
 
 def check_out_dir(out: Path, option: str = "--out") -> None:
     """A folder we can write results into, checked before the work starts."""
     if out.exists() and not out.is_dir():
         fail(f"{option} {out}: exists and is not a folder")
-    parent = _writable_parent(out)
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        fail(f"{option} {out}: cannot write there ({parent} is not writable)")
+    _check_writable(out, out, option)
 
 
 def check_out_file(path: Path, option: str) -> None:
     """A file we can write, checked before the work starts."""
     if path.is_dir():
         fail(f"{option} {path}: is a folder; give a file name")
-    parent = _writable_parent(path.parent)
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        fail(f"{option} {path}: cannot write there ({parent} is not writable)")
+    _check_writable(path, path.parent, option)
 
 
 def clean_checkpoints(out: Path) -> None:
