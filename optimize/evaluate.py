@@ -130,10 +130,6 @@ class Evaluation:
         return all(j.verdict == "met" for j in self.judged)
 
     @property
-    def interval_sl(self) -> np.ndarray:
-        return self.intervals["service_level"]
-
-    @property
     def margins(self) -> dict[str, float]:
         """Mean minus limit of each target (>= 0: on the right side; worst interval for
         per-interval targets)."""

@@ -189,14 +189,6 @@ def estimate(samples: np.ndarray, level: float = 0.95) -> Estimate:
     return Estimate(m, m - h, m + h, n, se)
 
 
-def estimate_columns(x: np.ndarray, level: float = 0.95) -> list[Estimate]:
-    """`estimate` of every column of a (replications, columns) array, vectorised."""
-    m = Moments(np.shape(x)[1:])
-    for row in np.asarray(x, dtype=float):
-        m.add(row)
-    return m.estimates(level)
-
-
 class Moments:
     """Running count, mean and sum of squared deviations (Welford) of arrays of a fixed
     shape, NaN skipped: the statistics of many replications in constant memory. Folded

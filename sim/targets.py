@@ -243,10 +243,7 @@ class Targets:
             )
         return tuple(out)
 
-    def __bool__(self) -> bool:
-        return bool(self.items)
-
-    def describe(self, within: float | None = None) -> list[str]:
+    def describe(self) -> list[str]:
         return [t.text for t in self.items]
 
     def needs_waiting_times(self) -> bool:
