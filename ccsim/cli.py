@@ -839,14 +839,16 @@ def validate(file: ScenarioArg) -> None:
             f"{report.format_clock(m.clock_start)}, {m.expected_calls():,.0f} calls expected"
         )
     out_console.print(f"  segments: {escape(', '.join(m.segments))}")
-    with_agents = m.staffing > 0
-    util = load[with_agents] / m.staffing[with_agents] if with_agents.any() else [math.inf]
+    agents = m.interval_staffing()
+    with_agents = agents > 0
+    util = load[with_agents] / agents[with_agents] if with_agents.any() else [math.inf]
+    source = f"a roster of {m.roster.agents} shifts, " if m.roster is not None else ""
     out_console.print(
-        f"  staffing {m.staffing.min()}-{m.staffing.max()} agents; peak base load "
+        f"  staffing {source}{m.staffing.min()}-{m.staffing.max()} agents on the phones; peak base load "
         f"{load.max():.1f} erlangs; highest load per agent {max(util):.2f}"
     )
-    if (load >= m.staffing).any():
-        bad = [report.format_clock(s) for s in m.interval_starts_clock()[load >= m.staffing]]
+    if (load >= agents).any():
+        bad = [report.format_clock(s) for s in m.interval_starts_clock()[load >= agents]]
         out_console.print(
             f"  [yellow]warning:[/yellow] base load exceeds staffing in "
             f"{len(bad)} interval(s): {', '.join(bad[:6])}{' ...' if len(bad) > 6 else ''}"

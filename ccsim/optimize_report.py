@@ -52,23 +52,24 @@ def staffing_table(r: OptimizeResult) -> Table:
     ):
         t.add_column(col, justify="left" if col == "Interval" else "right")
     shrink = m.shrinkage
+    before = m.interval_staffing()
     for i, est in enumerate(r.result.intervals):
         if not m.measured[i]:
             continue
         label = m.interval_label(i)
-        n_old, n_new = int(m.staffing[i]), r.plan.staffing[i]
+        n_old, n_new = before[i], r.plan.staffing[i]
         change = (
             ""
             if n_new == n_old
             else (
-                f" [green]{n_new - n_old:+d}[/green]"
+                f" [green]{n_new - n_old:+g}[/green]"
                 if n_new > n_old
-                else f" [red]{n_new - n_old:+d}[/red]"
+                else f" [red]{n_new - n_old:+g}[/red]"
             )
         )
         t.add_row(
             label,
-            str(n_old),
+            f"{n_old:g}",
             f"{n_new}{change}",
             f"{n_new / (1 - shrink):.1f}",
             *[

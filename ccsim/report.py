@@ -73,11 +73,12 @@ def interval_table(res: SimResult, title: str | None = None) -> Table:
     t.add_column("Agents", justify="right")
     for _, head in INTERVAL_COLUMNS:
         t.add_column(head, justify="right")
+    agents = m.interval_staffing()
     for i, est in enumerate(res.intervals):
         label = m.interval_label(i)
         style = "dim" if not m.measured[i] else None
         t.add_row(
-            label, str(m.staffing[i]), *[fmt(s, est[s]) for s, _ in INTERVAL_COLUMNS], style=style
+            label, f"{agents[i]:g}", *[fmt(s, est[s]) for s, _ in INTERVAL_COLUMNS], style=style
         )
     t.add_section()
     t.add_row(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim import ALWAYS, NEVER, Executor, InProcess, Model, SimResult, paired_difference, simulate
+from sim.results import staffing_json
 from sim.stats import SL_CONVENTION_TEXT, STATISTICS
 from sim.targets import Targets, overall, verdict_rule_text
 
@@ -61,7 +62,7 @@ class CompareResult:
             alts[name] = {
                 "description": self.descriptions.get(name, ""),
                 "plan": {
-                    "staffing": mm.staffing.tolist(),
+                    "staffing": staffing_json(mm),
                     "policy": policy_dict(Plan.from_model(mm), mm),
                 },
                 "summary": js["summary"],

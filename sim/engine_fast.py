@@ -164,6 +164,7 @@ def _run_chunk(
     qhead,
     qtail,
     bounds,
+    steps_per_interval,
     staffing,
     thresholds,
     prio,
@@ -176,7 +177,7 @@ def _run_chunk(
     rec,
     want_rec,
 ):
-    T = staffing.shape[0]
+    S = staffing.shape[0]  # staffing steps
     P = qhead.shape[0]
     n_arr = arr.shape[0]
     nb = hist.shape[2]
@@ -212,7 +213,7 @@ def _run_chunk(
             kind = 0
             bt = ht[0]
             bk = hk[0] >> _SEQ_SHIFT
-        if nextb <= T and (kind < 0 or btime < bt or (btime == bt and bseq < bk)):
+        if nextb <= S and (kind < 0 or btime < bt or (btime == bt and bseq < bk)):
             kind = 1
             bt = btime
             bk = bseq
@@ -232,8 +233,8 @@ def _run_chunk(
             last = now
         dispatch = False
         if kind == 1:
-            bucket = nextb
-            n = staffing[nextb if nextb < T else T - 1]
+            bucket = nextb // steps_per_interval  # the interval whose statistics accrue
+            n = staffing[nextb if nextb < S else S - 1]
             nextb += 1
             dispatch = True
         elif kind == 2:
@@ -425,7 +426,7 @@ def _run_chunk(
                         hsize += 1
                 if busy >= n:
                     break
-        if kind == 1 and nextb <= T:
+        if kind == 1 and nextb <= S:
             bseq = seq  # the staffing process creates its next timeout
             seq += 1
             btime = now + (bounds[nextb] - now)
@@ -476,8 +477,9 @@ def run_fast(
     ist[_BSEQ] = 0
     ist[_ASEQ] = 1
     ist[_SEQ] = 2
-    fst[_BTIME] = model.boundaries[1]
-    bounds = model.boundaries.astype(np.float64)
+    fst[_BTIME] = model.step_bounds[1]
+    # staffing changes at interval boundaries, or at the steps of a roster's finer grid
+    bounds = model.step_bounds.astype(np.float64)
     staffing = model.staffing.astype(np.int64)
     thresholds = model.thresholds.astype(np.int64)
     prio = model.priority.astype(np.int64)
@@ -518,6 +520,7 @@ def run_fast(
                 qhead,
                 qtail,
                 bounds,
+                model.steps_per_interval,
                 staffing,
                 thresholds,
                 prio,

@@ -135,13 +135,15 @@ class CallCenter:
 
     # --- processes -----------------------------------------------------------------
     def staffing_process(self):
-        b = self.m.boundaries
-        T = self.m.n_intervals
-        for j in range(1, T + 1):
+        # staffing changes at every step (an interval, or a step of a roster's finer grid);
+        # statistics accrue to the interval the step belongs to
+        b = self.m.step_bounds
+        S, m = len(self.m.staffing), self.m.steps_per_interval
+        for j in range(1, S + 1):
             yield self.env.timeout(b[j] - self.env.now)
             self._advance()
-            self.bucket = j
-            self.n = int(self.m.staffing[min(j, T - 1)])
+            self.bucket = j // m
+            self.n = int(self.m.staffing[min(j, S - 1)])
             self.dispatch()
 
     def arrival_process(self, chunks: Iterable[CallerChunk]):

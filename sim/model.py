@@ -15,6 +15,7 @@ import numpy as np
 
 from .distributions import ZERO, Sampler, make_sampler
 from .errors import ScenarioError
+from .roster import Roster, ShiftSet, compile_roster, compile_shifts
 from .schema import Scenario, ThresholdPolicy
 from .targets import Targets
 from .units import format_clock
@@ -43,7 +44,7 @@ class Model:
     boundaries: np.ndarray  # (T+1,) seconds from the horizon start
     measured: np.ndarray  # (T,) bool: counted in the summary
     rates: np.ndarray  # (T, K) arrivals per second
-    staffing: np.ndarray  # (T,) int64
+    staffing: np.ndarray  # (T * steps_per_interval,) int64: agents on the phones per step
     thresholds: np.ndarray  # (T, K) int64, NEVER / ALWAYS sentinels
     segments: list[str]
     priority: np.ndarray  # (K,) int64 rank: 0 is served first
@@ -65,6 +66,11 @@ class Model:
     seed: int = 0
     engine: str = "fast"
     targets: Targets = field(default_factory=Targets)  # the scenario's service targets
+    # staffing may change inside an interval (a roster on a finer grid): steps of equal
+    # length, `steps_per_interval` of them in each interval
+    steps_per_interval: int = 1
+    shifts: ShiftSet | None = None  # the scenario's shift templates, if any
+    roster: Roster | None = None  # when set, staffing is its agents on the phones
     scenario: Scenario | None = field(default=None, repr=False)
     source: str | None = None
     raw: dict | None = field(default=None, repr=False)  # the file's data, for writing plans
@@ -99,9 +105,45 @@ class Model:
             return format_clock(self.clock_start + self.boundaries[t])
         return "warm-up" if not self.measured[t] else f"batch {int(self.measured[: t + 1].sum())}"
 
+    @property
+    def step_bounds(self) -> np.ndarray:
+        """Times at which staffing may change: the interval boundaries, each interval cut
+        into `steps_per_interval` equal steps."""
+        m = self.steps_per_interval
+        if m == 1:
+            return self.boundaries
+        b = self.boundaries
+        inner = b[:-1, None] + np.diff(b)[:, None] * np.arange(m)[None, :] / m
+        return np.append(inner.ravel(), b[-1])
+
+    def interval_staffing(self) -> np.ndarray:
+        """Agents on the phones per interval (the mean over its steps: 42.5 when a quarter
+        of an hour has 42 and the next 43)."""
+        m = self.steps_per_interval
+        return self.staffing.reshape(self.n_intervals, m).mean(axis=1)
+
+    def _per_interval_sum(self, per_step: np.ndarray) -> np.ndarray:
+        return per_step.reshape(self.n_intervals, self.steps_per_interval).sum(axis=1)
+
     def paid_hours(self) -> np.ndarray:
-        """Paid agent-hours per interval: staffing x length, grossed up by shrinkage."""
-        return gross_up(self.staffing * self.interval_lengths / 3600.0, self.shrinkage)
+        """Paid agent-hours per interval, grossed up by shrinkage: staffing x length, or
+        with a roster its agents present and paid (paid breaks in, unpaid ones out)."""
+        if self.roster is not None and self.shifts is not None:
+            n = len(self.staffing)
+            paid = self.roster.paid_present(self.shifts, n)
+            hours = self._per_interval_sum(paid * self.shifts.grid / 3600.0)
+        else:
+            step = np.diff(self.step_bounds)
+            hours = self._per_interval_sum(self.staffing * step / 3600.0)
+        return gross_up(hours, self.shrinkage)
+
+    def staffing_cost(self) -> np.ndarray:
+        """Staffing cost per interval: paid hours at the agent cost, or with a roster each
+        template's paid hours at its own rate; grossed up by shrinkage."""
+        if self.roster is not None and self.shifts is not None:
+            cost = self.roster.cost_by_step(self.shifts, len(self.staffing))
+            return gross_up(self._per_interval_sum(cost), self.shrinkage)
+        return self.paid_hours() * self.agent_cost_per_hour
 
     @property
     def cost_per_phone_hour(self) -> float:
@@ -124,15 +166,36 @@ class Model:
     def with_plan(
         self, staffing: np.ndarray | None = None, thresholds: np.ndarray | None = None
     ) -> Model:
-        """A copy with another staffing or policy; the customer stream is unchanged."""
+        """A copy with another staffing (per interval, or per step of a finer grid) or
+        policy; the customer stream is unchanged. New staffing replaces a roster."""
         import dataclasses
 
-        return dataclasses.replace(
+        changes: dict = {}
+        if staffing is not None:
+            s = np.asarray(staffing, np.int64).copy()
+            if len(s) % self.n_intervals:
+                raise ValueError(f"{len(s)} staffing steps for {self.n_intervals} intervals")
+            changes = {"staffing": s, "steps_per_interval": len(s) // self.n_intervals,
+                       "roster": None}
+        if thresholds is not None:
+            changes["thresholds"] = np.asarray(thresholds, np.int64).copy()
+        return dataclasses.replace(self, **changes)
+
+    def with_roster(self, roster: Roster, thresholds: np.ndarray | None = None) -> Model:
+        """A copy staffed by `roster` (on the scenario's shift grid)."""
+        import dataclasses
+
+        if self.shifts is None:
+            raise ValueError("the scenario has no shift templates")
+        m = round(float(self.interval_lengths[0]) / self.shifts.grid)
+        out = dataclasses.replace(
             self,
-            staffing=self.staffing if staffing is None else np.asarray(staffing, np.int64).copy(),
-            thresholds=self.thresholds
-            if thresholds is None
-            else np.asarray(thresholds, np.int64).copy(),
+            staffing=roster.on_phones(self.shifts, self.n_intervals * m),
+            steps_per_interval=m,
+            roster=roster,
+        )
+        return out if thresholds is None else dataclasses.replace(
+            out, thresholds=np.asarray(thresholds, np.int64).copy()
         )
 
 
@@ -223,7 +286,37 @@ def compile_scenario(sc: Scenario, file: str | None = None, base_dir: Path | Non
         raise ScenarioError(
             "a steady-state scenario takes one staffing number", file=file, path="staffing"
         )
-    staffing = _per_interval(sc.staffing, T, "staffing", file).astype(np.int64)
+    shifts = roster = None
+    steps = 1
+    if sc.shifts is not None:
+        if steady:
+            raise ScenarioError(
+                "shifts need a day horizon (interval and intervals)", file=file, path="shifts"
+            )
+        assert L is not None
+        shifts = compile_shifts(sc.shifts, hz.start, T * L, L, sc.costs.agent_per_hour, file)
+    if sc.roster is not None:
+        if shifts is None:
+            raise ScenarioError(
+                "a roster needs the shift templates: add a 'shifts:' section",
+                file=file,
+                path="roster",
+            )
+        if sc.staffing is not None:
+            raise ScenarioError(
+                "give either 'staffing' or a 'roster', not both", file=file, path="staffing"
+            )
+        roster = compile_roster(sc.roster, shifts, file)
+        steps = round(L / shifts.grid)
+        staffing = roster.on_phones(shifts, T * steps)
+    elif sc.staffing is None:
+        raise ScenarioError(
+            "required field is missing: give 'staffing' (agents per interval) or a 'roster'",
+            file=file,
+            path="staffing",
+        )
+    else:
+        staffing = _per_interval(sc.staffing, T, "staffing", file).astype(np.int64)
 
     # --- policy --------------------------------------------------------------------
     thresholds = compile_policy(sc.policy, sc, T, file)
@@ -291,6 +384,9 @@ def compile_scenario(sc: Scenario, file: str | None = None, base_dir: Path | Non
         seed=sc.simulation.seed,
         engine=sc.simulation.engine,
         targets=Targets.from_spec(sc.targets, sl.within if sl else 20.0),
+        steps_per_interval=steps,
+        shifts=shifts,
+        roster=roster,
         scenario=sc,
         source=file,
     )
@@ -366,10 +462,10 @@ def check_model(m: Model, file: str | None = None) -> None:
     if not m.steady and patient.any() and m.staffing[-1] == 0:
         seg = m.segments[int(np.argmax(patient))]
         raise ScenarioError(
-            f"the last interval has 0 agents, so callers of segment {seg!r} (no patience) "
-            "could never be answered",
+            f"the day ends with 0 agents on the phones, so callers of segment {seg!r} (no "
+            "patience) could never be answered",
             file=file,
-            path="staffing",
+            path="roster" if m.roster is not None else "staffing",
         )
     if m.steady:
         n = int(m.staffing[0])

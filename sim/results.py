@@ -37,6 +37,16 @@ ADDITIVE = {
 }
 
 
+def _number(x: float) -> int | float:
+    """Agents per interval: a whole number, or a mean over a roster's finer steps."""
+    return int(x) if float(x).is_integer() else float(x)
+
+
+def staffing_json(model: Model) -> list[int | float]:
+    """Agents on the phones per interval, for JSON (means over steps with a roster)."""
+    return [_number(x) for x in model.interval_staffing()]
+
+
 def _decline_cost(model: Model, c: np.ndarray) -> np.ndarray:
     return (c[..., DECLINES] * model.decline_cost).sum(axis=-1)
 
@@ -66,7 +76,7 @@ def batch_kpis(
     stacked accumulators `counts` (R, T, K, F), `busy` and `staffed` (R, T+1)."""
     meas = model.measured
     T = model.n_intervals
-    cost_t = model.paid_hours() * model.agent_cost_per_hour
+    cost_t = model.staffing_cost()
     intervals = kpis(
         counts.sum(axis=2),
         busy[:, :T],
@@ -106,12 +116,13 @@ class SimResult:
         m = self.model
         starts = m.interval_starts_clock() if not m.steady else m.boundaries[:-1]
         intervals = []
+        staffing = m.interval_staffing()
         for t, est in enumerate(self.intervals):
             row = {
                 "start": float(starts[t]),
                 "label": m.interval_label(t),
                 "measured": bool(m.measured[t]),
-                "staffing": int(m.staffing[t]),
+                "staffing": _number(staffing[t]),
             }
             row.update({k: v.to_json() for k, v in est.items()})
             intervals.append(row)

@@ -188,6 +188,58 @@ class OptimizerSettings(_Model):
     time_limit: Duration | None = Field(default=None, gt=0)
 
 
+class ShiftBreak(_Model):
+    """A break the scheduler places inside `within` (offsets from the shift's start)."""
+
+    length: Duration = Field(gt=0)
+    within: tuple[Duration, Duration]
+    paid: bool = True
+
+    @model_validator(mode="after")
+    def _fits(self) -> ShiftBreak:
+        a, b = self.within
+        if b - a < self.length:
+            raise ValueError(
+                f"the window {a / 60:g}-{b / 60:g} min is shorter than the break "
+                f"({self.length / 60:g} min)"
+            )
+        return self
+
+
+class ShiftStarts(_Model):
+    earliest: Clock
+    latest: Clock
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ShiftStarts:
+        if self.latest < self.earliest:
+            raise ValueError("'latest' must not be before 'earliest'")
+        return self
+
+
+class ShiftTemplate(_Model):
+    length: Duration = Field(gt=0)  # attendance, start to end, breaks included
+    starts: ShiftStarts
+    breaks: list[ShiftBreak] = Field(default_factory=list)
+    cost_per_hour: NonNegative | None = None  # default: costs.agent_per_hour
+    max_agents: Agents | None = None
+    min_agents: Agents = 0
+
+
+class Shifts(_Model):
+    grid: Duration = Field(default=900.0, gt=0)
+    templates: dict[str, ShiftTemplate] = Field(min_length=1)
+
+
+class RosterRow(_Model):
+    """Agents who work one shift: a template, a start, and their breaks ('12:00-12:30')."""
+
+    template: str
+    start: Clock
+    breaks: list[str] = Field(default_factory=list)
+    agents: int = Field(ge=1, le=MAX_AGENTS)
+
+
 class Alternative(_Model):
     """A plan to compare with the scenario's own: overrides of staffing and/or policy."""
 
@@ -202,7 +254,9 @@ class Scenario(_Model):
     horizon: Horizon
     forecast: Forecast | None = None
     segments: dict[str, Segment] = Field(min_length=1)
-    staffing: Agents | list[Agents]
+    staffing: Agents | list[Agents] | None = None  # or a roster (below)
+    shifts: Shifts | None = None
+    roster: list[RosterRow] | None = None
     policy: Policy = Policy()
     costs: Costs = Costs()
     targets: Targets = Targets()

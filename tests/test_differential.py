@@ -115,6 +115,26 @@ def test_engines_agree_call_by_call(data, seed):
     compare(model_from(data), seed, 0)
 
 
+@settings(
+    max_examples=int(os.environ.get("CCSIM_HYPOTHESIS_EXAMPLES", 60)) // 2,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(scenario(), st.integers(2, 3), st.data(), st.integers(0, 2**31))
+def test_engines_agree_with_staffing_steps(data, m, draw, seed):
+    """Staffing that changes inside an interval (a roster on a finer grid): each interval
+    cut into m steps with their own agents, zero included."""
+    model = model_from(data)
+    steps = draw.draw(
+        st.lists(st.integers(0, 8), min_size=m * model.n_intervals, max_size=m * model.n_intervals)
+    )
+    if any(p.kind == "none" for p in model.patience) and steps[-1] == 0:
+        steps[-1] = 1
+    stepped = model.with_plan(staffing=np.asarray(steps))
+    assert stepped.steps_per_interval == m and len(stepped.step_bounds) == len(steps) + 1
+    compare(stepped, seed, 0)
+
+
 def test_engines_agree_across_chunks_and_growth():
     """A long steady-state run: many chunks, tables that grow, 10^5 callers."""
     exp = {"dist": "exponential"}
