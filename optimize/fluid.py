@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import pulp
 
+from .lp import solve
+
 
 @dataclass
 class FluidPlan:
@@ -85,8 +87,7 @@ def fluid_plan(
             )
         )
     prob += pulp.lpSum(objective)
-    prob.solve(pulp.HiGHS(msg=False))
-    status = pulp.LpStatus[prob.status]
+    status = solve(prob)
 
     def val(x) -> float:
         return float(x) if isinstance(x, (int, float)) else float(x.value() or 0.0)
