@@ -254,6 +254,14 @@ def optimize_cmd(
         bool,
         typer.Option("--per-interval", help="also search thresholds interval by interval"),
     ] = False,
+    shifts: Annotated[
+        bool,
+        typer.Option(
+            "--shifts",
+            help="a roster of the scenario's shift templates (with breaks) instead of free "
+            "agents per interval; writes roster.csv and coverage/shift charts with --out",
+        ),
+    ] = False,
 ) -> None:
     """Best staffing per interval and cross-sell thresholds for profit under the targets."""
     from optimize.frontier import DEFAULT_LEVELS
@@ -264,6 +272,13 @@ def optimize_cmd(
     from .optimize_report import frontier_table, print_optimize
 
     model = load(file, confidence)
+    if shifts and frontier:
+        fail("--shifts and --frontier do not go together")
+    if shifts and model.shifts is None:
+        fail(
+            f"{file}: shifts: --shifts needs a 'shifts:' section with shift templates "
+            "(see docs/shifts.md)"
+        )
     if per_interval:
         model.scenario.optimizer.thresholds.per_interval = True
     if method not in ("auto", "exact", "simulation"):
@@ -292,6 +307,17 @@ def optimize_cmd(
                     executor=executor,
                     replications=replications,
                     time_limit_each=time_limit or 30.0,
+                    progress=progress,
+                )
+            elif shifts:
+                from optimize.shifts import optimize_shifts
+
+                res = optimize_shifts(
+                    model,
+                    replications=replications,
+                    seed=seed,
+                    executor=executor,
+                    time_limit=time_limit,
                     progress=progress,
                 )
             else:
@@ -347,6 +373,8 @@ def optimize_cmd(
         )
         write_json(out / "optimize.json", js)
         write_text(out / "intervals.csv", res.result.intervals_csv())
+        if res.roster is not None:
+            write_roster(js["roster"], out)
         clean_checkpoints(out)
     if json_out:
         sys.stdout.write(json.dumps(js, indent=2, allow_nan=False) + "\n")
@@ -359,6 +387,26 @@ def optimize_cmd(
             )
     if not res.feasible:
         raise typer.Exit(EXIT_INFEASIBLE)
+
+
+def write_roster(roster: dict, out: Path) -> None:
+    """roster.csv (one row per shift pattern; breaks as 'start-end' joined by ';') and the
+    coverage and shift charts."""
+    from .charts import draw_roster
+
+    rows = [
+        {
+            "template": r["template"],
+            "start": r["start"],
+            "end": r["end"],
+            "breaks": ";".join(r["breaks"]),
+            "agents": r["agents"],
+            "paid_hours": round(r["paid_hours"], 4),
+        }
+        for r in roster["rows"]
+    ]
+    write_text(out / "roster.csv", dicts_csv(rows))
+    draw_roster(roster, out)
 
 
 def write_deck(js: dict, out: Path, charts_only: bool = False) -> list[str]:

@@ -53,11 +53,12 @@ def staffing_table(r: OptimizeResult) -> Table:
         t.add_column(col, justify="left" if col == "Interval" else "right")
     shrink = m.shrinkage
     before = m.interval_staffing()
+    after = r.result.model.interval_staffing()  # a roster: mean on the phones per interval
     for i, est in enumerate(r.result.intervals):
         if not m.measured[i]:
             continue
         label = m.interval_label(i)
-        n_old, n_new = before[i], r.plan.staffing[i]
+        n_old, n_new = before[i], after[i]
         change = (
             ""
             if n_new == n_old
@@ -70,7 +71,7 @@ def staffing_table(r: OptimizeResult) -> Table:
         t.add_row(
             label,
             f"{n_old:g}",
-            f"{n_new}{change}",
+            f"{n_new:g}{change}",
             f"{n_new / (1 - shrink):.1f}",
             *[
                 fmt(s, est[s], ci=False)
@@ -113,10 +114,47 @@ def comparison_table(r: OptimizeResult) -> Table:
     return t
 
 
+def roster_table(r: OptimizeResult) -> Table | None:
+    """The roster: one row per shift pattern, breaks as start-end."""
+    js = r.roster_json()
+    if js is None:
+        return None
+    t = Table(
+        title=f"Roster: {js['shifts']} shifts, {js['paid_hours']:,.2f} paid hours, "
+        f"cost {js['cost']:,.2f} (before shrinkage)",
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    for col in ("Template", "Start", "End", "Breaks", "Agents"):
+        t.add_column(col, justify="right" if col == "Agents" else "left")
+    for row in js["rows"]:
+        t.add_row(
+            escape(row["template"]),
+            row["start"],
+            row["end"],
+            ", ".join(row["breaks"]),
+            str(row["agents"]),
+        )
+    return t
+
+
 def print_optimize(r: OptimizeResult, console: Console) -> None:
     m = r.model
     console.print(f"[bold]{escape(m.name)}[/bold]: optimized plan")
     console.print(staffing_table(r))
+    roster = roster_table(r)
+    if roster is not None:
+        console.print(roster)
+        mip = (r.roster_json() or {}).get("mip")
+        if mip:
+            console.print(
+                f"  The MIP's first roster cost {mip['first_roster_cost']:,.2f}, "
+                f"{mip['gap_to_lp_bound']:.2%} above its LP bound {mip['lp_bound']:,.2f}; "
+                "the simulation search then changed it (see How it was found).",
+                highlight=False,
+            )
     old = policy_dict(Plan.from_model(m), m)
     new = r.plan_json()["policy"]["cross_sell"]
     console.print(

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -69,6 +71,12 @@ class OptimizeResult:
     exact: MarkovResult | None = None
     notes: list[str] = field(default_factory=list)
     judged: list[Judgement] = field(default_factory=list)  # the targets on confirmation
+    shift_plan: Any = None  # optimize.shifts.ShiftPlan when the plan is a roster
+
+    @property
+    def roster(self):
+        """The plan's roster (a `sim.roster.Roster`), or None for a per-interval plan."""
+        return getattr(self.plan, "roster", None)
 
     @property
     def verdict(self) -> str:
@@ -78,10 +86,41 @@ class OptimizeResult:
         )
 
     def plan_json(self) -> dict:
-        return {
-            "staffing": staffing_value(self.plan, self.model),
-            "policy": {"cross_sell": policy_dict(self.plan, self.model)},
+        policy = {"cross_sell": policy_dict(self.plan, self.model)}
+        if self.roster is not None:
+            assert self.model.shifts is not None
+            return {"roster": self.roster.to_scenario(self.model.shifts), "policy": policy}
+        return {"staffing": staffing_value(self.plan, self.model), "policy": policy}
+
+    def roster_json(self) -> dict | None:
+        """The roster as rows, its paid hours and cost, and how the MIP found its start."""
+        shifts = self.model.shifts
+        if self.roster is None or shifts is None:
+            return None
+        m = self.result.model
+        S = len(m.staffing)
+        out = {
+            "rows": self.roster.table(shifts),
+            "shifts": self.roster.agents,
+            "paid_hours": self.roster.paid_hours(shifts),
+            "cost": self.roster.cost(shifts),
+            "grid_minutes": shifts.grid / 60,
+            "steps": [shifts.clock(i * shifts.grid) for i in range(S + 1)],
+            "on_phones": m.staffing.tolist(),
+            "present": self.roster.present(shifts, S).tolist(),
         }
+        sp = self.shift_plan
+        if sp is not None:
+            out["mip"] = {
+                "requirement_per_interval": [int(x) for x in sp.requirement],
+                "requirement": np.repeat(sp.requirement, S // m.n_intervals).tolist(),
+                "first_roster_cost": sp.schedule.cost,
+                "lp_bound": sp.schedule.lp_bound,
+                "gap_to_lp_bound": sp.schedule.gap,
+                "status": sp.schedule.status,
+                "seconds": round(sp.schedule.seconds, 3),
+            }
+        return out
 
     def differences(self) -> dict:
         """Plan minus the scenario's own plan, paired over the confirmation replications."""
@@ -104,6 +143,7 @@ class OptimizeResult:
                 "summary": {k: v.to_json() for k, v in self.baseline.summary.items()},
             },
             "difference_vs_baseline": self.differences(),
+            "roster": self.roster_json(),
             "recommended": self.feasible,
             "targets": {
                 "feasible": self.feasible,
@@ -295,8 +335,13 @@ def optimize(
         # twice what the confirmation needs, so a plan that is truly feasible passes
         # (exact search: the chain's values are the truth; the simulation only cross-checks)
         Rc = max(40, 4 * R) if use_exact else max(200, 4 * used[-1])
+
+    def mend(plan: Plan, res: SimResult, judged: list[Judgement]) -> Plan | None:
+        s = bounds.clamp(np.array(plan.staffing) + repair_from_result(res, judged, targets))
+        return None if s == plan.staffing else Plan(s, plan.thresholds)
+
     res, base, judged, attempts, c_calls = confirm(
-        model, plan, targets, seed, Rc, executor, bounds, exact is not None, progress
+        model, plan, targets, seed, Rc, executor, mend, exact is not None, progress
     )
     calls += c_calls
     if attempts:
@@ -354,13 +399,14 @@ def confirm(
     seed: int,
     replications: int,
     executor: Executor,
-    bounds: Bounds,
+    mend: Callable[[Any, SimResult, list[Judgement]], Any],
     exact: bool,
     progress: Progress | None = None,
 ) -> tuple[SimResult, SimResult, list[Judgement], int, int]:
     """Judge the plan on fresh seeds the search never saw. A borderline target gets more
     replications (up to `CONFIRM_GROWTH` times as many); a target that is not met sends the
-    plan to repair (agents added where it misses) and a new confirmation on new seeds."""
+    plan to `mend` (agents added where it misses; None when nothing can be added) and a new
+    confirmation on new seeds."""
     calls = 0
     attempts = 0
     while True:
@@ -385,10 +431,10 @@ def confirm(
             judged = targets.judge(res)
         if exact or overall(judged) == "met" or attempts >= MAX_REPAIRS:
             break
-        s = bounds.clamp(np.array(plan.staffing) + repair_from_result(res, judged, targets))
-        if s == plan.staffing:
+        mended = mend(plan, res, judged)
+        if mended is None:
             break
-        plan = Plan(s, plan.thresholds)
+        plan = mended
         attempts += 1
     base = simulate(model, replications=res.meta["replications"], seed=fresh, executor=executor)
     calls += base.meta["calls_simulated"]

@@ -85,7 +85,13 @@ def plan_scenario(
     there, so `ccsim simulate plan.yaml` reproduces the verdict it printed).
     """
     data = copy.deepcopy(model.raw or {})
-    data["staffing"] = staffing_value(plan, model)
+    roster = getattr(plan, "roster", None)
+    if roster is not None and model.shifts is not None:
+        data.pop("staffing", None)
+        data["roster"] = roster.to_scenario(model.shifts)
+    else:
+        data.pop("roster", None)
+        data["staffing"] = staffing_value(plan, model)
     data["policy"] = {"cross_sell": policy_dict(plan, model)}
     if simulation:
         data["simulation"] = {**(data.get("simulation") or {}), **simulation}

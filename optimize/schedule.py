@@ -18,7 +18,6 @@ relaxation tight; the gap to it is reported.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
@@ -50,7 +49,7 @@ class Schedule:
         return max(0.0, self.cost / self.lp_bound - 1.0)
 
 
-def _build(shifts: ShiftSet, req: np.ndarray, integer: bool):
+def _build(shifts: ShiftSet, req: np.ndarray, integer: bool, taken: dict[str, int]):
     g = shifts.grid
     S = len(req)
     cat = pulp.LpInteger if integer else pulp.LpContinuous
@@ -81,10 +80,11 @@ def _build(shifts: ShiftSet, req: np.ndarray, integer: bool):
                     for step in range(a + oi, min(S, a + oi + blen)):
                         cover[step].append(-1 * y)
                 prob += pulp.lpSum(ys_b) == x, f"breaks_{ti}_{a}_{bi}"
+        used = taken.get(t.name, 0)
         if t.max_agents is not None:
-            prob += pulp.lpSum(per_template) <= t.max_agents, f"max_{ti}"
-        if t.min_agents:
-            prob += pulp.lpSum(per_template) >= t.min_agents, f"min_{ti}"
+            prob += pulp.lpSum(per_template) <= t.max_agents - used, f"max_{ti}"
+        if t.min_agents > used:
+            prob += pulp.lpSum(per_template) >= t.min_agents - used, f"min_{ti}"
     for step in range(S):
         if req[step] > 0:
             prob += pulp.lpSum(cover[step]) >= float(req[step]), f"cover_{step}"
@@ -116,14 +116,19 @@ def _rows(shifts: ShiftSet, xs: dict, ys: dict) -> Roster:
 
 
 def schedule_shifts(
-    shifts: ShiftSet, requirement: np.ndarray, time_limit: float = 30.0
+    shifts: ShiftSet,
+    requirement: np.ndarray,
+    time_limit: float = 30.0,
+    taken: dict[str, int] | None = None,
 ) -> Schedule:
     """The cheapest roster with at least `requirement[g]` agents on the phones in every
     grid step g (steps from the day's start); raises ValueError when no roster of the
-    templates can cover it (a step no template reaches, or max_agents too low)."""
+    templates can cover it (a step no template reaches, or max_agents too low). `taken`:
+    agents per template already on another roster (they count against max_agents)."""
+    taken = taken or {}
     t0 = time.perf_counter()
     req = np.asarray(np.ceil(np.asarray(requirement, float) - 1e-9), np.int64)
-    lp, _, _ = _build(shifts, req, integer=False)
+    lp, _, _ = _build(shifts, req, integer=False, taken=taken)
     status = solve(lp, time_limit)
     if status != "Optimal":
         reach = np.zeros(len(req), bool)
@@ -139,7 +144,7 @@ def schedule_shifts(
         )
         raise ValueError(f"no roster of the shift templates covers the requirement: {where}")
     bound = float(pulp.value(lp.objective) or 0.0)
-    mip, xs, ys = _build(shifts, req, integer=True)
+    mip, xs, ys = _build(shifts, req, integer=True, taken=taken)
     status = solve(mip, max(1.0, time_limit - (time.perf_counter() - t0)))
     if xs and all(v.value() is None for v in xs.values()):
         raise ValueError(f"the shift MIP found no integer roster ({status})")
@@ -157,5 +162,3 @@ def schedule_shifts(
         status,
         time.perf_counter() - t0,
     )
-
-

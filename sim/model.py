@@ -175,8 +175,11 @@ class Model:
             s = np.asarray(staffing, np.int64).copy()
             if len(s) % self.n_intervals:
                 raise ValueError(f"{len(s)} staffing steps for {self.n_intervals} intervals")
-            changes = {"staffing": s, "steps_per_interval": len(s) // self.n_intervals,
-                       "roster": None}
+            changes = {
+                "staffing": s,
+                "steps_per_interval": len(s) // self.n_intervals,
+                "roster": None,
+            }
         if thresholds is not None:
             changes["thresholds"] = np.asarray(thresholds, np.int64).copy()
         return dataclasses.replace(self, **changes)
@@ -194,8 +197,10 @@ class Model:
             steps_per_interval=m,
             roster=roster,
         )
-        return out if thresholds is None else dataclasses.replace(
-            out, thresholds=np.asarray(thresholds, np.int64).copy()
+        return (
+            out
+            if thresholds is None
+            else dataclasses.replace(out, thresholds=np.asarray(thresholds, np.int64).copy())
         )
 
 

@@ -22,7 +22,15 @@ from .errors import ScenarioError
 from .schema import RosterRow, Shifts
 from .units import format_clock, parse_clock
 
-__all__ = ["Break", "Roster", "ShiftRow", "ShiftSet", "Template", "compile_roster", "compile_shifts"]
+__all__ = [
+    "Break",
+    "Roster",
+    "ShiftRow",
+    "ShiftSet",
+    "Template",
+    "compile_roster",
+    "compile_shifts",
+]
 
 
 def _on_grid(x: float, grid: float) -> bool:
@@ -103,9 +111,7 @@ class Roster:
         c: Counter = Counter()
         for r in rows:
             c[(r.start, r.template, tuple(r.breaks))] += r.agents
-        return cls(
-            tuple(ShiftRow(s, t, b, n) for (s, t, b), n in sorted(c.items()) if n > 0)
-        )
+        return cls(tuple(ShiftRow(s, t, b, n) for (s, t, b), n in sorted(c.items()) if n > 0))
 
     @property
     def agents(self) -> int:
@@ -186,7 +192,12 @@ class Roster:
     def to_scenario(self, shifts: ShiftSet) -> list[dict]:
         """The roster as the scenario's `roster:` section."""
         return [
-            {"template": d["template"], "start": d["start"], "breaks": d["breaks"], "agents": d["agents"]}
+            {
+                "template": d["template"],
+                "start": d["start"],
+                "breaks": d["breaks"],
+                "agents": d["agents"],
+            }
             for d in self.table(shifts)
         ]
 
@@ -195,7 +206,11 @@ class Roster:
 
 
 def compile_shifts(
-    spec: Shifts, clock_start: float, day_end: float, interval: float, agent_cost: float,
+    spec: Shifts,
+    clock_start: float,
+    day_end: float,
+    interval: float,
+    agent_cost: float,
     file: str | None,
 ) -> ShiftSet:
     """Check the `shifts:` section against the day and the grid; times from the day's start."""
@@ -283,8 +298,9 @@ def compile_roster(rows: list[RosterRow], shifts: ShiftSet, file: str | None) ->
             return ScenarioError(msg, file=file, path=path)
 
         if r.template not in names:
-            raise err(f"unknown template {r.template!r} (templates: {', '.join(names)})",
-                      f"{p}.template")
+            raise err(
+                f"unknown template {r.template!r} (templates: {', '.join(names)})", f"{p}.template"
+            )
         t = shifts.template(r.template)
         start = r.start - shifts.clock_start
         if not (t.earliest - 1e-9 <= start <= t.latest + 1e-9) or not _on_grid(start, g):
@@ -307,8 +323,10 @@ def compile_roster(rows: list[RosterRow], shifts: ShiftSet, file: str | None) ->
             except ValueError:
                 raise err(f"expected a break such as '12:00-12:30', got {text!r}", bp) from None
             if not math.isclose(z - a, b.length):
-                raise err(f"the break lasts {(z - a) / 60:g} min; the template's "
-                          f"{b.length / 60:g} min", bp)
+                raise err(
+                    f"the break lasts {(z - a) / 60:g} min; the template's {b.length / 60:g} min",
+                    bp,
+                )
             off = a - start
             if off < b.lo - 1e-9 or off + b.length > b.hi + 1e-9 or not _on_grid(a, g):
                 raise err(

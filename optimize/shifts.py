@@ -1,0 +1,572 @@
+"""`optimize_shifts`: a roster of shifts with breaks and the cross-sell policy, chosen
+together for profit under the service targets (`ccsim optimize --shifts`).
+
+1. Requirement: agents on the phones per interval from the analytic seed (Erlang A with
+   the modified offered load, under the fluid LP's selling policy), on the shift grid.
+2. Schedule: the cheapest roster covering it (`schedule.schedule_shifts`, a pulp MIP that
+   also places every break).
+3. Simulation, common random numbers, in stages of growing replications (as the
+   per-interval search): intervals that miss a target get shifts added (the same MIP,
+   covering one more agent there); each segment's threshold, then the thresholds per
+   interval, are re-optimized to sell in the slack the shifts leave; and one shift at a
+   time is removed, added, moved by a grid step, or has a break moved, when the paired
+   profit says so. Improving moves on different shifts are tried together.
+4. Confirmation on fresh seeds, with the same repair, exactly as the per-interval
+   optimizer's: only a plan that meets every target there is recommended.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim import ALWAYS, NEVER, Executor, InProcess, Model, SimResult
+from sim.roster import Roster, ShiftRow
+from sim.targets import Judgement, Targets, overall
+
+from .evaluate import Evaluation, Evaluator
+from .optimizer import (
+    OptimizeResult,
+    confirm,
+    search_stages,
+)
+from .plan import Plan
+from .schedule import Schedule, schedule_shifts
+from .search import (
+    Bounds,
+    Progress,
+    SearchLog,
+    _accepts,
+    _gain,
+    _th,
+    interval_stats_of_evaluation,
+    repair_from_result,
+    repair_increment,
+    screened,
+)
+from .seed import seed_staffing, seed_thresholds
+
+__all__ = ["RosterPlan", "default_shift_time_limit", "optimize_shifts"]
+
+MAX_SHIFT_REPAIRS = 12  # repair rounds on the search sample
+
+
+@dataclass(frozen=True)
+class RosterPlan:
+    """A roster and a threshold per (interval, segment): what the shift search moves."""
+
+    roster: Roster
+    thresholds: tuple[tuple[int, ...], ...]
+
+    def apply(self, model: Model) -> Model:
+        return model.with_roster(self.roster, np.asarray(self.thresholds, np.int64))
+
+    def with_threshold(self, k: int, value: int, t: int | None = None) -> RosterPlan:
+        rows = [list(r) for r in self.thresholds]
+        for i, row in enumerate(rows):
+            if t is None or i == t:
+                row[k] = value
+        return RosterPlan(self.roster, tuple(tuple(r) for r in rows))
+
+    def with_roster(self, roster: Roster) -> RosterPlan:
+        return RosterPlan(roster, self.thresholds)
+
+    def interval_plan(self, model: Model) -> Plan:
+        """The per-interval plan with the same thresholds (staffing: mean on the phones,
+        rounded up), for views that read a plan per interval."""
+        m = self.apply(model)
+        return Plan.of(np.ceil(m.interval_staffing() - 1e-9), self.thresholds)
+
+
+def default_shift_time_limit(model: Model) -> float:
+    """Seconds for the shift search: the per-interval search's budget, less its share of
+    free staffing moves (the MIP makes the roster; the search only refines it)."""
+    sellable = int((model.eligible > 0).sum())
+    return 30.0 + 1.0 * model.n_intervals * (1 + sellable)
+
+
+# --- moves on a roster ------------------------------------------------------------------
+
+Move = tuple[str, frozenset, Callable[[RosterPlan], RosterPlan | None]]
+
+
+def _remove(row: ShiftRow) -> Callable[[RosterPlan], RosterPlan | None]:
+    key = (row.start, row.template, row.breaks)
+
+    def f(p: RosterPlan) -> RosterPlan | None:
+        for i, r in enumerate(p.roster.rows):
+            if (r.start, r.template, r.breaks) == key:
+                return p.with_roster(p.roster.remove_one(i))
+        return None
+
+    return f
+
+
+def _add(row: ShiftRow) -> Callable[[RosterPlan], RosterPlan | None]:
+    return lambda p: p.with_roster(p.roster.add(row))
+
+
+def _both(a, b) -> Callable[[RosterPlan], RosterPlan | None]:
+    def f(p: RosterPlan) -> RosterPlan | None:
+        q = a(p)
+        return None if q is None else b(q)
+
+    return f
+
+
+def grid_steps(model: Model) -> int:
+    """Steps per interval on the shift grid."""
+    assert model.shifts is not None
+    return round(float(model.interval_lengths[0]) / model.shifts.grid)
+
+
+def _template_count(roster: Roster, name: str) -> int:
+    return sum(r.agents for r in roster.rows if r.template == name)
+
+
+def _best_breaks(model: Model, start: float, template, cover: np.ndarray) -> tuple[float, ...]:
+    """Breaks of a new shift where the phones are fullest (the break costs least there)."""
+    g = model.shifts.grid  # type: ignore[union-attr]
+    out = []
+    for b in template.breaks:
+        best, where = -math.inf, None
+        for o in b.offsets(g):
+            a = round((start + o) / g)
+            here = float(cover[a : a + round(b.length / g)].min())
+            if here > best:
+                best, where = here, start + o
+        out.append(float(where))
+    return tuple(out)
+
+
+def shift_moves(model: Model, plan: RosterPlan, first_stage: bool) -> list[Move]:
+    """Remove one agent from a row; add one shift of a template at a start (breaks where
+    the phones are fullest); move one agent's shift by a grid step; in the first stage,
+    move one agent's break by a grid step."""
+    shifts = model.shifts
+    assert shifts is not None
+    g = shifts.grid
+    cover = plan.roster.on_phones(shifts, model.n_intervals * grid_steps(model))
+    moves: list[Move] = []
+    for r in plan.roster.rows:
+        tag = shifts.clock(r.start)
+        moves.append((f"remove a {r.template} shift at {tag}", frozenset({("row", r)}), _remove(r)))
+    for t in shifts.templates:
+        if t.max_agents is not None and _template_count(plan.roster, t.name) >= t.max_agents:
+            continue
+        for s in t.starts(g):
+            row = ShiftRow(float(s), t.name, _best_breaks(model, float(s), t, cover), 1)
+            moves.append(
+                (
+                    f"add a {t.name} shift at {shifts.clock(s)}",
+                    frozenset({("add", t.name, s)}),
+                    _add(row),
+                )
+            )
+    for r in plan.roster.rows:
+        t = shifts.template(r.template)
+        one = ShiftRow(r.start, r.template, r.breaks, 1)
+        for d in (-g, g):
+            s = r.start + d
+            if t.earliest - 1e-9 <= s <= t.latest + 1e-9:
+                moved = ShiftRow(s, r.template, tuple(b + d for b in r.breaks), 1)
+                moves.append(
+                    (
+                        f"move a {r.template} shift {shifts.clock(r.start)} -> {shifts.clock(s)}",
+                        frozenset({("row", r)}),
+                        _both(_remove(one), _add(moved)),
+                    )
+                )
+        if not first_stage:
+            continue
+        for j, b in enumerate(t.breaks):
+            for d in (-g, g):
+                off = r.breaks[j] + d - r.start
+                if b.lo - 1e-9 <= off and off + b.length <= b.hi + 1e-9:
+                    nb = tuple(x + d if i == j else x for i, x in enumerate(r.breaks))
+                    moved = ShiftRow(r.start, r.template, nb, 1)
+                    moves.append(
+                        (
+                            f"move a break of the {r.template} shift at {shifts.clock(r.start)} "
+                            f"to {shifts.clock(r.breaks[j] + d)}",
+                            frozenset({("row", r)}),
+                            _both(_remove(one), _add(moved)),
+                        )
+                    )
+    return moves
+
+
+def threshold_moves(
+    model: Model, plan: RosterPlan, bounds: Bounds, ranking: list[int]
+) -> list[Move]:
+    """Each sellable segment's threshold one step up or down in one interval."""
+    moves: list[Move] = []
+    for k in ranking:
+        if model.eligible[k] <= 0:
+            continue
+        for t in range(model.n_intervals):
+            now = plan.thresholds[t][k]
+            if now <= NEVER:
+                opts = {bounds.th_min}
+            elif now >= ALWAYS:
+                opts = {bounds.th_max}
+            else:
+                opts = {max(bounds.th_min, now - 1), min(bounds.th_max, now + 1)}
+                opts |= {NEVER} if now == bounds.th_min else set()
+                opts |= {ALWAYS} if now == bounds.th_max else set()
+            for v in sorted(opts - {now}):
+                label = (
+                    f"{model.segments[k]} at {model.interval_label(t)}: threshold "
+                    f"{_th(now)} -> {_th(v)}"
+                )
+                moves.append(
+                    (
+                        label,
+                        frozenset({("th", k, t)}),
+                        lambda p, k=k, v=v, t=t: p.with_threshold(k, v, t),
+                    )
+                )
+    return moves
+
+
+def batch_round(
+    ev: Evaluator,
+    cur: Evaluation,
+    moves: list[Move],
+    log: SearchLog,
+    kind: str,
+    rejected: list[tuple[str, float, float]],
+) -> tuple[Evaluation, bool]:
+    """Every move at once (screened on the earlier stages' replications); then the best,
+    or the improving moves on distinct keys together (all, else the better half, quarter,
+    ...), whichever gains most."""
+    plans, kept = [], []
+    for m in moves:
+        p = m[2](cur.plan)
+        if p is not None and p != cur.plan:
+            plans.append(p)
+            kept.append(m)
+    evs = screened(ev, cur, plans)
+    for (label, _, _), e in zip(kept, evs, strict=True):
+        if e is not None and e.feasible:
+            rejected.append((label, *_gain(cur, e)))
+    good = [i for i, e in enumerate(evs) if e is not None and _accepts(cur, e)]
+    if not good:
+        return cur, False
+    good.sort(key=lambda i: -_gain(cur, evs[i])[0])  # type: ignore[arg-type]
+    best = evs[good[0]]
+    assert best is not None
+    label = kept[good[0]][0]
+    chosen, used = [], set()
+    for i in good:
+        if not (kept[i][1] & used):
+            used |= kept[i][1]
+            chosen.append(i)
+    k = len(chosen)
+    while k > 1:
+        p: RosterPlan | None = cur.plan
+        for i in chosen[:k]:
+            p = kept[i][2](p) if p is not None else None
+        if p is not None:
+            ce = ev.evaluate(p)
+            if _accepts(cur, ce) and _gain(cur, ce)[0] > _gain(cur, best)[0]:
+                best, label = ce, f"{k} {kind} moves at once"
+                break
+        k //= 2
+    g, se = _gain(cur, best)
+    log.moves.append(f"{kind}: {label} ({g:+,.0f} ± {se:,.0f})")
+    return best, True
+
+
+def segment_threshold_round(
+    ev: Evaluator,
+    cur: Evaluation,
+    bounds: Bounds,
+    ranking: list[int],
+    log: SearchLog,
+    rejected: list[tuple[str, float, float]],
+) -> tuple[Evaluation, bool]:
+    """One threshold for the whole day per segment, every candidate value."""
+    model = ev.model
+    improved = False
+    for k in ranking:
+        if model.eligible[k] <= 0:
+            continue
+        trial = [cur.plan.with_threshold(k, c) for c in bounds.candidates()]
+        trial = [p for p in trial if p != cur.plan]
+        evs = [e for e in screened(ev, cur, trial) if e is not None]
+        for e in evs:
+            if e.feasible:
+                rejected.append(
+                    (
+                        f"{model.segments[k]}: threshold {_th(e.plan.thresholds[0][k])}",
+                        *_gain(cur, e),
+                    )
+                )
+        ok = [e for e in evs if _accepts(cur, e)]
+        if ok:
+            best = max(ok, key=lambda e: _gain(cur, e)[0])
+            g, se = _gain(cur, best)
+            log.moves.append(
+                f"{model.segments[k]}: threshold {_th(cur.plan.thresholds[0][k])} -> "
+                f"{_th(best.plan.thresholds[0][k])} all day ({g:+,.0f} ± {se:,.0f})"
+            )
+            cur, improved = best, True
+    return cur, improved
+
+
+# --- repair: shifts added where a target misses ----------------------------------------
+
+
+def add_cover(model: Model, plan: RosterPlan, add: np.ndarray) -> RosterPlan | None:
+    """The roster plus the cheapest shifts that put `add[t]` more agents on the phones in
+    each interval t (the shift MIP on the difference); None when the templates cannot."""
+    shifts = model.shifts
+    assert shifts is not None
+    if not add.any():
+        return None
+    need = np.repeat(add, grid_steps(model))
+    taken = {t.name: _template_count(plan.roster, t.name) for t in shifts.templates}
+    try:
+        extra = schedule_shifts(shifts, need, time_limit=10.0, taken=taken)
+    except ValueError:
+        return None
+    return plan.with_roster(Roster.of([*plan.roster.rows, *extra.roster.rows]))
+
+
+def repair_roster(
+    ev: Evaluator,
+    plan: RosterPlan,
+    log: SearchLog | None,
+    deadline: float,
+    progress: Progress | None = None,
+) -> Evaluation:
+    """Add shifts where the targets miss until they are met on the evaluator's sample."""
+    cur = ev.evaluate(plan)
+    steps = 0
+    while not cur.feasible and time.perf_counter() < deadline and steps < MAX_SHIFT_REPAIRS:
+        add = repair_increment(
+            ev.model, cur.judged, interval_stats_of_evaluation(cur), ev.confidence
+        )
+        nxt = add_cover(ev.model, cur.plan, add)
+        if nxt is None:
+            break
+        cur = ev.evaluate(nxt)
+        steps += 1
+        if log is not None:
+            log.moves.append("repair: shifts added where the targets miss")
+        if progress:
+            progress("repairing targets", ev.evaluations)
+    return cur
+
+
+# --- the search ------------------------------------------------------------------------
+
+
+def shift_search(
+    ev: Evaluator,
+    start: RosterPlan,
+    ranking: list[int],
+    bounds: Bounds,
+    deadline: float,
+    progress: Progress | None,
+    cross_sell: bool,
+    log: SearchLog,
+) -> Evaluation:
+    cur = repair_roster(ev, start, log, deadline, progress)
+    while time.perf_counter() < deadline:
+        log.rounds += 1
+        improved = False
+        rejected: list[tuple[str, float, float]] = []
+        if cross_sell:
+            cur, imp = segment_threshold_round(ev, cur, bounds, ranking, log, rejected)
+            improved |= imp
+            if progress:
+                progress("policy search", ev.evaluations)
+            if time.perf_counter() >= deadline:
+                break
+            cur, imp = batch_round(
+                ev,
+                cur,
+                threshold_moves(ev.model, cur.plan, bounds, ranking),
+                log,
+                "per-interval threshold",
+                rejected,
+            )
+            improved |= imp
+            if progress:
+                progress("per-interval policy", ev.evaluations)
+            if time.perf_counter() >= deadline:
+                break
+        cur, imp = batch_round(
+            ev,
+            cur,
+            shift_moves(ev.model, cur.plan, first_stage=not ev.screens),
+            log,
+            "shift",
+            rejected,
+        )
+        improved |= imp
+        if progress:
+            progress(f"shift search ({ev.replications} replications)", ev.evaluations)
+        if not improved:
+            rejected = [r for r in rejected if math.isfinite(r[1])]
+            log.best_rejected = max(rejected, key=lambda x: x[1]) if rejected else None
+            break
+    else:
+        log.stopped_by_time = True
+    if time.perf_counter() >= deadline:
+        log.stopped_by_time = True
+    return cur
+
+
+@dataclass
+class ShiftPlan:
+    """What the shift optimizer adds to an OptimizeResult: the MIP's first roster, its
+    cost against the LP bound, and the requirement it covered."""
+
+    schedule: Schedule
+    requirement: np.ndarray  # (T,) agents per interval asked of the MIP (analytic seed)
+
+
+def optimize_shifts(
+    model: Model,
+    *,
+    replications: int | None = None,
+    confirm_replications: int | None = None,
+    seed: int | None = None,
+    executor: Executor | None = None,
+    time_limit: float | None = None,
+    targets: Targets | None = None,
+    cross_sell: bool = True,
+    progress: Progress | None = None,
+    confidence: float | None = None,
+) -> OptimizeResult:
+    """The most profitable roster and policy that meet the targets; see the module
+    docstring. Raises ValueError when the scenario has no shift templates or they cannot
+    cover the day."""
+    if model.shifts is None:
+        raise ValueError("--shifts needs a 'shifts:' section with shift templates (docs/shifts.md)")
+    t0 = time.perf_counter()
+    opt = model.scenario.optimizer if model.scenario else None
+    R = (
+        replications
+        or (opt.replications if opt and opt.replications else None)
+        or min(model.replications, 20)
+    )
+    Rc = confirm_replications or (
+        opt.confirm_replications if opt and opt.confirm_replications else None
+    )
+    limit = (
+        time_limit
+        or (opt.time_limit if opt and opt.time_limit else None)
+        or (default_shift_time_limit(model))
+    )
+    deadline = t0 + limit
+    seed = model.seed if seed is None else seed
+    executor = executor or InProcess()
+    targets = targets or Targets.from_model(model)
+    if confidence is not None:
+        targets = targets.with_confidence(confidence)
+    bounds = Bounds.from_model(model)
+    th, ranking_names = seed_thresholds(model)
+    if not cross_sell:
+        th[:] = NEVER
+    ranking = [model.segments.index(n) for n in ranking_names]
+    need = seed_staffing(model, targets, th, lo=bounds.lo, hi=bounds.hi)
+    m = grid_steps(model)
+    if progress:
+        progress("scheduling shifts (MIP)", 0)
+    first = schedule_shifts(model.shifts, np.repeat(need, m))
+    thresholds = tuple(tuple(int(x) for x in th) for _ in range(model.n_intervals))
+    plan = RosterPlan(first.roster, thresholds)
+
+    stages = search_stages(R, model)
+    ev = Evaluator(model, targets, stages[-1], seed, executor)
+    log = SearchLog()
+    used: list[int] = []
+    for i, Rs in enumerate(stages):
+        if i > 0 and time.perf_counter() > deadline:
+            break
+        ev.set_stage(Rs)
+        ev.screens = stages[:i]
+        log.best_rejected = None
+        plan = shift_search(ev, plan, ranking, bounds, deadline, progress, cross_sell, log).plan
+        used.append(Rs)
+    log.evaluations = ev.evaluations
+    calls = ev.calls
+
+    def mend(p: RosterPlan, res: SimResult, judged: list[Judgement]) -> RosterPlan | None:
+        return add_cover(model, p, repair_from_result(res, judged, targets))
+
+    if Rc is None:
+        Rc = max(200, 4 * used[-1])
+    res, base, judged, attempts, c_calls = confirm(
+        model, plan, targets, seed, Rc, executor, mend, False, progress
+    )
+    calls += c_calls
+    notes: list[str] = []
+    if attempts:
+        assert res.model.roster is not None
+        plan = RosterPlan(res.model.roster, plan.thresholds)
+        notes.append(
+            f"confirmation missed a target {attempts} time(s); shifts were added where it "
+            f"missed and the plan confirmed again on new fresh seeds"
+        )
+        log.moves.append(f"confirmation repair: {attempts} round(s)")
+    verdict = overall(judged)
+    feasible = verdict == "met"
+    if not feasible:
+        notes.append(
+            f"not recommended: on {res.meta['replications']} fresh replications at least one "
+            f"target is {verdict} (see Targets); the roster is the best found, marked infeasible"
+        )
+    shifts = model.shifts
+    gap = ""
+    if log.best_rejected:
+        mv, g, se = log.best_rejected
+        gap = (
+            f" At the end the best remaining move ({mv}) changed profit by "
+            f"{g:+,.0f} ± {1.96 * se:,.0f} (95%)."
+        )
+    how = (
+        f"Requirement per interval from Erlang A with the modified offered load under the "
+        f"fluid LP's selling policy; the cheapest roster covering it on the "
+        f"{shifts.grid / 60:g}-min grid from a MIP (pulp/HiGHS, breaks placed by the MIP): "
+        f"{first.roster.agents} shifts costing {first.cost:,.2f}, {first.gap:.2%} above the "
+        f"LP bound {first.lp_bound:,.2f} ({first.status}, {first.seconds:.1f} s). Then by "
+        f"simulation with common random numbers: shifts added where a target missed; each "
+        f"segment's threshold, then thresholds per interval, to sell in the slack; one shift "
+        f"removed, added, moved by a grid step, or a break moved, when the paired profit "
+        f"gain exceeded one standard error with every target met at "
+        f"{targets.confidence:.0%} confidence. {log.rounds} round(s) in {len(used)} stage(s) "
+        f"of {', '.join(map(str, used))} replications; {log.evaluations} plans.{gap}"
+        f"{' Stopped by the time limit.' if log.stopped_by_time else ''}"
+        f" Confirmed on {res.meta['replications']} replications on fresh seeds (seed "
+        f"{res.meta.get('seed')}) that the search never saw; the scenario's own plan ran on "
+        f"the same seeds for paired differences."
+    )
+    seeded = RosterPlan(first.roster, thresholds)
+    out = OptimizeResult(
+        model,
+        plan,  # type: ignore[arg-type]
+        seeded,  # type: ignore[arg-type]
+        res,
+        base,
+        targets,
+        how,
+        feasible,
+        {j.target.key: j.slack for j in judged},
+        log,
+        time.perf_counter() - t0,
+        calls,
+        None,
+        notes,
+        judged,
+    )
+    out.shift_plan = ShiftPlan(first, need)
+    return out
