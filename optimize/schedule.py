@@ -63,7 +63,7 @@ def _build(shifts: ShiftSet, req: np.ndarray, integer: bool, taken: dict[str, in
         per_template = []
         for s in t.starts(g):
             a = round(s / g)
-            x = pulp.LpVariable(f"x_{ti}_{a}", lowBound=0, cat=cat)
+            x = prob.add_variable(f"x_{ti}_{a}", lowBound=0, cat=cat)
             xs[(ti, a)] = x
             per_template.append(x)
             cost.append(t.cost * x)
@@ -74,7 +74,7 @@ def _build(shifts: ShiftSet, req: np.ndarray, integer: bool, taken: dict[str, in
                 blen = round(b.length / g)
                 for o in b.offsets(g):
                     oi = round(o / g)
-                    y = pulp.LpVariable(f"y_{ti}_{a}_{bi}_{oi}", lowBound=0, cat=cat)
+                    y = prob.add_variable(f"y_{ti}_{a}_{bi}_{oi}", lowBound=0, cat=cat)
                     ys[(ti, a, bi, oi)] = y
                     ys_b.append(y)
                     for step in range(a + oi, min(S, a + oi + blen)):
