@@ -319,6 +319,7 @@ def optimize_cmd(
                     executor=executor,
                     time_limit=time_limit,
                     progress=progress,
+                    checkpoint_dir=out / ".checkpoints" if out else None,
                 )
             else:
                 res = optimize(
@@ -465,6 +466,14 @@ def compare(
     time_limit: Annotated[
         float | None, typer.Option(min=1.0, help="seconds for --with-optimized")
     ] = None,
+    shifts: Annotated[
+        bool,
+        typer.Option(
+            "--shifts",
+            help="add the shift optimizer's roster (and, with --with-optimized, what the "
+            "shift constraint costs and what selling in its slack earns back)",
+        ),
+    ] = False,
 ) -> None:
     """Run the scenario's plan and its alternatives on the same callers, side by side."""
     from optimize.compare import compare as run_compare
@@ -473,6 +482,11 @@ def compare(
     from .compare_report import print_compare
 
     model = load(file, confidence)
+    if shifts and model.shifts is None:
+        fail(
+            f"{file}: shifts: --shifts needs a 'shifts:' section with shift templates "
+            "(see docs/shifts.md)"
+        )
     alts = scenario_alternatives(model)
     desc = {n: (a.description or "") for n, a in model.scenario.alternatives.items()}
     for text in alt or []:
@@ -498,6 +512,22 @@ def compare(
                     alts["optimized"] = r.plan.apply(model)
                     desc["optimized"] = "the optimizer's plan"
                     method = r.method
+                if shifts:
+                    import numpy as np
+
+                    from optimize.shifts import optimize_shifts
+                    from sim import NEVER
+
+                    rs = optimize_shifts(
+                        model, executor=executor, time_limit=time_limit, progress=progress
+                    )
+                    alts["shifts"] = rs.plan.apply(model)
+                    desc["shifts"] = "the shift optimizer's roster and policy"
+                    alts["shifts_no_sell"] = rs.plan.apply(model).with_plan(
+                        thresholds=np.full((model.n_intervals, model.n_segments), NEVER)
+                    )
+                    desc["shifts_no_sell"] = "the same roster, no offers"
+                    method = (method + " | " if method else "") + "Shifts: " + rs.method
                 if frontier:
                     front_rows = [
                         p.row()
@@ -520,6 +550,8 @@ def compare(
         except ValueError as exc:
             fail(f"{file}: {exc}")
     js = res.to_json()
+    if shifts:
+        js["shifts"] = _shift_economics(res)
     if out:
         write_json(out / "compare.json", js)
         write_text(out / "compare.csv", _compare_csv(js))
@@ -533,6 +565,22 @@ def compare(
             f"[dim]written to {out}/: compare.json, compare.csv, charts (PNG, SVG), "
             "summary.md, summary.html[/dim]"
         )
+
+
+def _shift_economics(res) -> dict:
+    """Paired profit differences on the same callers: the roster against the per-interval
+    plan (what the shift constraint costs) and against itself without offers (what selling
+    in its slack earns back)."""
+    from sim import paired_difference
+
+    r = res.results
+    out = {}
+    if "optimized" in r:
+        out["shift_constraint"] = paired_difference(r["optimized"], r["shifts"], "profit").to_json()
+    out["selling_in_slack"] = paired_difference(
+        r["shifts_no_sell"], r["shifts"], "profit"
+    ).to_json()
+    return out
 
 
 def _compare_csv(js: dict) -> str:

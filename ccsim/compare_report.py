@@ -47,6 +47,20 @@ def print_compare(js: dict, console: Console) -> None:
     t.add_row("Targets", *meets)
     t.add_row("Worst interval", *[worst_interval_text(js, n, "\n") for n in names])
     console.print(t)
+    sh = js.get("shifts")
+    if sh:
+        ci = lambda d: f"{d['mean']:+,.0f} [{d['ci95'][0]:+,.0f}, {d['ci95'][1]:+,.0f}]"  # noqa: E731
+        if "shift_constraint" in sh:
+            console.print(
+                f"Shifts: the roster against the per-interval plan changes profit by "
+                f"{ci(sh['shift_constraint'])} a day (what shifts and breaks cost);",
+                highlight=False,
+            )
+        console.print(
+            f"selling in the roster's slack earns {ci(sh['selling_in_slack'])} a day (the "
+            "roster with its offers against the same roster without; paired, 95% CI).",
+            highlight=False,
+        )
     console.print(
         recommendation_text(js, md=False).replace("**", ""), markup=False, highlight=False
     )

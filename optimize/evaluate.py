@@ -172,6 +172,7 @@ class Evaluator:
         first_rep: int = 0,
         checkpoint: Path | None = None,
         confidence: float | None = None,
+        plan_type: type = Plan,
     ):
         self.model = model
         self.targets = targets
@@ -195,7 +196,7 @@ class Evaluator:
         self.resumed = 0
         self.discarded_checkpoint = False
         if checkpoint is not None and checkpoint.exists():
-            raw = _raw_from_arrays(load_arrays(checkpoint), model)
+            raw = _raw_from_arrays(load_arrays(checkpoint), model, plan_type)
             if raw is None:  # corrupt or from another scenario: discard it, start afresh
                 checkpoint.unlink(missing_ok=True)
                 self.discarded_checkpoint = True
@@ -271,13 +272,13 @@ class Evaluator:
         return out
 
 
-def _raw_to_arrays(raw: dict[Plan, tuple[dict, dict, int]]) -> dict[str, np.ndarray]:
-    """The evaluated plans as named arrays (no pickle): plan i's staffing, thresholds,
-    day samples, interval samples and calls under keys 'i/...'."""
+def _raw_to_arrays(raw: dict) -> dict[str, np.ndarray]:
+    """The evaluated plans as named arrays (no pickle): plan i's own arrays
+    (`plan.to_arrays()`), day samples, interval samples and calls under keys 'i/...'."""
     out: dict[str, np.ndarray] = {"n": np.asarray(len(raw))}
     for i, (p, (samples, ints, calls)) in enumerate(raw.items()):
-        out[f"{i}/staffing"] = np.asarray(p.staffing, np.int64)
-        out[f"{i}/thresholds"] = np.asarray(p.thresholds, np.int64)
+        for k, x in p.to_arrays().items():
+            out[f"{i}/plan/{k}"] = x
         out[f"{i}/calls"] = np.asarray(calls)
         for s, x in samples.items():
             out[f"{i}/day/{s}"] = x
@@ -286,19 +287,22 @@ def _raw_to_arrays(raw: dict[Plan, tuple[dict, dict, int]]) -> dict[str, np.ndar
     return out
 
 
-def _raw_from_arrays(a: dict[str, np.ndarray] | None, model: Model):
+def _raw_from_arrays(a: dict[str, np.ndarray] | None, model: Model, plan_type: type = Plan):
     if a is None or "n" not in a:
         return None
     raw = {}
     try:
         for i in range(int(a["n"])):
-            p = Plan.of(a[f"{i}/staffing"], a[f"{i}/thresholds"])
-            if len(p.staffing) != model.n_intervals:
+            prefix = f"{i}/plan/"
+            p = plan_type.from_arrays(
+                {k[len(prefix) :]: v for k, v in a.items() if k.startswith(prefix)}, model
+            )
+            if p is None:  # from another scenario
                 return None
             samples = {s: a[f"{i}/day/{s}"] for s in DAY_STATS}
             ints = {s: a[f"{i}/int/{s}"] for s in INTERVAL_STATS}
             raw[p] = (samples, ints, int(a[f"{i}/calls"]))
-    except (KeyError, ValueError, TypeError):
+    except (KeyError, ValueError, TypeError, IndexError):
         return None
     return raw
 

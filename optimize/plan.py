@@ -39,6 +39,21 @@ class Plan:
             thresholds=np.asarray(self.thresholds, np.int64),
         )
 
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The plan as arrays, for a checkpoint file."""
+        return {
+            "staffing": np.asarray(self.staffing, np.int64),
+            "thresholds": np.asarray(self.thresholds, np.int64),
+        }
+
+    @classmethod
+    def from_arrays(cls, a: dict[str, np.ndarray], model: Model) -> Plan | None:
+        """`to_arrays` read back; None when it does not fit the model."""
+        p = cls.of(a["staffing"], a["thresholds"])
+        if len(p.staffing) != model.n_intervals:
+            return None
+        return p
+
     def with_staffing(self, t: int, value: int) -> Plan:
         s = list(self.staffing)
         s[t] = value

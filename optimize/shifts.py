@@ -17,15 +17,18 @@ together for profit under the service targets (`ccsim optimize --shifts`).
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from sim import ALWAYS, NEVER, Executor, InProcess, Model, SimResult
 from sim.roster import Roster, ShiftRow
+from sim.runner import model_fingerprint
 from sim.targets import Judgement, Targets, overall
 
 from .evaluate import Evaluation, Evaluator
@@ -71,6 +74,37 @@ class RosterPlan:
             if t is None or i == t:
                 row[k] = value
         return RosterPlan(self.roster, tuple(tuple(r) for r in rows))
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """For a checkpoint file: each row's template name, and [start, agents, break
+        starts...] (NaN-padded); the thresholds."""
+        width = 2 + max((len(r.breaks) for r in self.roster.rows), default=0)
+        rows = np.full((len(self.roster.rows), width), np.nan)
+        for i, r in enumerate(self.roster.rows):
+            rows[i, :2] = (r.start, r.agents)
+            rows[i, 2 : 2 + len(r.breaks)] = r.breaks
+        return {
+            "templates": np.asarray([r.template for r in self.roster.rows], dtype=str),
+            "rows": rows,
+            "thresholds": np.asarray(self.thresholds, np.int64),
+        }
+
+    @classmethod
+    def from_arrays(cls, a: dict[str, np.ndarray], model: Model) -> RosterPlan | None:
+        """`to_arrays` read back; None when it does not fit the model's templates."""
+        shifts = model.shifts
+        th = np.asarray(a["thresholds"], np.int64)
+        if shifts is None or th.shape != (model.n_intervals, model.n_segments):
+            return None
+        rows = []
+        for name, r in zip(a["templates"], a["rows"], strict=True):
+            try:
+                t = shifts.template(str(name))
+            except KeyError:
+                return None
+            breaks = tuple(float(x) for x in r[2 : 2 + len(t.breaks)])
+            rows.append(ShiftRow(float(r[0]), t.name, breaks, int(r[1])))
+        return cls(Roster.of(rows), tuple(tuple(int(x) for x in row) for row in th))
 
     def with_roster(self, roster: Roster) -> RosterPlan:
         return RosterPlan(roster, self.thresholds)
@@ -311,8 +345,10 @@ def segment_threshold_round(
         if ok:
             best = max(ok, key=lambda e: _gain(cur, e)[0])
             g, se = _gain(cur, best)
+            column = {row[k] for row in cur.plan.thresholds}
+            now = _th(cur.plan.thresholds[0][k]) if len(column) == 1 else "per interval"
             log.moves.append(
-                f"{model.segments[k]}: threshold {_th(cur.plan.thresholds[0][k])} -> "
+                f"{model.segments[k]}: threshold {now} -> "
                 f"{_th(best.plan.thresholds[0][k])} all day ({g:+,.0f} ± {se:,.0f})"
             )
             cur, improved = best, True
@@ -445,9 +481,11 @@ def optimize_shifts(
     cross_sell: bool = True,
     progress: Progress | None = None,
     confidence: float | None = None,
+    checkpoint_dir: Path | None = None,
 ) -> OptimizeResult:
     """The most profitable roster and policy that meet the targets; see the module
-    docstring. Raises ValueError when the scenario has no shift templates or they cannot
+    docstring. With `checkpoint_dir`, the plans evaluated are saved as the search goes,
+    and a rerun after an interruption reuses them. Raises ValueError when the scenario has no shift templates or they cannot
     cover the day."""
     if model.shifts is None:
         raise ValueError("--shifts needs a 'shifts:' section with shift templates (docs/shifts.md)")
@@ -486,7 +524,11 @@ def optimize_shifts(
     plan = RosterPlan(first.roster, thresholds)
 
     stages = search_stages(R, model)
-    ev = Evaluator(model, targets, stages[-1], seed, executor)
+    ck = None
+    if checkpoint_dir is not None:
+        key = f"{model_fingerprint(model, seed, 'fast')}-{targets}-{stages}-{cross_sell}-shifts"
+        ck = Path(checkpoint_dir) / f"shifts-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
+    ev = Evaluator(model, targets, stages[-1], seed, executor, checkpoint=ck, plan_type=RosterPlan)
     log = SearchLog()
     used: list[int] = []
     for i, Rs in enumerate(stages):
@@ -495,10 +537,17 @@ def optimize_shifts(
         ev.set_stage(Rs)
         ev.screens = stages[:i]
         log.best_rejected = None
-        plan = shift_search(ev, plan, ranking, bounds, deadline, progress, cross_sell, log).plan
+        best = shift_search(ev, plan, ranking, bounds, deadline, progress, cross_sell, log)
+        plan = best.plan
         used.append(Rs)
+        ev.save()
     log.evaluations = ev.evaluations
     calls = ev.calls
+    notes: list[str] = []
+    if ev.discarded_checkpoint:
+        notes.append("a corrupt checkpoint of this search was discarded; searched afresh")
+    if ev.resumed:
+        notes.append(f"resumed: {ev.resumed} plans evaluated before an interruption were reused")
 
     def mend(p: RosterPlan, res: SimResult, judged: list[Judgement]) -> RosterPlan | None:
         return add_cover(model, p, repair_from_result(res, judged, targets))
@@ -509,7 +558,6 @@ def optimize_shifts(
         model, plan, targets, seed, Rc, executor, mend, False, progress
     )
     calls += c_calls
-    notes: list[str] = []
     if attempts:
         assert res.model.roster is not None
         plan = RosterPlan(res.model.roster, plan.thresholds)

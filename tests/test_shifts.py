@@ -375,3 +375,23 @@ def test_shift_plan_holds_on_fresh_days(optimized):
     res = sim.simulate(plan, replications=400, seed=777_777)
     judged = plan.targets.judge(res)
     assert sim.overall(judged) == "met", [j.to_json() for j in judged]
+
+
+def test_roster_plan_survives_a_checkpoint(tmp_path):
+    """The shift search's evaluated plans are saved as plain arrays (no pickle) and read
+    back equal, so an interrupted search resumes; a file of other templates is refused."""
+    from optimize.evaluate import DAY_STATS, INTERVAL_STATS, _raw_from_arrays, _raw_to_arrays
+    from optimize.shifts import RosterPlan
+    from sim.checkpoint import load_arrays, save_arrays
+
+    m = with_roster(ROSTER)
+    plan = RosterPlan(m.roster, tuple(tuple(int(x) for x in r) for r in m.thresholds))
+    samples = {s: np.arange(3.0) for s in DAY_STATS}
+    ints = {s: np.ones((3, 8)) for s in INTERVAL_STATS}
+    f = tmp_path / "ck.npz"
+    save_arrays(f, _raw_to_arrays({plan: (samples, ints, 99)}))
+    back = _raw_from_arrays(load_arrays(f), m, RosterPlan)
+    assert back is not None and list(back) == [plan] and back[plan][2] == 99
+    d = copy.deepcopy(DAY)
+    d["shifts"]["templates"]["other"] = d["shifts"]["templates"].pop("long")
+    assert _raw_from_arrays(load_arrays(f), model_from(d), RosterPlan) is None
