@@ -208,14 +208,18 @@ def simulate(
         ).to_json()
         write_json(out / "compare.json", single)
         write_deck(single, out, charts_only=True)
+        if model.roster is not None and model.shifts is not None:
+            write_roster(model.roster.to_json(model.shifts, len(model.staffing)), out)
         clean_checkpoints(out)
     if json_out:
         sys.stdout.write(json.dumps(js, indent=2, allow_nan=False) + "\n")
         return
     report.print_simulation(res, out_console)
     if out:
+        extra = ", roster.csv, coverage and shift charts" if model.roster is not None else ""
         out_console.print(
-            f"[dim]results written to {out}/ (results.json, intervals.csv, segments.csv)[/dim]"
+            f"[dim]results written to {out}/ (results.json, intervals.csv, segments.csv, "
+            f"charts{extra})[/dim]"
         )
     if calls:
         out_console.print(f"[dim]call records written to {calls}[/dim]")

@@ -99,16 +99,7 @@ class OptimizeResult:
             return None
         m = self.result.model
         S = len(m.staffing)
-        out = {
-            "rows": self.roster.table(shifts),
-            "shifts": self.roster.agents,
-            "paid_hours": self.roster.paid_hours(shifts),
-            "cost": self.roster.cost(shifts),
-            "grid_minutes": shifts.grid / 60,
-            "steps": [shifts.clock(i * shifts.grid) for i in range(S + 1)],
-            "on_phones": m.staffing.tolist(),
-            "present": self.roster.present(shifts, S).tolist(),
-        }
+        out = self.roster.to_json(shifts, S)
         sp = self.shift_plan
         if sp is not None:
             out["mip"] = {

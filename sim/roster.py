@@ -189,6 +189,19 @@ class Roster:
             )
         return out
 
+    def to_json(self, shifts: ShiftSet, n_steps: int) -> dict:
+        """Rows, totals, and agents on the phones and present per grid step."""
+        return {
+            "rows": self.table(shifts),
+            "shifts": self.agents,
+            "paid_hours": self.paid_hours(shifts),
+            "cost": self.cost(shifts),
+            "grid_minutes": shifts.grid / 60,
+            "steps": [shifts.clock(i * shifts.grid) for i in range(n_steps + 1)],
+            "on_phones": self.on_phones(shifts, n_steps).tolist(),
+            "present": self.present(shifts, n_steps).tolist(),
+        }
+
     def to_scenario(self, shifts: ShiftSet) -> list[dict]:
         """The roster as the scenario's `roster:` section."""
         return [
