@@ -11,9 +11,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from .distributions import Deterministic, DistSpec, Duration
-from .units import parse_clock, parse_rate
+from .units import parse_clock, parse_rate, parse_run_length
 
 Rate = Annotated[float, BeforeValidator(parse_rate)]
+RunLength = Annotated[float, BeforeValidator(parse_run_length)]
 Clock = Annotated[float, BeforeValidator(parse_clock)]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0, le=1e12)]
@@ -39,8 +40,8 @@ class _Model(BaseModel):
 
 
 class SteadyState(_Model):
-    warmup: Duration = Field(ge=0)
-    length: Duration = Field(gt=0)
+    warmup: RunLength = Field(ge=0)
+    length: RunLength = Field(gt=0)
     batches: int = Field(default=10, ge=2, le=1000)
 
 

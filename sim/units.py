@@ -37,10 +37,18 @@ UNITS_HELP = "use a number with a unit, e.g. 20s, 4.5min, 1h"
 
 # sane ranges, checked when a file is read (docs/scenarios.md, "Ranges")
 MAX_DURATION = 366 * 86400.0  # a duration longer than a year is a typo
+# a steady-state run checked against queueing formulas may be long (10 million calls at
+# 10 a minute is 1.9 years of simulated time); a century is still a typo
+MAX_RUN_LENGTH = 100 * 366 * 86400.0
 MAX_RATE = 10_000.0  # calls per second (36 million an hour)
 
 
-def parse_duration(value: object, *, allow_inf: bool = False) -> float:
+def parse_run_length(value: object) -> float:
+    """A steady-state run's length or warm-up: a duration of up to a century."""
+    return parse_duration(value, limit=MAX_RUN_LENGTH)
+
+
+def parse_duration(value: object, *, allow_inf: bool = False, limit: float = MAX_DURATION) -> float:
     """'4.5min' -> 270.0 seconds. A bare number is refused: units are part of the format."""
     if isinstance(value, bool):
         raise ValueError(f"expected a duration, got {value!r}; {UNITS_HELP}")
@@ -59,8 +67,9 @@ def parse_duration(value: object, *, allow_inf: bool = False) -> float:
     seconds = float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
     if not math.isfinite(seconds):
         raise ValueError(f"duration {value!r} is not finite")
-    if seconds > MAX_DURATION:
-        raise ValueError(f"duration {value!r} is longer than a year")
+    if seconds > limit:
+        years = "a year" if limit == MAX_DURATION else f"{limit / (366 * 86400):g} years"
+        raise ValueError(f"duration {value!r} is longer than {years}")
     return seconds
 
 

@@ -47,3 +47,14 @@ def test_clock():
     with pytest.raises(ValueError):
         parse_clock("25:00")
     assert math.isinf(parse_duration("none", allow_inf=True))
+
+
+def test_run_length_may_exceed_a_year_but_not_a_century():
+    """A steady-state check against a formula may run for years of simulated time."""
+    from sim.units import parse_run_length
+
+    assert parse_run_length("17000h") == 17000 * 3600.0
+    with pytest.raises(ValueError, match="longer than a year"):
+        parse_duration("17000h")
+    with pytest.raises(ValueError, match="longer than 100 years"):
+        parse_run_length("1000000h")
