@@ -188,6 +188,43 @@ def search_stages(first: int, model: Model) -> list[int]:
     return stages
 
 
+def run_settings(
+    model: Model,
+    replications: int | None,
+    confirm_replications: int | None,
+    seed: int | None,
+    executor: Executor | None,
+    time_limit: float | None,
+    default_limit: float,
+    targets: Targets | None,
+    confidence: float | None,
+) -> tuple[int, int | None, float, int, Executor, Targets]:
+    """A search's settings: the caller's, else the scenario's `optimizer:` section, else
+    the defaults: (replications per plan, confirmation replications or None, deadline,
+    seed, executor, targets)."""
+    opt = model.scenario.optimizer if model.scenario else None
+    R = (
+        replications
+        or (opt.replications if opt and opt.replications else None)
+        or min(model.replications, 20)
+    )
+    Rc = confirm_replications or (
+        opt.confirm_replications if opt and opt.confirm_replications else None
+    )
+    limit = time_limit or (opt.time_limit if opt and opt.time_limit else None) or default_limit
+    targets = targets or Targets.from_model(model)
+    if confidence is not None:
+        targets = targets.with_confidence(confidence)
+    return (
+        R,
+        Rc,
+        time.perf_counter() + limit,
+        model.seed if seed is None else seed,
+        executor or InProcess(),
+        targets,
+    )
+
+
 def optimize(
     model: Model,
     *,
@@ -206,26 +243,17 @@ def optimize(
 ) -> OptimizeResult:
     """Find the most profitable plan that meets the targets; see the module docstring."""
     t0 = time.perf_counter()
-    opt = model.scenario.optimizer if model.scenario else None
-    R = (
-        replications
-        or (opt.replications if opt and opt.replications else None)
-        or min(model.replications, 20)
+    R, Rc, deadline, seed, executor, targets = run_settings(
+        model,
+        replications,
+        confirm_replications,
+        seed,
+        executor,
+        time_limit,
+        default_time_limit(model),
+        targets,
+        confidence,
     )
-    Rc = confirm_replications or (
-        opt.confirm_replications if opt and opt.confirm_replications else None
-    )
-    limit = (
-        time_limit
-        or (opt.time_limit if opt and opt.time_limit else None)
-        or default_time_limit(model)
-    )
-    deadline = t0 + limit
-    seed = model.seed if seed is None else seed
-    executor = executor or InProcess()
-    targets = targets or Targets.from_model(model)
-    if confidence is not None:
-        targets = targets.with_confidence(confidence)
     bounds = Bounds.from_model(model)
     seeded, ranking_names = seed_plan(model, targets)
     if not cross_sell:

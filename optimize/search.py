@@ -223,6 +223,11 @@ def repair_from_result(res, judged: list, targets: Targets) -> np.ndarray:
     return repair_increment(res.model, judged, stats, targets.confidence)
 
 
+def _add_staffing(plan: Plan, add: np.ndarray, bounds: Bounds) -> Plan | None:
+    s = bounds.clamp(np.array(plan.staffing) + add)
+    return None if s == plan.staffing else Plan(s, plan.thresholds)
+
+
 def repair(
     ev: Evaluator,
     plan: Plan,
@@ -231,23 +236,25 @@ def repair(
     progress: Progress | None,
     deadline: float,
     max_steps: int | None = None,
+    mend: Callable | None = None,
 ) -> Evaluation:
     """Add agents where the targets miss until they are met on the evaluator's sample
-    (or nothing more can be added, or `max_steps` rounds are used)."""
+    (or nothing more can be added, or `max_steps` rounds are used). `mend(plan, add)`
+    turns the agents to add per interval into a plan (None: nothing can be added); by
+    default staffing plus `add`, within the bounds."""
     cur = ev.evaluate(plan)
     steps = 0
+    mend = mend or (lambda p, add: _add_staffing(p, add, bounds))
     while not cur.feasible and time.perf_counter() < deadline:
         if max_steps is not None and steps >= max_steps:
             break
-        s = bounds.clamp(
-            np.array(cur.plan.staffing)
-            + repair_increment(
-                ev.model, cur.judged, interval_stats_of_evaluation(cur), ev.confidence
-            )
+        add = repair_increment(
+            ev.model, cur.judged, interval_stats_of_evaluation(cur), ev.confidence
         )
-        if s == cur.plan.staffing:
+        nxt = mend(cur.plan, add)
+        if nxt is None:
             break
-        cur = ev.evaluate(Plan(s, cur.plan.thresholds))
+        cur = ev.evaluate(nxt)
         steps += 1
         if log is not None:
             log.moves.append("repair: add agents where the targets miss")

@@ -26,17 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
-from sim import ALWAYS, NEVER, Executor, InProcess, Model, SimResult
+from sim import ALWAYS, NEVER, Executor, Model, SimResult
 from sim.roster import Roster, ShiftRow
 from sim.runner import model_fingerprint
 from sim.targets import Judgement, Targets, overall
 
 from .evaluate import Evaluation, Evaluator
-from .optimizer import (
-    OptimizeResult,
-    confirm,
-    search_stages,
-)
+from .optimizer import OptimizeResult, confirm, run_settings, search_stages
 from .plan import Plan
 from .schedule import Schedule, schedule_shifts
 from .search import (
@@ -46,9 +42,8 @@ from .search import (
     _accepts,
     _gain,
     _th,
-    interval_stats_of_evaluation,
+    repair,
     repair_from_result,
-    repair_increment,
     screened,
 )
 from .seed import seed_staffing, seed_thresholds
@@ -382,22 +377,16 @@ def repair_roster(
     progress: Progress | None = None,
 ) -> Evaluation:
     """Add shifts where the targets miss until they are met on the evaluator's sample."""
-    cur = ev.evaluate(plan)
-    steps = 0
-    while not cur.feasible and time.perf_counter() < deadline and steps < MAX_SHIFT_REPAIRS:
-        add = repair_increment(
-            ev.model, cur.judged, interval_stats_of_evaluation(cur), ev.confidence
-        )
-        nxt = add_cover(ev.model, cur.plan, add)
-        if nxt is None:
-            break
-        cur = ev.evaluate(nxt)
-        steps += 1
-        if log is not None:
-            log.moves.append("repair: shifts added where the targets miss")
-        if progress:
-            progress("repairing targets", ev.evaluations)
-    return cur
+    return repair(
+        ev,
+        plan,  # type: ignore[arg-type]
+        Bounds(),
+        log,
+        progress,
+        deadline,
+        max_steps=MAX_SHIFT_REPAIRS,
+        mend=lambda p, add: add_cover(ev.model, p, add),
+    )
 
 
 # --- the search ------------------------------------------------------------------------
@@ -485,31 +474,22 @@ def optimize_shifts(
 ) -> OptimizeResult:
     """The most profitable roster and policy that meet the targets; see the module
     docstring. With `checkpoint_dir`, the plans evaluated are saved as the search goes,
-    and a rerun after an interruption reuses them. Raises ValueError when the scenario has no shift templates or they cannot
-    cover the day."""
+    and a rerun after an interruption reuses them. Raises ValueError when the scenario
+    has no shift templates or they cannot cover the day."""
     if model.shifts is None:
         raise ValueError("--shifts needs a 'shifts:' section with shift templates (docs/shifts.md)")
     t0 = time.perf_counter()
-    opt = model.scenario.optimizer if model.scenario else None
-    R = (
-        replications
-        or (opt.replications if opt and opt.replications else None)
-        or min(model.replications, 20)
+    R, Rc, deadline, seed, executor, targets = run_settings(
+        model,
+        replications,
+        confirm_replications,
+        seed,
+        executor,
+        time_limit,
+        default_shift_time_limit(model),
+        targets,
+        confidence,
     )
-    Rc = confirm_replications or (
-        opt.confirm_replications if opt and opt.confirm_replications else None
-    )
-    limit = (
-        time_limit
-        or (opt.time_limit if opt and opt.time_limit else None)
-        or (default_shift_time_limit(model))
-    )
-    deadline = t0 + limit
-    seed = model.seed if seed is None else seed
-    executor = executor or InProcess()
-    targets = targets or Targets.from_model(model)
-    if confidence is not None:
-        targets = targets.with_confidence(confidence)
     bounds = Bounds.from_model(model)
     th, ranking_names = seed_thresholds(model)
     if not cross_sell:
