@@ -680,7 +680,11 @@ def calibrate(
         str, typer.Option(help="outcome values meaning answered (comma list)")
     ] = "answered,AGENT,1",
     handle: Annotated[
-        str, typer.Option(help="lognormal (maximum likelihood) or empirical")
+        str,
+        typer.Option(
+            help="lognormal (maximum likelihood), lognormal-mean (the sample mean with the "
+            "MLE's shape) or empirical"
+        ),
     ] = "lognormal",
     patience: Annotated[
         str, typer.Option(help="exponential (maximum likelihood) or empirical (Kaplan-Meier)")
@@ -697,6 +701,13 @@ def calibrate(
             help="present (agent time logged in) or seen (agents with any call in the interval)"
         ),
     ] = "present",
+    break_gap: Annotated[
+        str,
+        typer.Option(
+            help="with --staffing present: a gap between an agent's calls this long or "
+            "longer is a break (the agent is not counted)"
+        ),
+    ] = "10min",
     force: Annotated[
         bool, typer.Option("--force", help="overwrite an existing scenario and its side files")
     ] = False,
@@ -712,8 +723,12 @@ def calibrate(
     T = _parse("--within", parse_duration, within)
     if staffing not in ("present", "seen"):
         fail("--staffing takes present or seen")
-    if handle not in ("lognormal", "empirical") or patience not in ("exponential", "empirical"):
-        fail("--handle takes lognormal or empirical; --patience exponential or empirical")
+    if handle not in HANDLE_FORMS or patience not in ("exponential", "empirical"):
+        fail(
+            "--handle takes lognormal, lognormal-mean or empirical; --patience exponential "
+            "or empirical"
+        )
+    gap = _parse("--break-gap", parse_duration, break_gap)
     if not log.is_file():
         fail(f"{log}: file not found")
     stem = output.with_suffix("")
@@ -756,6 +771,7 @@ def calibrate(
         sl_within=T,
         handle_file=handle_file,
         staffing_method=staffing,
+        break_gap=gap,
     )
     import yaml
 
@@ -825,21 +841,167 @@ def calibrate(
     )
 
 
+HANDLE_FORMS = ("lognormal", "lognormal-mean", "empirical")
+
+
+def _backtest_log(file, log, by, days, staffing, break_gap, out, replications, workers, json_out):
+    from sim.calibration.predict import METRICS, predict_month
+    from sim.units import parse_duration
+
+    if by not in ("interval", "hour"):
+        fail("--by takes interval or hour")
+    if staffing not in ("present", "seen", "scenario"):
+        fail("--staffing takes present, seen or scenario")
+    gap = _parse("--break-gap", parse_duration, break_gap)
+    model = sim.load_scenario(file)
+    calls = read_log(log)
+    with make_executor(workers) as ex:
+        js = predict_month(
+            model,
+            calls,
+            days=days,
+            by=by,
+            replications_per_day=replications or 10,
+            seed=model.seed,
+            executor=ex,
+            staffing_method=staffing,
+            break_gap=gap,
+        )
+    if out:
+        write_json(out / "backtest.json", js)
+        header = ["group", "offered_observed", "offered_simulated", "agents"] + [
+            f"{m}_{k}" for m in METRICS for k in ("observed", "simulated")
+        ]
+        rows = (
+            [r["label"], r["offered_observed"], r["offered_simulated"], r["agents"]]
+            + [r[m][k] for m in METRICS for k in ("observed", "simulated")]
+            for r in js["rows"]
+        )
+        write_text(out / "backtest.csv", csv_text(header, rows))
+    if json_out:
+        sys.stdout.write(json.dumps(js, indent=2, allow_nan=False) + "\n")
+        return
+    from rich.table import Table
+
+    def f(x, kind):
+        if x is None:
+            return "–"
+        return f"{x:.1f}s" if kind == "asa" else f"{100 * x:.1f}%"
+
+    t = Table(
+        title=f"{escape(model.name)} predicting {escape(log.name)} ({len(js['dates'])} "
+        f"days: {escape(days)}; by {by}; pooled: ratio of sums)",
+        title_justify="left",
+        header_style="bold",
+    )
+    for c in ("", "Calls", "Agents", "Aband. obs", "sim", "SL obs", "sim", "ASA obs", "sim"):
+        t.add_column(c, justify="right")
+    for r in js["rows"]:
+        t.add_row(
+            r["label"],
+            f"{r['offered_observed']:,.0f}",
+            f"{r['agents']:.1f}",
+            *[
+                f(r[m][k], m)
+                for m in ("abandon_rate", "service_level", "asa")
+                for k in ("observed", "simulated")
+            ],
+        )
+    out_console.print(t)
+    for m, name in (
+        ("abandon_rate", "abandonment"),
+        ("service_level", "service level"),
+        ("asa", "ASA"),
+        ("p_wait", "P(wait)"),
+    ):
+        s = js["summary"][m]
+        if s is None:
+            continue
+        scale, unit = (1, " s") if m == "asa" else (100, " pts")
+        out_console.print(
+            f"  {name}: weighted MAE {s['weighted_mae'] * scale:.1f}{unit}, bias "
+            f"{s['bias'] * scale:+.1f}{unit}; noise floor {s['noise_floor_model'] * scale:.1f}"
+            f" (model) / {s['noise_floor'] * scale:.1f}{unit} (resampled days); day "
+            f"{f(s['observed_day'], m)} observed, "
+            f"{f(s['simulated_day'], m)} simulated",
+            highlight=False,
+        )
+    if js["unmatched_call_types"]:
+        out_console.print(
+            f"  call types not in the scenario, counted as 'other' (or its largest segment): "
+            f"{escape(str(js['unmatched_call_types']))}"
+        )
+    out_console.print(
+        f"[dim]weighted by observed calls; {js['replications_per_day']} replications per "
+        f"observed day with that day's volumes and staffing ({staffing}); noise floor: what a "
+        f"perfect model would miss (model: one simulated month around the model's mean; "
+        f"resampled days: the observed days bootstrapped)[/dim]"
+    )
+
+
+def read_log(log: Path, fmt: str = "auto", segment_by: str = "type"):
+    """A call log by format: the Anonymous Bank research log or ccsim's own --calls CSV."""
+    from sim.calibration import read_anonymous_bank, read_ccsim_calls
+
+    if not log.is_file():
+        fail(f"{log}: file not found")
+    kind = fmt
+    if kind == "auto":
+        head = log.open(encoding="latin-1").readline()
+        kind = "bank" if "vru+line" in head else "ccsim" if "arrival_clock_s" in head else "csv"
+    if kind == "bank":
+        return read_anonymous_bank(log, segment_by)
+    if kind == "ccsim":
+        return read_ccsim_calls(log)
+    fail(f"{log}: --log reads the bank log or ccsim's --calls CSV (format {kind!r})")
+
+
 @app.command()
 @friendly
 def backtest(
     file: ScenarioArg,
     observed: Annotated[
-        Path, typer.Option(help="observed KPIs per interval (from ccsim calibrate)")
-    ],
+        Path | None, typer.Option(help="observed KPIs per interval (from ccsim calibrate)")
+    ] = None,
+    log: Annotated[
+        Path | None,
+        typer.Option(
+            help="another month's call log: its volumes and staffing day by day, the fitted "
+            "scenario's distributions, against its observed KPIs"
+        ),
+    ] = None,
+    by: Annotated[str, typer.Option(help="with --log: interval or hour")] = "hour",
+    days: Annotated[
+        str, typer.Option(help="with --log: weekdays, weekends, all, or names/dates")
+    ] = "weekdays",
+    staffing: Annotated[
+        str,
+        typer.Option(
+            help="with --log: present or seen (as ccsim calibrate), or scenario (its own)"
+        ),
+    ] = "present",
+    break_gap: Annotated[
+        str, typer.Option(help="with --log and --staffing present: a break is this long")
+    ] = "10min",
     out: Annotated[
         Path | None, typer.Option(help="write backtest.json, backtest.csv and the chart")
     ] = None,
-    replications: Annotated[int | None, typer.Option("--replications", "-r", min=2)] = None,
+    replications: Annotated[
+        int | None,
+        typer.Option("--replications", "-r", min=2, help="with --log: per observed day"),
+    ] = None,
     workers: WorkersOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Simulated against observed, interval by interval, with a summary error and a chart."""
+    """Simulated against observed, interval by interval, with a summary error and a chart;
+    with --log, a prediction of another month from its volumes and staffing."""
+    if (observed is None) == (log is None):
+        fail("give --observed (the fitted month's KPIs) or --log (another month's log)")
+    if log is not None:
+        _backtest_log(
+            file, log, by, days, staffing, break_gap, out, replications, workers, json_out
+        )
+        return
     from sim.calibration import backtest as run_backtest
     from sim.calibration import read_observed
     from sim.calibration.backtest import METRICS

@@ -46,11 +46,11 @@ def round_trip(tmp_path_factory):
     calls = tmp_path_factory.mktemp("rt") / "calls.csv"
     sim.simulate(m, calls_file=calls)
     log = read_ccsim_calls(calls)
-    return m, calibrate(log, interval=1800, days="all", start=9 * 3600, end=12 * 3600)
+    return m, calibrate(log, interval=1800, days="all", start=9 * 3600, end=12 * 3600), log
 
 
 def test_round_trip_recovers_arrival_rates(round_trip):
-    _, cal = round_trip
+    _, cal, _ = round_trip
     chi2, dof = 0.0, 0
     for k, v in TRUE.items():
         est = np.array(cal.scenario["segments"][k]["volume"])
@@ -61,7 +61,7 @@ def test_round_trip_recovers_arrival_rates(round_trip):
 
 
 def test_round_trip_recovers_lognormal_parameters(round_trip):
-    _, cal = round_trip
+    _, cal, _ = round_trip
     for k, v in TRUE.items():
         f = cal.report["segments"][k]["handle"]
         sigma = math.sqrt(math.log1p(v["cv"] ** 2))
@@ -73,7 +73,7 @@ def test_round_trip_recovers_lognormal_parameters(round_trip):
 
 
 def test_round_trip_recovers_patience(round_trip):
-    _, cal = round_trip
+    _, cal, _ = round_trip
     for k, v in TRUE.items():
         p = cal.report["segments"][k]["patience"]
         assert p["abandoned"] > 200
@@ -81,7 +81,7 @@ def test_round_trip_recovers_patience(round_trip):
 
 
 def test_round_trip_scenario_runs_and_backtests(round_trip, tmp_path):
-    _, cal = round_trip
+    _, cal, _ = round_trip
     m = sim.parse_scenario(cal.scenario, file="<calibrated>")
     assert m.n_intervals == 6
     bt = backtest(m, cal.observed, replications=10)
@@ -135,3 +135,121 @@ def test_calibrate_bad_input(tmp_path):
     assert r.exit_code == 2 and "--map" in r.stderr
     r = runner.invoke(app, ["calibrate", str(f), "--map", "arrival=begin,outcome=status"])
     assert r.exit_code == 2 and "columns not in the file" in r.stderr
+
+
+# --- predicting another month ---------------------------------------------------------
+
+
+def test_a_perfect_model_predicts_its_own_log_within_the_noise_floor(round_trip):
+    """The true model, given the log's volumes day by day and its own staffing, predicts
+    the log's pooled hourly KPIs with an error of the order of the noise floor and no
+    clear bias; a model with handle times 30% too long does not."""
+    from sim.calibration.predict import predict_month
+
+    true, _, calls = round_trip
+    r = predict_month(
+        true,
+        calls,
+        days="all",
+        by="hour",
+        replications_per_day=8,
+        seed=3,
+        staffing_method="scenario",
+    )
+    for m in ("abandon_rate", "service_level", "asa"):
+        s = r["summary"][m]
+        assert s["weighted_mae"] < 2.5 * s["noise_floor_model"], (m, s)
+    slow = sim.parse_scenario(
+        {
+            **true.raw,
+            "segments": {
+                k: {**v, "handle_time": {**v["handle_time"], "mean": f"{TRUE[k]['mean'] * 1.3}s"}}
+                for k, v in true.raw["segments"].items()
+            },
+        },
+        file="<slow>",
+    )
+    r = predict_month(
+        slow,
+        calls,
+        days="all",
+        by="hour",
+        replications_per_day=8,
+        seed=3,
+        staffing_method="scenario",
+    )
+    s = r["summary"]["abandon_rate"]
+    assert s["bias"] > 3 * s["noise_floor_model"], s
+
+
+def test_pooled_rates_are_ratios_of_sums():
+    """Two days in one interval: 1 of 10 and 50 of 100 abandoned. The pooled rate is
+    51/110, not the mean of the days' rates (27.5%); unknown call types go to 'other'."""
+    from sim.calibration.logs import CallLog
+    from sim.calibration.predict import _rates, month_data
+
+    n1, n2 = 10, 100
+    n = n1 + n2
+    ab = np.zeros(n, bool)
+    ab[0] = True
+    ab[n1 : n1 + 50] = True
+    log = CallLog(
+        day=np.array(["d1"] * n1 + ["d2"] * n2),
+        weekday=np.zeros(n, int),
+        arrival=np.full(n, 9 * 3600 + 60.0),
+        segment=np.array(["a"] * (n - 5) + ["zz"] * 5),
+        answered=~ab,
+        wait=np.where(ab, 30.0, 0.0),
+        handle=np.where(ab, np.nan, 100.0),
+        agent=np.array([""] * n),
+    )
+    m = model_from(
+        {
+            "horizon": {"start": "09:00", "interval": "30min", "intervals": 1},
+            "segments": {
+                "a": {"volume": 10, "handle_time": {"dist": "exponential", "mean": "2min"}},
+                "other": {"volume": 1, "handle_time": {"dist": "exponential", "mean": "2min"}},
+            },
+            "staffing": 3,
+        }
+    )
+    data = month_data(m, log, days="all", staffing_method="scenario")
+    rate = _rates(data.counts.sum(axis=0), m.sl_convention)["abandon_rate"][0]
+    assert rate == pytest.approx(51 / 110)
+    assert data.unmatched == {"zz": 5} and data.volumes[:, 0, 1].sum() == 5
+    assert data.staffing.tolist() == [[3.0], [3.0]]
+
+
+@pytest.mark.skipif(not BANK.exists(), reason="the February 1999 log is not beside the repository")
+def test_backtest_another_month_on_the_cli(tmp_path):
+    jan = BANK.with_name("january_1999.txt")
+    if not jan.exists():
+        pytest.skip("the January 1999 log is not beside the repository")
+    r = runner.invoke(app, ["calibrate", str(jan), "-o", str(tmp_path / "jan.yaml")])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(
+        app,
+        [
+            "backtest",
+            str(tmp_path / "jan.yaml"),
+            "--log",
+            str(BANK),
+            "--by",
+            "hour",
+            "--out",
+            str(tmp_path / "bt"),
+            "-r",
+            "4",
+            "--workers",
+            "1",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    import json
+
+    js = json.loads((tmp_path / "bt" / "backtest.json").read_text())
+    assert len(js["dates"]) == 20 and js["rows"][0]["label"] == "07h"
+    for m in ("abandon_rate", "service_level", "asa", "p_wait"):
+        assert {"weighted_mae", "bias", "noise_floor", "noise_floor_model"} <= set(js["summary"][m])
+    r = runner.invoke(app, ["backtest", str(tmp_path / "jan.yaml")])
+    assert r.exit_code == 2

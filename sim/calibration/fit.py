@@ -4,8 +4,9 @@
   spread beyond Poisson becomes the forecast-uncertainty cv:
   cv^2 = (Var(N_day) - E[N_day]) / E[N_day]^2 (0 when the days are not over-dispersed);
 - handle time per segment: lognormal by maximum likelihood (mean and sd of log times),
-  with the Kolmogorov-Smirnov distance as goodness of fit; the observed times are kept as
-  the empirical alternative;
+  with the Kolmogorov-Smirnov distance as goodness of fit; or `lognormal-mean`, the
+  sample mean with the maximum-likelihood shape (cv); the observed times are kept as the
+  empirical alternative;
 - patience per segment: exponential maximum likelihood, rate = abandonments / total time
   waited by queued callers (answered callers' waits are censored patience); Kaplan-Meier
   for the empirical form;
@@ -94,8 +95,23 @@ def _agents(
     method: str,
     break_gap: float,
 ) -> np.ndarray:
-    """Agents per interval from who served when: 'seen' (any call in the interval) or
-    'present' (agent time logged in, calls joined across gaps shorter than break_gap)."""
+    """Agents per interval, mean over the days (see `agents_by_day`)."""
+    return agents_by_day(sel, day_idx, n_days, lo, interval, T, method, break_gap).mean(axis=0)
+
+
+def agents_by_day(
+    sel: CallLog,
+    day_idx,
+    n_days: int,
+    lo: float,
+    interval: float,
+    T: int,
+    method: str,
+    break_gap: float,
+) -> np.ndarray:
+    """Agents per day and interval (n_days, T) from who served when: 'seen' (any call in
+    the interval) or 'present' (agent time logged in, calls joined across gaps shorter
+    than break_gap)."""
     ans = sel.answered & np.isfinite(sel.handle) & (sel.agent != "")
     s0 = sel.arrival[ans] + sel.wait[ans]
     s1 = s0 + sel.handle[ans]
@@ -126,7 +142,7 @@ def _agents(
                     np.clip(np.minimum(y, edges[1:]) - np.maximum(x, edges[:-1]), 0, None)
                     / interval
                 )
-    return per.mean(axis=0)
+    return per
 
 
 def calibrate(
@@ -236,6 +252,14 @@ def calibrate(
         spec: dict = {"volume": [round(float(v), 2) for v in volume[s]]}
         if handle_form == "empirical" and handle_file:
             spec["handle_time"] = {"dist": "empirical", "file": handle_file, "column": s}
+        elif handle_form == "lognormal-mean":
+            # the sample mean (it sets the load) with the maximum-likelihood shape: the MLE's
+            # mean exp(mu + sigma^2/2) is pulled up by the fitted tail
+            spec["handle_time"] = {
+                "dist": "lognormal",
+                "mean": f"{float(x.mean()):.1f}s",
+                "cv": round(cv, 3),
+            }
         else:
             spec["handle_time"] = {"dist": "lognormal", "mean": f"{mean:.1f}s", "cv": round(cv, 3)}
         if not math.isfinite(pat_mean):
