@@ -128,7 +128,33 @@ def progress_bar(enabled: bool) -> Progress:
 
 
 ScenarioArg = Annotated[Path, typer.Argument(help="scenario file (YAML)", show_default=False)]
-JsonOpt = Annotated[bool, typer.Option("--json", help="print results as one JSON object")]
+
+
+def Flag(*names: str, **kw):  # noqa: N802 - reads like typer.Option
+    """A boolean option shown in --help as a bare flag (typer with click 8.2+ would print
+    '<bool>' after it)."""
+    return typer.Option(*names, metavar="", **kw)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        out_console.print(f"ccsim {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        Flag("--version", callback=_print_version, is_eager=True, help="print the version"),
+    ] = False,
+) -> None:
+    """Call-center simulator and staffing optimizer with cross-sell policies."""
+
+
+JsonOpt = Annotated[bool, Flag("--json", help="print results as one JSON object")]
 WorkersOpt = Annotated[
     int | None, typer.Option(min=1, help="worker processes (default: all cores)")
 ]
@@ -246,7 +272,7 @@ def optimize_cmd(
     method: Annotated[str, typer.Option(help="auto, exact (Markov chain) or simulation")] = "auto",
     frontier: Annotated[
         bool,
-        typer.Option(
+        Flag(
             "--frontier",
             help="best profit for a range of SL targets, with and without cross-selling",
         ),
@@ -256,11 +282,11 @@ def optimize_cmd(
     ] = None,
     per_interval: Annotated[
         bool,
-        typer.Option("--per-interval", help="also search thresholds interval by interval"),
+        Flag("--per-interval", help="also search thresholds interval by interval"),
     ] = False,
     shifts: Annotated[
         bool,
-        typer.Option(
+        Flag(
             "--shifts",
             help="a roster of the scenario's shift templates (with breaks) instead of free "
             "agents per interval; writes roster.csv and coverage/shift charts with --out",
@@ -441,11 +467,11 @@ def compare(
         ),
     ] = None,
     with_optimized: Annotated[
-        bool, typer.Option("--with-optimized", help="add the optimizer's plan")
+        bool, Flag("--with-optimized", help="add the optimizer's plan")
     ] = False,
     frontier: Annotated[
         bool,
-        typer.Option(
+        Flag(
             "--frontier", help="also compute the optimizer's profit-service frontier for the charts"
         ),
     ] = False,
@@ -463,7 +489,7 @@ def compare(
     dask: DaskOpt = None,
     grid: Annotated[
         bool,
-        typer.Option(
+        Flag(
             "--grid/--no-grid", help="threshold grid of the two most valuable segments (heat map)"
         ),
     ] = True,
@@ -472,7 +498,7 @@ def compare(
     ] = None,
     shifts: Annotated[
         bool,
-        typer.Option(
+        Flag(
             "--shifts",
             help="add the shift optimizer's roster (and, with --with-optimized, what the "
             "shift constraint costs and what selling in its slack earns back)",
@@ -709,7 +735,7 @@ def calibrate(
         ),
     ] = "10min",
     force: Annotated[
-        bool, typer.Option("--force", help="overwrite an existing scenario and its side files")
+        bool, Flag("--force", help="overwrite an existing scenario and its side files")
     ] = False,
 ) -> None:
     """Fit a scenario to a call log; write it with the observed KPIs beside it."""
@@ -1122,7 +1148,7 @@ def init(
     file: Annotated[Path, typer.Argument(help="where to write the example")] = Path(
         "scenario.yaml"
     ),
-    force: Annotated[bool, typer.Option("--force", help="overwrite an existing file")] = False,
+    force: Annotated[bool, Flag("--force", help="overwrite an existing file")] = False,
 ) -> None:
     """Write a commented example scenario to start from."""
     from .template import EXAMPLE
@@ -1142,10 +1168,105 @@ def _parse(option: str, parser, text: str | None):
         fail(f"{option}: {exc}")
 
 
+def _erlang_file(file, json_out, out, workers, replications) -> None:
+    from rich.table import Table
+
+    from optimize.erlang_table import erlang_table
+
+    model = load(file, None)
+    with make_executor(workers) as ex:
+        try:
+            js = erlang_table(model, replications=replications, executor=ex)
+        except ValueError as exc:
+            fail(f"{file}: {exc}")
+    if out:
+        rows = [
+            {
+                "interval": r["interval"],
+                "calls": round(r["calls"], 3),
+                **{
+                    f"{m}_{k}": r[m][k]
+                    for m in ("erlang_c", "erlang_a")
+                    for k in ("agents", "scheduled", "service_level", "occupancy")
+                },
+                "erlang_a_abandon_rate": r["erlang_a"]["abandon_rate"],
+                **{f"simulated_{k}": v["mean"] for k, v in r["simulated"].items()},
+            }
+            for r in js["rows"]
+        ]
+        write_text(out / "erlang.csv", dicts_csv(rows))
+    if json_out:
+        sys.stdout.write(json.dumps(js, indent=2, allow_nan=False) + "\n")
+        return
+
+    def pct(x):
+        return "–" if x is None else f"{100 * x:.1f}%"
+
+    t = Table(
+        title=f"{escape(model.name)}: Erlang per interval (AHT {js['aht_s']:.0f}s"
+        + (f", patience {js['patience_s']:.0f}s" if js["patience_s"] else "")
+        + "), and the day simulated with the Erlang A staffing",
+        title_justify="left",
+        header_style="bold",
+    )
+    for c in (
+        "Interval",
+        "Calls",
+        "Erlang C",
+        "Erlang A",
+        "Scheduled",
+        "Occ.",
+        "SL (A)",
+        "Sim. SL",
+        "Sim. aband.",
+        "Sim. ASA",
+    ):
+        t.add_column(c, justify="right")
+    for r in js["rows"]:
+        a, s = r["erlang_a"], r["simulated"]
+        t.add_row(
+            r["interval"],
+            f"{r['calls']:.0f}",
+            str(r["erlang_c"]["agents"]),
+            str(a["agents"]),
+            f"{a['scheduled']:.1f}",
+            pct(a["occupancy"]),
+            pct(a["service_level"]),
+            pct(s["service_level"]["mean"]),
+            pct(s["abandon_rate"]["mean"]),
+            "–" if s["asa"]["mean"] is None else f"{s['asa']['mean']:.1f}s",
+        )
+    out_console.print(t)
+    d = js["simulated_day"]
+    out_console.print(
+        f"Simulated day with the Erlang A staffing ({js['replications']} replications): SL "
+        f"{pct(d['service_level']['mean'])}, abandonment {pct(d['abandon_rate']['mean'])}, "
+        f"ASA {d['asa']['mean']:.1f}s; targets: "
+        + "; ".join(f"{v['text']}: {v['verdict']}" for v in js["simulated_verdicts"]),
+        highlight=False,
+    )
+    out_console.print(
+        "[dim]Erlang: each interval alone in steady state at the mean handle time, targets "
+        "applied per interval, no cross-selling (an Erlang calculator's answer). Simulated: "
+        "the scenario's distributions, priorities and policy, queues carried between "
+        "intervals, arrivals varying by interval. Scheduled = Erlang A agents / (1 - "
+        "shrinkage).[/dim]"
+    )
+
+
 @app.command()
 def erlang(
-    rate: Annotated[str, typer.Option(help="arrival rate with unit, e.g. 100/30min or 200/h")],
-    aht: Annotated[str, typer.Option(help="average handle time, e.g. 180s")],
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            help="a day scenario: per interval, Erlang C and A agents for its targets, "
+            "scheduled heads, occupancy, and the simulated result of that staffing"
+        ),
+    ] = None,
+    rate: Annotated[
+        str | None, typer.Option(help="arrival rate with unit, e.g. 100/30min or 200/h")
+    ] = None,
+    aht: Annotated[str | None, typer.Option(help="average handle time, e.g. 180s")] = None,
     patience: Annotated[
         str | None, typer.Option(help="mean patience (Erlang A); omit for Erlang C")
     ] = None,
@@ -1165,11 +1286,22 @@ def erlang(
         float | None, typer.Option(min=0.0, max=1.0, help="occupancy cap")
     ] = None,
     json_out: JsonOpt = False,
+    out: Annotated[Path | None, typer.Option(help="with FILE: write erlang.csv here")] = None,
+    workers: WorkersOpt = None,
+    replications: Annotated[
+        int | None, typer.Option("--replications", "-r", min=2, help="with FILE")
+    ] = None,
 ) -> None:
-    """Erlang C (or A with --patience): performance of a staffing level, or agents needed."""
+    """Erlang C (or A with --patience): performance of a staffing level, or agents needed;
+    with a scenario FILE, the per-interval table beside ccsim's simulation."""
     from optimize.erlang import agents_needed, metrics, scheduled
     from sim.units import parse_duration, parse_rate
 
+    if file is not None:
+        _erlang_file(file, json_out, out, workers, replications)
+        return
+    if rate is None or aht is None:
+        fail("give a scenario FILE, or --rate and --aht")
     lam = _parse("--rate", parse_rate, rate)
     mean_aht = _parse("--aht", parse_duration, aht)
     T = _parse("--within", parse_duration, within)

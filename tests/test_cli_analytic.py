@@ -3,8 +3,10 @@
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
+import sim
 from ccsim.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,3 +92,52 @@ def test_markov_command():
     assert round(js["p_wait"], 4) == 0.4327 and js["truncation_error"] < 1e-8
     r = runner.invoke(app, ["markov", str(ROOT / "scenarios" / "retail_bank.yaml")])
     assert r.exit_code == 2 and "does not apply" in r.stderr
+
+
+def test_erlang_per_interval_table_from_a_scenario(tmp_path):
+    """`ccsim erlang FILE`: per interval, Erlang C and A agents for the scenario's
+    targets (the same as `agents_needed` on that interval alone), scheduled heads, and the
+    simulated result of the Erlang A staffing beside them."""
+    from optimize.erlang import agents_needed
+
+    r = CliRunner().invoke(
+        app,
+        [
+            "erlang",
+            str(ROOT / "scenarios/retail_bank.yaml"),
+            "--json",
+            "-r",
+            "4",
+            "--workers",
+            "1",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    js = json.loads(r.stdout)
+    m = sim.load_scenario(ROOT / "scenarios/retail_bank.yaml")
+    assert len(js["rows"]) == m.n_intervals
+    lam = float(m.rates[4].sum())
+    row = js["rows"][4]
+    mu = 1.0 / js["aht_s"]
+    assert row["erlang_c"]["agents"] == agents_needed(
+        lam, mu, 0.0, within=20.0, target_sl=0.8, max_asa=40.0
+    )
+    assert row["erlang_a"]["agents"] <= row["erlang_c"]["agents"]
+    assert row["erlang_a"]["scheduled"] == pytest.approx(row["erlang_a"]["agents"] / 0.7)
+    assert 0 <= row["simulated"]["service_level"]["mean"] <= 1
+    assert (tmp_path / "erlang.csv").read_text().count("\n") == m.n_intervals + 1
+    r = CliRunner().invoke(app, ["erlang", str(ROOT / "scenarios/erlang_a_steady.yaml")])
+    assert r.exit_code == 2 and "day scenario" in r.output
+
+
+def test_version_and_flags_in_help():
+    from ccsim import __version__
+
+    r = runner.invoke(app, ["--version"])
+    assert r.exit_code == 0 and r.output.strip() == f"ccsim {__version__}"
+    r = runner.invoke(app, ["optimize", "--help"], terminal_width=120)
+    assert "--shifts" in r.output and "--json" in r.output
+    lines = [ln for ln in r.output.splitlines() if "--shifts" in ln or "--json " in ln]
+    assert lines and not any("<bool>" in ln for ln in lines), lines
