@@ -61,7 +61,8 @@ def _save(fig, out: Path, name: str) -> list[Path]:
         fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=f".{ext}.part")
         try:
             with os.fdopen(fd, "wb") as fh:
-                fig.savefig(fh, dpi=200, format=ext)
+                # the finding travels with the file (the deck reads it back)
+                fig.savefig(fh, dpi=200, format=ext, metadata={"Title": _title(fig)})
             os.chmod(tmp, 0o644)
             os.replace(tmp, p)
         except BaseException:
@@ -70,6 +71,16 @@ def _save(fig, out: Path, name: str) -> list[Path]:
         paths.append(p)
     plt.close(fig)
     return paths
+
+
+def _title(fig) -> str:
+    """The chart's finding: the figure's title, else its first axes title."""
+    if fig.get_suptitle():
+        return fig.get_suptitle()
+    for ax in fig.axes:
+        if ax.get_title():
+            return ax.get_title()
+    return ""
 
 
 def _gid_bars(bars, name: str) -> None:

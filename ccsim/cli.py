@@ -245,7 +245,7 @@ def simulate(
         extra = ", roster.csv, coverage and shift charts" if model.roster is not None else ""
         out_console.print(
             f"[dim]results written to {out}/ (results.json, intervals.csv, segments.csv, "
-            f"charts{extra})[/dim]"
+            f"charts{extra}, workbook.xlsx, deck.pptx)[/dim]"
         )
     if calls:
         out_console.print(f"[dim]call records written to {calls}[/dim]")
@@ -443,6 +443,7 @@ def write_roster(roster: dict, out: Path) -> None:
 def write_deck(js: dict, out: Path, charts_only: bool = False) -> list[str]:
     """Charts (PNG + SVG) and the one-page summary (Markdown, HTML) under `out`."""
     from .charts import draw_all
+    from .office import deck, workbook
     from .summary_page import markdown, to_html
 
     paths = draw_all(js, out)
@@ -451,6 +452,8 @@ def write_deck(js: dict, out: Path, charts_only: bool = False) -> list[str]:
         md = markdown(js, names)
         write_text(out / "summary.md", md)
         write_text(out / "summary.html", to_html(md, out, names))
+    workbook(js, out / "workbook.xlsx")
+    deck(js, [p for p in paths if p.suffix == ".png"], out / "deck.pptx")
     return names
 
 
@@ -593,7 +596,7 @@ def compare(
     if out:
         out_console.print(
             f"[dim]written to {out}/: compare.json, compare.csv, charts (PNG, SVG), "
-            "summary.md, summary.html[/dim]"
+            "summary.md, summary.html, workbook.xlsx, deck.pptx[/dim]"
         )
 
 

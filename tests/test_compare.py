@@ -169,3 +169,40 @@ def test_simulate_out_draws_charts(tmp_path):
 def test_bad_alternatives(alt, words):
     r = runner.invoke(app, ["compare", str(ROOT / "scenarios" / "retail_bank.yaml"), "--alt", alt])
     assert r.exit_code == 2 and words in r.stderr and "--alt" in r.stderr
+
+
+def test_workbook_and_deck_read_back(compared):
+    """workbook.xlsx: one sheet per table, numbers as numbers, rates as fractions
+    formatted as percentages, interval rows only; deck.pptx: a title slide with the
+    recommendation, one slide per chart titled with its finding, notes with the key
+    numbers, and a table of the alternatives."""
+    from openpyxl import load_workbook
+    from pptx import Presentation
+
+    out, _ = compared
+    js = json.loads((out / "compare.json").read_text())
+    names = list(js["alternatives"])
+    wb = load_workbook(out / "workbook.xlsx")
+    assert wb.sheetnames == ["Day", "Differences", "Intervals", "Segments", "Plan", "Definitions"]
+    day = wb["Day"]
+    head = [c.value for c in day[1]]
+    j = head.index("service_level (%)") + 1
+    assert [day.cell(i, 1).value for i in range(2, day.max_row + 1)] == names
+    cell = day.cell(2, j)
+    assert isinstance(cell.value, float) and 0 < cell.value <= 1 and cell.number_format == "0.0%"
+    assert cell.value == pytest.approx(
+        js["alternatives"][names[0]]["summary"]["service_level"]["mean"]
+    )
+    ints = wb["Intervals"]
+    assert ints.max_row - 1 == len(names) * 24  # no total row among the intervals
+    assert {ints.cell(i, 2).value for i in range(2, ints.max_row + 1)} == set(js["interval_labels"])
+    assert wb["Differences"].max_row - 1 == len(names) - 1
+    prs = Presentation(out / "deck.pptx")
+    slides = list(prs.slides)
+    assert len(slides) == 1 + len(CHARTS) + 1
+    assert slides[0].shapes.title.text == js["scenario"]
+    titles = [s.shapes.title.text for s in slides[1:-1]]
+    assert all(titles) and any("below 80%" in t for t in titles)
+    assert "profit" in slides[1].notes_slide.notes_text_frame.text
+    table = next(sh for sh in slides[-1].shapes if sh.has_table).table
+    assert [table.cell(i, 0).text for i in range(1, len(names) + 1)] == names
