@@ -499,6 +499,14 @@ def compare(
     time_limit: Annotated[
         float | None, typer.Option(min=1.0, help="seconds for --with-optimized")
     ] = None,
+    sensitivity: Annotated[
+        bool,
+        Flag(
+            "--sensitivity",
+            help="the recommended plan (else the scenario's) with volumes 5% and 10% above "
+            "the forecast: profit, service, verdict",
+        ),
+    ] = False,
     shifts: Annotated[
         bool,
         Flag(
@@ -582,9 +590,16 @@ def compare(
             )
         except ValueError as exc:
             fail(f"{file}: {exc}")
+        if sensitivity:
+            from optimize.compare import sensitivity as run_sensitivity
+
+            progress("volume sensitivity", 0)
+            sens = run_sensitivity(res, executor=executor)
     js = res.to_json()
     if shifts:
         js["shifts"] = _shift_economics(res)
+    if sensitivity:
+        js["sensitivity"] = sens
     if out:
         write_json(out / "compare.json", js)
         write_text(out / "compare.csv", _compare_csv(js))

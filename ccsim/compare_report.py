@@ -47,6 +47,28 @@ def print_compare(js: dict, console: Console) -> None:
     t.add_row("Targets", *meets)
     t.add_row("Worst interval", *[worst_interval_text(js, n, "\n") for n in names])
     console.print(t)
+    sens = js.get("sensitivity")
+    if sens:
+        st = Table(
+            title=f"If volumes run above the forecast: '{escape(sens['plan'])}' on the same "
+            f"seeds ({sens['replications']} replications)",
+            title_justify="left",
+            header_style="bold",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+        )
+        for c in ("Volume", "Profit", "Service level", "Abandonment", "ASA", "Targets"):
+            st.add_column(c, justify="right")
+        for r in sens["rows"]:
+            st.add_row(
+                r["volume"],
+                _v(r["profit"]["mean"], "money"),
+                _v(r["service_level"]["mean"], "pct"),
+                _v(r["abandon_rate"]["mean"], "pct"),
+                _v(r["asa"]["mean"], "s"),
+                r["verdict"],
+            )
+        console.print(st)
     sh = js.get("shifts")
     if sh:
         ci = lambda d: f"{d['mean']:+,.0f} [{d['ci95'][0]:+,.0f}, {d['ci95'][1]:+,.0f}]"  # noqa: E731

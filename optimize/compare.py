@@ -8,6 +8,7 @@ a threshold grid and the optimizer's frontier when available) as plain JSON.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -203,3 +204,38 @@ def compare(
         optimize_method,
         {"replications": R, "seed": seed, "calls_simulated": calls},
     )
+
+
+SENSITIVITY_VOLUMES = ("+5%", "+10%")
+
+
+def sensitivity(
+    result: CompareResult,
+    volumes: tuple[str, ...] = SENSITIVITY_VOLUMES,
+    executor: Executor | None = None,
+) -> dict:
+    """The recommended plan (else the scenario's) on days whose volumes are above the
+    forecast: profit, service and the verdict at each, on the comparison's seeds."""
+    from sim.alternatives import factor
+    from sim.targets import Targets, overall
+
+    name = result.recommendation() or result.baseline
+    plan = result.models[name]
+    res0 = result.results[name]
+    R, seed = res0.meta["replications"], res0.meta["seed"]
+    targets = Targets.from_model(result.model)
+    rows = []
+    for v in ("+0%", *volumes):
+        f = factor(v, None, "volume")
+        m = dataclasses.replace(plan, rates=plan.rates * f)
+        res = res0 if f == 1.0 else simulate(m, replications=R, seed=seed, executor=executor)
+        s = res.summary
+        rows.append(
+            {
+                "volume": v if f != 1.0 else "forecast",
+                "factor": f,
+                **{k: s[k].to_json() for k in ("profit", "service_level", "abandon_rate", "asa")},
+                "verdict": overall(targets.judge(res)),
+            }
+        )
+    return {"plan": name, "replications": R, "seed": seed, "rows": rows}

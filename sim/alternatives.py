@@ -3,10 +3,17 @@
 Staffing overrides: a number or a list (as in `staffing:`), or a change of the
 scenario's own staffing: "+2" / "-1" agents in every interval, "+10%" / "-5%" (rounded
 up), or "x1.1". Policy overrides have the form of the `policy:` section.
+
+What-ifs change the day instead of the plan: `volume` ("+10%", "x1.2", or a list of day
+totals per interval, shared among segments as in the scenario), `handle_time` and
+`patience` (every segment's times scaled, the cv kept), `shrinkage`, `accept` and
+`revenue` (factors). The seeds stay the same, so differences are still paired over the
+same replications (with less noise removed when the callers themselves change).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -54,6 +61,75 @@ def staffing_override(value, base: np.ndarray, T: int, file: str | None, path: s
     )
 
 
+def factor(value, file: str | None, path: str) -> float:
+    """1.1, "x1.1", "+10%" or "-5%" as a factor (1.1, 1.1, 1.1, 0.95)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        f = float(value)
+    else:
+        text = str(value)
+        m, mf = _CHANGE.match(text), _FACTOR.match(text)
+        if m and m.group(3):
+            f = 1 + (1 if m.group(1) == "+" else -1) * float(m.group(2)) / 100
+        elif mf:
+            f = float(mf.group(1))
+        else:
+            raise ScenarioError(
+                f"cannot read change {value!r}; write e.g. +10%, -5%, x1.2 or 1.2",
+                file=file,
+                path=path,
+            )
+    if not (0 <= f <= 100) or not np.isfinite(f):
+        raise ScenarioError(f"factor {f:g} is out of range (0 to 100)", file=file, path=path)
+    return f
+
+
+def _what_if(model: Model, alt: Alternative, file: str | None, path: str) -> Model:
+    """The day's conditions changed: volumes, handle times, patience, shrinkage, accept
+    rates, revenue. The callers change with them; the seeds stay the same."""
+    changes: dict = {}
+    if alt.volume is not None:
+        if isinstance(alt.volume, list):
+            if model.steady or len(alt.volume) != model.n_intervals:
+                raise ScenarioError(
+                    f"has {len(alt.volume)} values but the horizon has {model.n_intervals} "
+                    "intervals",
+                    file=file,
+                    path=f"{path}.volume",
+                )
+            now = model.rates.sum(axis=1) * model.interval_lengths
+            want = np.asarray(alt.volume, float)
+            # the new day totals, shared among the segments as in the scenario
+            scale = np.divide(want, now, out=np.zeros_like(want), where=now > 0)
+            if ((now == 0) & (want > 0)).any():
+                raise ScenarioError(
+                    "a volume for an interval the scenario leaves empty (no segment mix to "
+                    "share it)",
+                    file=file,
+                    path=f"{path}.volume",
+                )
+            changes["rates"] = model.rates * scale[:, None]
+        else:
+            changes["rates"] = model.rates * factor(alt.volume, file, f"{path}.volume")
+    if alt.handle_time is not None:
+        c = factor(alt.handle_time, file, f"{path}.handle_time")
+        changes["handle"] = [h.scaled(c) for h in model.handle]
+    if alt.patience is not None:
+        c = factor(alt.patience, file, f"{path}.patience")
+        changes["patience"] = [p.scaled(c) for p in model.patience]
+    if alt.shrinkage is not None:
+        changes["shrinkage"] = alt.shrinkage
+    if alt.accept is not None:
+        c = factor(alt.accept, file, f"{path}.accept")
+        if (model.accept * c > 1 + 1e-12).any():
+            raise ScenarioError(
+                f"an accept rate would exceed 1 (x{c:g})", file=file, path=f"{path}.accept"
+            )
+        changes["accept"] = model.accept * c
+    if alt.revenue is not None:
+        changes["revenue"] = model.revenue * factor(alt.revenue, file, f"{path}.revenue")
+    return dataclasses.replace(model, **changes) if changes else model
+
+
 def alternative_model(
     model: Model, name: str, alt: Alternative, file: str | None = None, path: str | None = None
 ) -> Model:
@@ -76,7 +152,7 @@ def alternative_model(
         thresholds = compile_policy(
             alt.policy, model.scenario, model.n_intervals, file, prefix=f"{path}.policy"
         )
-    out = model.with_plan(staffing=staffing, thresholds=thresholds)
+    out = _what_if(model, alt, file, path).with_plan(staffing=staffing, thresholds=thresholds)
     last_patience_free = any(p.kind == "none" for p in model.patience)
     if not model.steady and last_patience_free and out.staffing[-1] == 0:
         raise ScenarioError(

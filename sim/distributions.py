@@ -161,6 +161,19 @@ class Sampler:
             return np.full(n, math.inf)
         raise AssertionError(self.kind)
 
+    def scaled(self, c: float) -> Sampler:
+        """The distribution of c * X: every time c times as long, the cv unchanged."""
+        if self.kind == "none" or c == 1.0:
+            return self
+        if self.kind == "lognormal":
+            return Sampler(self.kind, self.mean * c, self.a + math.log(c), self.b)
+        if self.kind == "gamma":
+            return Sampler(self.kind, self.mean * c, self.a, self.b * c)
+        if self.kind == "uniform":
+            return Sampler(self.kind, self.mean * c, self.a * c, self.b * c)
+        values = None if self.values is None else self.values * c
+        return Sampler(self.kind, self.mean * c, self.a, self.b, values)
+
     @property
     def is_exponential(self) -> bool:
         return self.kind == "exponential"

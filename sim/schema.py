@@ -241,12 +241,23 @@ class RosterRow(_Model):
     agents: int = Field(ge=1, le=MAX_AGENTS)
 
 
+Change = float | str  # a factor: 1.1, "x1.1", "+10%", "-5%"
+
+
 class Alternative(_Model):
-    """A plan to compare with the scenario's own: overrides of staffing and/or policy."""
+    """A plan or a what-if to compare with the scenario's own: overrides of staffing and
+    policy, and of the day's conditions (volumes, handle times, patience, shrinkage,
+    accept rates, revenue)."""
 
     description: str | None = None
     staffing: Agents | list[Agents] | str | None = None
     policy: Policy | None = None
+    volume: Change | list[Volume] | None = None  # a change of every segment, or day totals
+    handle_time: Change | None = None
+    patience: Change | None = None
+    shrinkage: float | None = Field(default=None, ge=0.0, lt=1.0)
+    accept: Change | None = None
+    revenue: Change | None = None
 
 
 class Scenario(_Model):
