@@ -7,7 +7,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .summary_page import STATS, _d, _v, recommendation_text, worst_interval_text
+from .summary_page import (
+    STATS,
+    _d,
+    _v,
+    kpi_label,
+    recommendation_text,
+    value_text,
+    worst_interval_text,
+)
 
 
 def print_compare(js: dict, console: Console) -> None:
@@ -38,7 +46,7 @@ def print_compare(js: dict, console: Console) -> None:
             if n != base:
                 cell += "\n" + _d(js["alternatives"][n]["difference"][key], kind)
             row.append(cell)
-        t.add_row(label, *row)
+        t.add_row(kpi_label(label, kind, js), *row)
     colour = {"met": "green", "borderline": "yellow", "missed": "red"}
     meets = [
         f"[{colour[v]}]{v}[/{colour[v]}]" for v in (js["alternatives"][n]["verdict"] for n in names)
@@ -83,6 +91,7 @@ def print_compare(js: dict, console: Console) -> None:
             "roster with its offers against the same roster without; paired, 95% CI).",
             highlight=False,
         )
+    console.print(value_text(js, md=False), style="bold", markup=False, highlight=False)
     console.print(
         recommendation_text(js, md=False).replace("**", ""), markup=False, highlight=False
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 from sim.stats import DEFINITIONS, STATISTICS
 
 from .output import write_bytes
-from .summary_page import STATS, recommendation_text
+from .summary_page import STATS, kpi_label, recommendation_text, value_text
 
 RATES = {"abandon_rate", "service_level", "p_wait", "occupancy", "conversion"}
 SECONDS = {"asa", "mean_wait", "aht"}
@@ -184,7 +184,9 @@ def deck(js: dict, charts: list[Path], path: Path) -> Path:
     prs.slide_width, prs.slide_height = Inches(13.333), Inches(7.5)  # 16:9
     s = prs.slides.add_slide(prs.slide_layouts[0])
     s.shapes.title.text = js["scenario"]
-    s.placeholders[1].text = recommendation_text(js, md=False).replace("**", "")
+    s.placeholders[1].text = (
+        value_text(js, md=False) + "\n" + recommendation_text(js, md=False).replace("**", "")
+    )
     for p in s.placeholders[1].text_frame.paragraphs:
         for r in p.runs:
             r.font.size = Pt(16)
@@ -201,7 +203,7 @@ def deck(js: dict, charts: list[Path], path: Path) -> Path:
     s = prs.slides.add_slide(blank)
     s.shapes.title.text = "Alternatives on the same callers"
     alts = js["alternatives"]
-    cols = ["Alternative", *[label for _, label, _ in STATS], "Targets"]
+    cols = ["Alternative", *[kpi_label(label, kind, js) for _, label, kind in STATS], "Targets"]
     shape = s.shapes.add_table(
         len(alts) + 1, len(cols), Inches(0.4), Inches(1.5), Inches(12.5), Inches(0.4)
     )

@@ -88,6 +88,36 @@ def verdict_text(a: dict) -> str:
     return "it does NOT meet the targets: " + "; ".join(parts)
 
 
+def currency(js: dict) -> str:
+    """' EUR' after an amount when the scenario names its currency (costs.currency)."""
+    c = js.get("currency") or ""
+    return f" {c}" if c else ""
+
+
+def kpi_label(label: str, kind: str, js: dict) -> str:
+    c = js.get("currency") or ""
+    return f"{label} ({c})" if kind == "money" and c else label
+
+
+def value_text(js: dict, md: bool = True) -> str:
+    """The headline: what cross-selling is worth a day under the recommended plan (else
+    the scenario's), against the same staffing without offers."""
+    esc = md_escape if md else str
+    name = js["recommendation"] or js["baseline"]
+    v = js["alternatives"][name].get("cross_sell_value")
+    if not v:
+        return f"Under '{esc(name)}' no offers are made, so cross-selling earns nothing."
+    p, r, c = v["profit"], v["revenue"], v["service_cost"]
+    cur = currency(js)
+    lo, hi = p["ci95"]
+    ci = "" if lo is None else f" (95% CI {lo:+,.0f} to {hi:+,.0f})"
+    return (
+        f"Cross-selling under '{esc(name)}' is worth {p['mean']:+,.0f}{cur} a day{ci}: "
+        f"{r['mean']:,.0f}{cur} of revenue minus {c['mean']:,.0f}{cur} of abandonment and "
+        f"decline costs it causes, against the same staffing without offers."
+    )
+
+
 def recommendation_text(js: dict, md: bool = True) -> str:
     """The recommendation in one paragraph; `md` escapes user text for Markdown."""
     esc = md_escape if md else str
@@ -108,7 +138,7 @@ def recommendation_text(js: dict, md: bool = True) -> str:
         d = a["difference"]["profit"]
         head = (
             f"Recommend **{esc(rec)}** ({esc(a['description'] or 'alternative')}): profit "
-            f"{d['mean']:+,.0f} per day against the scenario's plan "
+            f"{d['mean']:+,.0f}{currency(js)} per day against the scenario's plan "
             f"(95% CI {d['ci95'][0]:+,.0f} to {d['ci95'][1]:+,.0f})."
         )
     s = a["summary"]
@@ -121,11 +151,18 @@ def recommendation_text(js: dict, md: bool = True) -> str:
 
 def markdown(js: dict, charts: list[str]) -> str:
     names = list(js["alternatives"])
-    lines = [f"# {md_escape(js['scenario'])}: comparison of plans", "", recommendation_text(js), ""]
+    lines = [
+        f"# {md_escape(js['scenario'])}: comparison of plans",
+        "",
+        f"**{value_text(js)}**",
+        "",
+        recommendation_text(js),
+        "",
+    ]
     lines += ["| KPI | " + " | ".join(map(md_escape, names)) + " |", "|---|" + "---:|" * len(names)]
     for key, label, kind in STATS:
         row = [_v(js["alternatives"][n]["summary"][key]["mean"], kind) for n in names]
-        lines.append(f"| {label} | " + " | ".join(row) + " |")
+        lines.append(f"| {kpi_label(label, kind, js)} | " + " | ".join(row) + " |")
     lines.append(
         "| Targets | " + " | ".join(js["alternatives"][n]["verdict"] for n in names) + " |"
     )

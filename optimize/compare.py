@@ -15,7 +15,7 @@ import numpy as np
 
 from sim import ALWAYS, NEVER, Executor, InProcess, Model, SimResult, paired_difference, simulate
 from sim.results import staffing_json
-from sim.stats import SL_CONVENTION_TEXT, STATISTICS
+from sim.stats import SL_CONVENTION_TEXT, STATISTICS, estimate
 from sim.targets import Targets, overall, verdict_rule_text
 
 from .evaluate import Evaluator
@@ -37,6 +37,20 @@ class CompareResult:
     frontier: list[dict] | None = None
     optimize_method: str | None = None
     meta: dict = field(default_factory=dict)
+    no_sell: dict[str, SimResult] = field(default_factory=dict)  # each plan without offers
+
+    def cross_sell_value(self, name: str) -> dict | None:
+        """What cross-selling earns under the plan, against the same plan without offers
+        on the same seeds: profit (revenue minus the service cost it causes), revenue,
+        and the extra abandonment and decline costs; None if the plan offers nothing."""
+        base = self.no_sell.get(name)
+        if base is None:
+            return None
+        res = self.results[name]
+        out = {s: paired_difference(base, res, s).to_json() for s in ("profit", "revenue")}
+        cost = sum(res.samples[s] - base.samples[s] for s in ("abandon_cost", "decline_cost"))
+        out["service_cost"] = estimate(cost).to_json()
+        return out
 
     def difference(self, name: str, stat: str):
         return paired_difference(self.results[self.baseline], self.results[name], stat)
@@ -76,6 +90,7 @@ class CompareResult:
                 if name == self.baseline
                 else {s: self.difference(name, s).to_json() for s in STATISTICS},
                 "waiting": _waiting(res),
+                "cross_sell_value": self.cross_sell_value(name),
             }
         return {
             "kind": "ccsim.compare",
@@ -99,7 +114,11 @@ class CompareResult:
                 "confidence": t.confidence,
                 "rule": verdict_rule_text(t.confidence),
             },
+            "currency": m.currency,
             "definitions": {
+                "cross_sell_value": "the plan's profit minus the same plan's without offers, "
+                "paired over the same replications: cross-sell revenue minus the abandonment "
+                "and decline costs that selling causes (staffing is the same)",
                 "service_level": f"{SL_CONVENTION_TEXT[m.sl_convention]}, T = {m.sl_within:g} s",
                 "profit": "revenue - staffing cost - abandonment cost - decline cost",
                 "difference": "alternative minus baseline, paired over common replications "
@@ -183,6 +202,15 @@ def compare(
             progress(f"simulating {name}", i)
         results[name] = simulate(mm, replications=R, seed=seed, executor=executor)
         calls += results[name].meta["calls_simulated"]
+    no_sell = {}
+    for name, mm in models.items():
+        if not _offers(mm):
+            continue
+        if progress:
+            progress(f"simulating {name} without offers", len(models))
+        plain = mm.with_plan(thresholds=np.full_like(mm.thresholds, NEVER))
+        no_sell[name] = simulate(plain, replications=R, seed=seed, executor=executor)
+        calls += no_sell[name].meta["calls_simulated"]
     g = None
     sellable = [k for k in range(model.n_segments) if model.eligible[k] > 0]
     if grid and len(sellable) >= 2:
@@ -203,7 +231,13 @@ def compare(
         frontier,
         optimize_method,
         {"replications": R, "seed": seed, "calls_simulated": calls},
+        no_sell,
     )
+
+
+def _offers(m: Model) -> bool:
+    """Does the plan make offers at all (an eligible segment not set to never)?"""
+    return bool(((m.thresholds > NEVER) & (m.eligible > 0)[None, :]).any())
 
 
 SENSITIVITY_VOLUMES = ("+5%", "+10%")

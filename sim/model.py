@@ -60,6 +60,7 @@ class Model:
     agent_cost_per_hour: float = 0.0
     shrinkage: float = 0.0
     abandon_cost: float = 0.0
+    currency: str = ""
     sl_within: float = 20.0
     sl_convention: str = "exclude_short_abandons"
     replications: int = 20
@@ -383,6 +384,7 @@ def compile_scenario(sc: Scenario, file: str | None = None, base_dir: Path | Non
         agent_cost_per_hour=sc.costs.agent_per_hour,
         shrinkage=sc.costs.shrinkage,
         abandon_cost=sc.costs.abandoned_call,
+        currency=sc.costs.currency,
         sl_within=sl.within if sl else 20.0,
         sl_convention=sl.convention if sl else "exclude_short_abandons",
         replications=sc.simulation.replications,

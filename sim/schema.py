@@ -127,6 +127,7 @@ class Policy(_Model):
 
 
 class Costs(_Model):
+    currency: str = Field(default="", max_length=12)  # shown with every amount: "EUR", "$"
     agent_per_hour: NonNegative = 0.0
     shrinkage: float = Field(default=0.0, ge=0.0, lt=1.0)
     abandoned_call: NonNegative = 0.0

@@ -206,3 +206,24 @@ def test_workbook_and_deck_read_back(compared):
     assert "profit" in slides[1].notes_slide.notes_text_frame.text
     table = next(sh for sh in slides[-1].shapes if sh.has_table).table
     assert [table.cell(i, 0).text for i in range(1, len(names) + 1)] == names
+
+
+def test_value_of_cross_selling_is_the_headline(compared):
+    """Each plan that offers carries what selling is worth against the same staffing
+    without offers; profit difference = revenue - (abandonment + decline costs), exactly
+    (same seeds, same staffing). The summary leads with it, in the scenario's currency."""
+    out, stdout = compared
+    js = json.loads((out / "compare.json").read_text())
+    assert js["currency"] == "EUR"
+    for a in js["alternatives"].values():
+        v = a["cross_sell_value"]
+        if a["plan"]["policy"] and all(p == "never" for p in a["plan"]["policy"].values()):
+            assert v is None
+            continue
+        assert v["profit"]["mean"] == pytest.approx(
+            v["revenue"]["mean"] - v["service_cost"]["mean"], abs=1e-6
+        )
+        assert v["revenue"]["mean"] == pytest.approx(a["summary"]["revenue"]["mean"])
+    md = (out / "summary.md").read_text()
+    assert md.splitlines()[2].startswith("**Cross-selling under") and "EUR a day" in md
+    assert "Profit (EUR)" in md and "Cross-selling under" in stdout
