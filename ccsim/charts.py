@@ -103,7 +103,7 @@ def profit_vs(js: dict, stat: str, out: Path) -> list[Path]:
     base, rec = js["baseline"], js["recommendation"]
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=SIZE, layout="constrained")
-        for idx, n in enumerate(names):
+        for n in names:
             s = alts[n]["summary"]
             x, (xl, xh) = _m(s[stat]["mean"]) * scale, [_m(v) * scale for v in s[stat]["ci95"]]
             y, (yl, yh) = _m(s["profit"]["mean"]), [_m(v) for v in s["profit"]["ci95"]]
@@ -121,13 +121,6 @@ def profit_vs(js: dict, stat: str, out: Path) -> list[Path]:
                 label=n + (" (recommended)" if n == rec else ""),
             )
             h[0].set_gid(f"series:{n}")
-            ax.annotate(
-                n,
-                (x, y),
-                textcoords="offset points",
-                fontsize=10,
-                xytext=(10, 8) if idx % 2 == 0 else (10, -16),
-            )
         fr = [p for p in (js.get("frontier") or []) if p.get("cross_sell") and p.get("feasible")]
         if fr:
             fr = sorted(fr, key=lambda p: p[stat])
@@ -168,8 +161,11 @@ def profit_vs(js: dict, stat: str, out: Path) -> list[Path]:
             if pct
             else "ASA: mean wait of answered calls (s)"
         )
-        ax.set_ylabel("Profit per day (revenue - costs)")
-        ax.legend(loc="best")
+        cur = js.get("currency") or ""
+        ax.set_ylabel(f"Profit per day{f' ({cur})' if cur else ''}, revenue - costs")
+        # beside the axes: inside, a legend covers points, and names next to close points
+        # overlap; the colours tie each point to its name
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
         return _save(fig, out, "profit_vs_service_level" if pct else "profit_vs_asa")
 
 
@@ -299,18 +295,9 @@ def threshold_heatmap(js: dict, out: Path) -> list[Path]:
     g = js.get("grid")
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=SIZE, layout="constrained")
-        if not g:
-            ax.text(
-                0.5,
-                0.5,
-                "Fewer than two segments can be offered the product:\nno threshold grid",
-                ha="center",
-                va="center",
-                transform=ax.transAxes,
-            )
-            ax.set_axis_off()
-            ax.set_title("Threshold grid not available")
-            return _save(fig, out, "threshold_heatmap")
+        if not g:  # fewer than two segments to sell to: nothing to map
+            plt.close(fig)
+            return []
         P = np.array(g["profit"], float)
         F = np.array(g["feasible"], bool)
         ax.grid(False)
@@ -372,10 +359,13 @@ def waiting_time(js: dict, out: Path) -> list[Path]:
 
 
 def draw_all(js: dict, out: Path) -> list[Path]:
+    """Every chart that says something: the profit-against-service charts need more
+    than one plan (or a frontier), the heat map a threshold grid."""
     out = Path(out)
     paths = []
-    paths += profit_vs(js, "asa", out)
-    paths += profit_vs(js, "service_level", out)
+    if len(js["alternatives"]) > 1 or js.get("frontier"):
+        paths += profit_vs(js, "asa", out)
+        paths += profit_vs(js, "service_level", out)
     paths += intervals(js, out)
     paths += cross_sell(js, out)
     paths += threshold_heatmap(js, out)

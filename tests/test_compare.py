@@ -227,3 +227,26 @@ def test_value_of_cross_selling_is_the_headline(compared):
     md = (out / "summary.md").read_text()
     assert md.splitlines()[2].startswith("**Cross-selling under") and "EUR a day" in md
     assert "Profit (EUR)" in md and "Cross-selling under" in stdout
+
+
+def test_single_plan_draws_only_charts_that_say_something(tmp_path):
+    """simulate --out: one plan has no profit-against-service trade-off and no threshold
+    grid: those charts are not drawn (no placeholder); the others, the workbook and the
+    deck are."""
+    r = runner.invoke(
+        app,
+        [
+            "simulate",
+            str(ROOT / "scenarios" / "retail_bank.yaml"),
+            "-r",
+            "4",
+            "--out",
+            str(tmp_path),
+            "--workers",
+            "1",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    drawn = {p.stem for p in tmp_path.glob("*.png")}
+    assert drawn == {"intervals", "cross_sell", "waiting_time"}
+    assert (tmp_path / "workbook.xlsx").exists() and (tmp_path / "deck.pptx").exists()
