@@ -1443,6 +1443,8 @@ def markov(
         "truncation_error": r.truncation_error,
         "states": r.states,
     }
+    out["service_level"], sl_note = _markov_service_level(m, r.agents)
+    out["service_level_note"] = sl_note
     if json_out:
         sys.stdout.write(json.dumps(out, indent=2) + "\n")
         return
@@ -1454,11 +1456,51 @@ def markov(
         f"  P(wait) {r.p_wait:.4f}   abandonment {r.p_abandon:.4f}   mean wait "
         f"{r.mean_wait:.2f}s   occupancy {r.occupancy:.4f}   profit/h {out['profit_per_hour']:,.2f}"
     )
+    sl = out["service_level"]
+    out_console.print(
+        f"  SL({m.sl_within:g}s) {sl:.4f} ({sl_note})" if sl is not None else f"  SL: {sl_note}",
+        highlight=False,
+    )
     for name, seg in out["segments"].items():
         out_console.print(
             f"  {name}: {seg['offered_per_hour']:.1f} calls/h, offers per call "
             f"{seg['attempts_per_call']:.4f}, revenue/h {seg['revenue_per_hour']:,.2f}"
         )
+
+
+def _markov_service_level(m, agents: int) -> tuple[float | None, str]:
+    """SL where an exact formula exists: one class of callers, nobody offered anything
+    (Erlang C or A, exact); otherwise why not."""
+    import numpy as np
+
+    from optimize.erlang import metrics
+
+    offers = bool(((m.thresholds > sim.NEVER) & (m.eligible > 0)[None, :]).any())
+    if offers:
+        return None, (
+            "not computed by the chain: with threshold cross-selling a caller's wait "
+            "depends on the callers behind it too (they change the agents' offers), so "
+            "ccsim simulate gives SL"
+        )
+    if len(set(m.priority.tolist())) > 1:
+        return None, "not computed by the chain with priorities; ccsim simulate gives SL"
+    lam = float(m.rates[-1].sum())
+    w = m.rates[-1] / lam
+    mu = 1.0 / float(w @ np.array([h.mean for h in m.handle]))
+    pats = np.array([p.mean if p.kind != "none" else np.inf for p in m.patience])
+    if len(set(pats.tolist())) > 1 or len({h.mean for h in m.handle}) > 1:
+        return None, "not computed: segments with different times; ccsim simulate gives SL"
+    theta = 0.0 if not np.isfinite(pats[0]) else 1.0 / pats[0]
+    r = metrics(agents, lam, mu, m.sl_within, theta)
+    conv = (
+        ""
+        if m.sl_convention == "exclude_short_abandons"
+        else (
+            f"; computed as answered within T / (offered - abandoned within T), not the "
+            f"scenario's {m.sl_convention}"
+        )
+    )
+    return r.service_level, f"Erlang {'A' if theta else 'C'}, exact{conv}"
 
 
 def main() -> None:

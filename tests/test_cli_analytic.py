@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 import sim
@@ -141,3 +142,29 @@ def test_version_and_flags_in_help():
     assert "--shifts" in r.output and "--json" in r.output
     lines = [ln for ln in r.output.splitlines() if "--shifts" in ln or "--json " in ln]
     assert lines and not any("<bool>" in ln for ln in lines), lines
+
+
+def test_markov_reports_service_level_or_says_why(tmp_path):
+    from optimize.erlang import metrics
+
+    r = runner.invoke(app, ["markov", str(ROOT / "scenarios/erlang_a_steady.yaml"), "--json"])
+    assert r.exit_code == 0, r.output
+    js = json.loads(r.stdout)
+    m = sim.load_scenario(ROOT / "scenarios/erlang_a_steady.yaml")
+    lam, mu = float(m.rates[-1].sum()), 1.0 / m.handle[0].mean
+    exact = metrics(js["agents"], lam, mu, m.sl_within, 1.0 / m.patience[0].mean)
+    assert js["service_level"] == pytest.approx(exact.service_level)
+    d = yaml.safe_load((ROOT / "scenarios/erlang_a_steady.yaml").read_text())
+    seg = next(iter(d["segments"].values()))
+    seg["cross_sell"] = {
+        "accept": 0.2,
+        "revenue": 10,
+        "offer_time": {"dist": "exponential", "mean": "1min"},
+    }
+    d["policy"] = {"cross_sell": "always"}
+    f = tmp_path / "sell.yaml"
+    f.write_text(yaml.safe_dump(d))
+    r = runner.invoke(app, ["markov", str(f), "--json"])
+    assert r.exit_code == 0, r.output
+    js = json.loads(r.stdout)
+    assert js["service_level"] is None and "callers behind" in js["service_level_note"]
