@@ -11,6 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from .errors import ScenarioError
+from .forecast_files import resolve_file_columns
 from .model import Model, compile_scenario
 from .schema import Scenario
 
@@ -115,6 +116,7 @@ def parse_scenario(data: Any, file: str | None = None, base_dir: Path | None = N
         raise ScenarioError(
             "the file must hold a mapping of fields (name, horizon, segments, ...)", file=file
         )
+    data = resolve_file_columns(data, file, base_dir)
     try:
         sc = Scenario.model_validate(data)
     except ValidationError as exc:

@@ -47,12 +47,28 @@ class SteadyState(_Model):
 
 class Horizon(_Model):
     start: Clock = 0.0
+    end: Clock | None = None  # instead of `intervals`: the day from start to end
     interval: Duration | None = Field(default=None, gt=0)
     intervals: int | None = Field(default=None, ge=1, le=10_000)
     steady_state: SteadyState | None = None
 
     @model_validator(mode="after")
     def _one_mode(self) -> Horizon:
+        if self.end is not None:
+            if self.interval is None:
+                raise ValueError("'end' needs 'interval' (e.g. 30min)")
+            span = self.end - self.start
+            n = span / self.interval
+            if span <= 0 or abs(n - round(n)) > 1e-9:
+                raise ValueError(
+                    f"from start to end is {span / 60:g} min: not a positive whole number of "
+                    f"{self.interval / 60:g}-min intervals"
+                )
+            if self.intervals is not None and self.intervals != round(n):
+                raise ValueError(
+                    f"'intervals' ({self.intervals}) and start to end ({round(n)}) disagree"
+                )
+            self.intervals = round(n)
         day = self.interval is not None or self.intervals is not None
         if day and self.steady_state is not None:
             raise ValueError(
