@@ -758,7 +758,6 @@ def calibrate(
 ) -> None:
     """Fit a scenario to a call log; write it with the observed KPIs beside it."""
     from sim.calibration import calibrate as run_calibrate
-    from sim.calibration import read_anonymous_bank, read_ccsim_calls, read_csv_log
     from sim.units import parse_duration
 
     from .charts import calibration_fit
@@ -783,26 +782,7 @@ def calibrate(
     existing = [str(p) for p in side if p.exists()]
     if existing and not force:
         fail(f"{existing[0]}: already exists (use --force to overwrite {', '.join(existing)})")
-    kind = fmt
-    if kind == "auto":
-        head = log.open(encoding="latin-1").readline()
-        kind = "bank" if "vru+line" in head else "ccsim" if "arrival_clock_s" in head else "csv"
-    if kind == "bank":
-        calls = read_anonymous_bank(log, segment_by)
-    elif kind == "ccsim":
-        calls = read_ccsim_calls(log)
-    elif kind == "csv":
-        if not column_map:
-            fail(
-                "--map is needed for a generic CSV log, e.g. --map arrival=start,outcome=status,wait=queue_s,handle=talk_s"
-            )
-        try:
-            mapping = dict(kv.split("=", 1) for kv in column_map.split(","))
-        except ValueError:
-            fail(f"--map: expected KEY=COLUMN pairs separated by commas, got {column_map!r}")
-        calls = read_csv_log(log, mapping, tuple(a.strip() for a in answered.split(",")))
-    else:
-        fail(f"--format: unknown format {fmt!r}; use auto, bank, ccsim or csv")
+    calls = read_log(log, fmt, segment_by, column_map, answered)
     stem = output.with_suffix("")
     handle_file = f"{stem.name}_handle.csv"
     cal = run_calibrate(
@@ -983,9 +963,16 @@ def _backtest_log(file, log, by, days, staffing, break_gap, out, replications, w
     )
 
 
-def read_log(log: Path, fmt: str = "auto", segment_by: str = "type"):
-    """A call log by format: the Anonymous Bank research log or ccsim's own --calls CSV."""
-    from sim.calibration import read_anonymous_bank, read_ccsim_calls
+def read_log(
+    log: Path,
+    fmt: str = "auto",
+    segment_by: str = "type",
+    column_map: str | None = None,
+    answered: str = "answered,AGENT,1",
+):
+    """A call log by format (auto-detected from its header): the Anonymous Bank research
+    log, ccsim's own --calls CSV, or a generic CSV through a column map."""
+    from sim.calibration import read_anonymous_bank, read_ccsim_calls, read_csv_log
 
     if not log.is_file():
         fail(f"{log}: file not found")
@@ -997,7 +984,18 @@ def read_log(log: Path, fmt: str = "auto", segment_by: str = "type"):
         return read_anonymous_bank(log, segment_by)
     if kind == "ccsim":
         return read_ccsim_calls(log)
-    fail(f"{log}: --log reads the bank log or ccsim's --calls CSV (format {kind!r})")
+    if kind != "csv":
+        fail(f"--format: unknown format {fmt!r}; use auto, bank, ccsim or csv")
+    if not column_map:
+        fail(
+            "--map is needed for a generic CSV log, e.g. --map "
+            "arrival=start,outcome=status,wait=queue_s,handle=talk_s"
+        )
+    try:
+        mapping = dict(kv.split("=", 1) for kv in column_map.split(","))
+    except ValueError:
+        fail(f"--map: expected KEY=COLUMN pairs separated by commas, got {column_map!r}")
+    return read_csv_log(log, mapping, tuple(a.strip() for a in answered.split(",")))
 
 
 @app.command()

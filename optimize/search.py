@@ -453,15 +453,16 @@ def simulation_search(
         if progress:
             progress(f"staffing search ({ev.replications} replications)", ev.evaluations)
         if not improved:
-            # the best neighbour left: how much the search could still be missing
-            rejected = [r for r in rejected if math.isfinite(r[1])]
-            log.best_rejected = max(rejected, key=lambda x: x[1]) if rejected else None
+            note_best_rejected(log, rejected)
             break
-    else:
-        log.stopped_by_time = True
-    if time.perf_counter() >= deadline:
-        log.stopped_by_time = True
+    log.stopped_by_time = log.stopped_by_time or time.perf_counter() >= deadline
     return cur, log
+
+
+def note_best_rejected(log: SearchLog, rejected: list[tuple[str, float, float]]) -> None:
+    """The best neighbour left when a search stops: how much it could still be missing."""
+    finite = [r for r in rejected if math.isfinite(r[1])]
+    log.best_rejected = max(finite, key=lambda x: x[1]) if finite else None
 
 
 # --- exact search (Markov chain) -------------------------------------------------------

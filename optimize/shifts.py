@@ -42,6 +42,7 @@ from .search import (
     _accepts,
     _gain,
     _th,
+    note_best_rejected,
     repair,
     repair_from_result,
     screened,
@@ -439,13 +440,9 @@ def shift_search(
         if progress:
             progress(f"shift search ({ev.replications} replications)", ev.evaluations)
         if not improved:
-            rejected = [r for r in rejected if math.isfinite(r[1])]
-            log.best_rejected = max(rejected, key=lambda x: x[1]) if rejected else None
+            note_best_rejected(log, rejected)
             break
-    else:
-        log.stopped_by_time = True
-    if time.perf_counter() >= deadline:
-        log.stopped_by_time = True
+    log.stopped_by_time = log.stopped_by_time or time.perf_counter() >= deadline
     return cur
 
 

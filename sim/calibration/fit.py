@@ -85,20 +85,6 @@ def km_quantiles(times, surv, mean_tail: float, n: int = 200) -> np.ndarray:
     return np.round(out, 1)
 
 
-def _agents(
-    sel: CallLog,
-    day_idx,
-    n_days: int,
-    lo: float,
-    interval: float,
-    T: int,
-    method: str,
-    break_gap: float,
-) -> np.ndarray:
-    """Agents per interval, mean over the days (see `agents_by_day`)."""
-    return agents_by_day(sel, day_idx, n_days, lo, interval, T, method, break_gap).mean(axis=0)
-
-
 def agents_by_day(
     sel: CallLog,
     day_idx,
@@ -276,7 +262,9 @@ def calibrate(
     # staffing from the agents in the log
     has_agents = (sel.agent != "").any()
     if has_agents:
-        staffing = _agents(sel, day_idx, n_days, lo, interval, T, staffing_method, break_gap)
+        staffing = agents_by_day(
+            sel, day_idx, n_days, lo, interval, T, staffing_method, break_gap
+        ).mean(axis=0)
         staff_method = (
             f"agent time present per interval / interval length, mean over the days; an "
             f"agent is present from a call's start to the next call's end when the gap is "
