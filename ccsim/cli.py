@@ -893,11 +893,17 @@ def _backtest_log(file, log, by, days, staffing, break_gap, out, replications, w
         )
     if out:
         write_json(out / "backtest.json", js)
-        header = ["group", "offered_observed", "offered_simulated", "agents"] + [
+        header = ["group", "offered_observed", "offered_simulated", "agents", "agents_seen"] + [
             f"{m}_{k}" for m in METRICS for k in ("observed", "simulated")
         ]
         rows = (
-            [r["label"], r["offered_observed"], r["offered_simulated"], r["agents"]]
+            [
+                r["label"],
+                r["offered_observed"],
+                r["offered_simulated"],
+                r["agents"],
+                r["agents_seen"],
+            ]
             + [r[m][k] for m in METRICS for k in ("observed", "simulated")]
             for r in js["rows"]
         )
@@ -918,13 +924,25 @@ def _backtest_log(file, log, by, days, staffing, break_gap, out, replications, w
         title_justify="left",
         header_style="bold",
     )
-    for c in ("", "Calls", "Agents", "Aband. obs", "sim", "SL obs", "sim", "ASA obs", "sim"):
+    for c in (
+        "",
+        "Calls",
+        "Agents",
+        "seen",
+        "Aband. obs",
+        "sim",
+        "SL obs",
+        "sim",
+        "ASA obs",
+        "sim",
+    ):
         t.add_column(c, justify="right")
     for r in js["rows"]:
         t.add_row(
             r["label"],
             f"{r['offered_observed']:,.0f}",
             f"{r['agents']:.1f}",
+            "–" if r["agents_seen"] is None else f"{r['agents_seen']:.1f}",
             *[
                 f(r[m][k], m)
                 for m in ("abandon_rate", "service_level", "asa")
@@ -956,7 +974,10 @@ def _backtest_log(file, log, by, days, staffing, break_gap, out, replications, w
             f"{escape(str(js['unmatched_call_types']))}"
         )
     out_console.print(
-        f"[dim]weighted by observed calls; {js['replications_per_day']} replications per "
+        f"[dim]Agents: the estimate simulated; seen: distinct agents serving a call in the "
+        f"interval (each counted all interval, idle ones not at all). Weighted by observed "
+        f"calls; "
+        f"{js['replications_per_day']} replications per "
         f"observed day with that day's volumes and staffing ({staffing}); noise floor: what a "
         f"perfect model would miss (model: one simulated month around the model's mean; "
         f"resampled days: the observed days bootstrapped)[/dim]"

@@ -251,5 +251,6 @@ def test_backtest_another_month_on_the_cli(tmp_path):
     assert len(js["dates"]) == 20 and js["rows"][0]["label"] == "07h"
     for m in ("abandon_rate", "service_level", "asa", "p_wait"):
         assert {"weighted_mae", "bias", "noise_floor", "noise_floor_model"} <= set(js["summary"][m])
+    assert all(r["agents_seen"] > 0 for r in js["rows"])
     r = runner.invoke(app, ["backtest", str(tmp_path / "jan.yaml")])
     assert r.exit_code == 2

@@ -55,6 +55,7 @@ class MonthData:
     dates: list[str]
     volumes: np.ndarray  # (days, T, K) calls
     staffing: np.ndarray  # (days, T) agents estimated
+    seen: np.ndarray | None  # (days, T) agents seen serving a call (the log's own count)
     counts: np.ndarray  # (days, T, NFIELDS) observed accumulators, segments summed
     unmatched: dict[str, int]  # call types not among the fitted segments (and where they went)
 
@@ -97,9 +98,14 @@ def month_data(
         k_of[k_of < 0] = int(np.argmax(model.rates.sum(axis=0)))
     vol = np.zeros((n_days, T, len(names)))
     np.add.at(vol, (day_idx, itv, k_of), 1)
-    if staffing_method == "scenario" or not (sel.agent != "").any():
+    seen = None
+    if (sel.agent != "").any():
+        seen = agents_by_day(sel, day_idx, n_days, lo, L, T, "seen", break_gap)
+    if staffing_method == "scenario" or seen is None:
         # the planned staffing (or a log without agents): the scenario's, every day
         staff = np.tile(model.interval_staffing(), (n_days, 1))
+    elif staffing_method == "seen":
+        staff = seen
     else:
         staff = agents_by_day(sel, day_idx, n_days, lo, L, T, staffing_method, break_gap)
     # observed accumulators with the engine's fields
@@ -117,7 +123,7 @@ def month_data(
         (WAITED, w > 0),
     ):
         np.add.at(c[:, :, field], (day_idx, itv), np.asarray(x, float))
-    return MonthData([str(d) for d in dates], vol, staff, c, unmatched)
+    return MonthData([str(d) for d in dates], vol, staff, seen, c, unmatched)
 
 
 def day_model(model: Model, volumes: np.ndarray, staffing: np.ndarray) -> Model:
@@ -252,6 +258,10 @@ def predict_month(
                 "offered_observed": float(obs_c[j, OFFERED]),
                 "offered_simulated": float(sim_c[j, OFFERED]),
                 "agents": float(data.staffing[:, g == j].mean()),
+                # the estimate beside the log's plainest count: distinct agents serving a
+                # call in the interval (each counted present all interval; idle agents
+                # without a call not counted)
+                "agents_seen": None if data.seen is None else float(data.seen[:, g == j].mean()),
                 **{m: {"observed": _num(obs[m][j]), "simulated": _num(sim[m][j])} for m in METRICS},
             }
         )
