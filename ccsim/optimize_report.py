@@ -143,6 +143,18 @@ def roster_table(r: OptimizeResult) -> Table | None:
 def print_optimize(r: OptimizeResult, console: Console) -> None:
     m = r.model
     console.print(f"[bold]{escape(m.name)}[/bold]: optimized plan")
+    v = r.cross_sell_value()
+    cur = f" {r.model.currency}" if r.model.currency else ""
+    if v is not None:
+        p, lo, hi = v["profit"]["mean"], *v["profit"]["ci95"]
+        ci = "" if lo is None else f" (95% CI {lo:+,.0f} to {hi:+,.0f})"
+        console.print(
+            f"[bold]Cross-selling under this plan is worth {p:+,.0f}{cur} a day{ci}[/bold]: "
+            f"{v['revenue']['mean']:,.0f}{cur} of revenue minus "
+            f"{v['service_cost']['mean']:,.0f}{cur} of abandonment and decline costs it "
+            f"causes, against the same staffing without offers.",
+            highlight=False,
+        )
     console.print(staffing_table(r))
     roster = roster_table(r)
     if roster is not None:
@@ -166,6 +178,7 @@ def print_optimize(r: OptimizeResult, console: Console) -> None:
             f"{_policy_text(new[name])}"
         )
     console.print(comparison_table(r))
+
     n = r.result.meta.get("replications")
     console.print(
         f"[bold]Targets[/bold] on {n} fresh replications the search never saw (met / missed: "

@@ -22,6 +22,7 @@ import numpy as np
 from sim import NEVER, Executor, InProcess, Model, SimResult, paired_difference, simulate
 from sim.results import aggregate
 from sim.runner import model_fingerprint
+from sim.stats import estimate
 from sim.targets import Judgement, Targets, overall, verdict_rule_text
 
 from .evaluate import Evaluator
@@ -72,6 +73,23 @@ class OptimizeResult:
     notes: list[str] = field(default_factory=list)
     judged: list[Judgement] = field(default_factory=list)  # the targets on confirmation
     shift_plan: Any = None  # optimize.shifts.ShiftPlan when the plan is a roster
+    no_sell: SimResult | None = None  # the plan without offers, on the confirmation's seeds
+
+    def cross_sell_value(self) -> dict | None:
+        """What selling earns under the plan against the same staffing without offers,
+        paired on the confirmation's replications (None if the plan offers nothing)."""
+        if self.no_sell is None:
+            return None
+        out = {
+            s: paired_difference(self.no_sell, self.result, s).to_json()
+            for s in ("profit", "revenue")
+        }
+        cost = sum(
+            self.result.samples[s] - self.no_sell.samples[s]
+            for s in ("abandon_cost", "decline_cost")
+        )
+        out["service_cost"] = estimate(cost).to_json()
+        return out
 
     @property
     def roster(self):
@@ -135,6 +153,7 @@ class OptimizeResult:
             },
             "difference_vs_baseline": self.differences(),
             "roster": self.roster_json(),
+            "cross_sell_value": self.cross_sell_value(),
             "recommended": self.feasible,
             "targets": {
                 "feasible": self.feasible,
@@ -408,6 +427,21 @@ def optimize(
         exact,
         notes,
         judged,
+        no_sell=plan_without_offers(model, plan, res, executor),
+    )
+
+
+def plan_without_offers(model: Model, plan, res: SimResult, executor: Executor) -> SimResult | None:
+    """The plan with every offer switched off, on the seeds and replications of `res`
+    (None when the plan makes no offer)."""
+    m = plan.apply(model)
+    if not ((m.thresholds > NEVER) & (m.eligible > 0)[None, :]).any():
+        return None
+    plain = m.with_plan(thresholds=np.full_like(m.thresholds, NEVER))
+    if m.roster is not None:  # keep the roster (and its cost): only the policy changes
+        plain = m.with_roster(m.roster, np.full_like(m.thresholds, NEVER))
+    return simulate(
+        plain, replications=res.meta["replications"], seed=res.meta["seed"], executor=executor
     )
 
 

@@ -32,7 +32,13 @@ from sim.runner import model_fingerprint
 from sim.targets import Judgement, Targets, overall
 
 from .evaluate import Evaluation, Evaluator
-from .optimizer import OptimizeResult, confirm, run_settings, search_stages
+from .optimizer import (
+    OptimizeResult,
+    confirm,
+    plan_without_offers,
+    run_settings,
+    search_stages,
+)
 from .plan import Plan
 from .schedule import Schedule, schedule_shifts
 from .search import (
@@ -592,6 +598,7 @@ def optimize_shifts(
         None,
         notes,
         judged,
+        no_sell=plan_without_offers(model, plan, res, executor),
     )
     out.shift_plan = ShiftPlan(first, need)
     return out

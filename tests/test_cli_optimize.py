@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -44,6 +45,13 @@ def test_optimize_writes_a_runnable_plan(tmp_path):
     assert js["plan"]["staffing"] == plan["staffing"]
     assert set(js) >= {"plan", "summary", "method", "targets", "seconds", "calls_simulated"}
     assert js["calls_simulated"] > 0 and js["seconds"] > 0
+    # the headline: selling against the same staffing without offers, paired
+    v = js["cross_sell_value"]
+    if v is not None:
+        assert "Cross-selling under this plan is worth" in r.stdout
+        assert v["profit"]["mean"] == pytest.approx(
+            v["revenue"]["mean"] - v["service_cost"]["mean"], abs=1e-6
+        )
 
 
 def test_optimize_json_exact_method():

@@ -364,6 +364,12 @@ def test_shift_plan_is_a_valid_roster_and_runs_as_is(optimized):
     assert res.summary["staffing_cost"].mean == pytest.approx(
         js["roster"]["cost"] / (1 - plan.shrinkage)
     )
+    # selling in the roster's slack, against the same roster without offers
+    v = js["cross_sell_value"]
+    assert v["revenue"]["mean"] > 0
+    assert v["profit"]["mean"] == pytest.approx(
+        v["revenue"]["mean"] - v["service_cost"]["mean"], abs=1e-6
+    )
     mip = js["roster"]["mip"]
     assert mip["lp_bound"] <= mip["first_roster_cost"] + 1e-6
 
