@@ -51,7 +51,6 @@ def staffing_table(r: OptimizeResult) -> Table:
         "Profit",
     ):
         t.add_column(col, justify="left" if col == "Interval" else "right")
-    shrink = m.shrinkage
     before = m.interval_staffing()
     after = r.result.model.interval_staffing()  # a roster: mean on the phones per interval
     for i, est in enumerate(r.result.intervals):
@@ -72,7 +71,7 @@ def staffing_table(r: OptimizeResult) -> Table:
             label,
             f"{n_old:g}",
             f"{n_new:g}{change}",
-            f"{n_new / (1 - shrink):.1f}",
+            f"{n_new / (1 - m.shrinkage_at(i)):.1f}",
             *[
                 fmt(s, est[s], ci=False)
                 for s in ("service_level", "asa", "abandon_rate", "attempts", "revenue", "profit")

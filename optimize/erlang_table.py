@@ -61,7 +61,7 @@ def erlang_table(
             r = metrics(max(n, 1), lam, mu, model.sl_within, th) if lam > 0 else None
             row[name] = {
                 "agents": int(n),
-                "scheduled": scheduled(n, model.shrinkage),
+                "scheduled": scheduled(n, model.shrinkage_at(i)),
                 "service_level": None if r is None else r.service_level,
                 "abandon_rate": None if r is None or th == 0 else r.p_abandon,
                 "occupancy": None if r is None else r.occupancy,
@@ -84,7 +84,7 @@ def erlang_table(
         "aht_s": aht,
         "patience_s": (1.0 / theta) if theta > 0 else None,
         "within_s": model.sl_within,
-        "shrinkage": model.shrinkage,
+        "shrinkage": np.asarray(model.shrinkage).tolist(),
         "targets": t.describe(),
         "rows": rows,
         "simulated_day": {

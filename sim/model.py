@@ -58,7 +58,7 @@ class Model:
     close: list[Sampler]
     forecast_cv: float = 0.0
     agent_cost_per_hour: float = 0.0
-    shrinkage: float = 0.0
+    shrinkage: float | np.ndarray = 0.0  # the day's share, or (T,) one per interval
     abandon_cost: float = 0.0
     currency: str = ""
     sl_within: float = 20.0
@@ -148,8 +148,14 @@ class Model:
 
     @property
     def cost_per_phone_hour(self) -> float:
-        """What one agent on the phones for an hour costs, shrinkage included."""
-        return float(gross_up(self.agent_cost_per_hour, self.shrinkage))
+        """What one agent on the phones for an hour costs, shrinkage included (with
+        shrinkage per interval, the mean over the intervals: the analytic models' rate)."""
+        return float(np.mean(gross_up(self.agent_cost_per_hour, self.shrinkage)))
+
+    def shrinkage_at(self, t: int) -> float:
+        """Shrinkage of interval t."""
+        s = np.asarray(self.shrinkage, float)
+        return float(s if s.ndim == 0 else s[t])
 
     def offer_work(self) -> np.ndarray:
         """Expected extra agent time of one offer, by segment: offer + accept x close."""
@@ -382,7 +388,7 @@ def compile_scenario(sc: Scenario, file: str | None = None, base_dir: Path | Non
         close=close,
         forecast_cv=sc.forecast.uncertainty_cv if sc.forecast else 0.0,
         agent_cost_per_hour=sc.costs.agent_per_hour,
-        shrinkage=sc.costs.shrinkage,
+        shrinkage=_shrinkage(sc.costs.shrinkage, T, steady, file),
         abandon_cost=sc.costs.abandoned_call,
         currency=sc.costs.currency,
         sl_within=sl.within if sl else 20.0,
@@ -399,6 +405,16 @@ def compile_scenario(sc: Scenario, file: str | None = None, base_dir: Path | Non
     )
     check_model(model, file)
     return model
+
+
+def _shrinkage(value, T: int, steady: bool, file: str | None) -> float | np.ndarray:
+    if not isinstance(value, list):
+        return float(value)
+    if steady:
+        raise ScenarioError(
+            "a steady-state scenario takes one shrinkage", file=file, path="costs.shrinkage"
+        )
+    return _per_interval(value, T, "costs.shrinkage", file)
 
 
 def compile_policy(

@@ -142,10 +142,14 @@ class Policy(_Model):
     cross_sell: Literal["never", "always"] | dict[str, SegmentPolicy] = "never"
 
 
+Shrinkage = Annotated[float, Field(ge=0.0, lt=1.0)]
+
+
 class Costs(_Model):
     currency: str = Field(default="", max_length=12)  # shown with every amount: "EUR", "$"
     agent_per_hour: NonNegative = 0.0
-    shrinkage: float = Field(default=0.0, ge=0.0, lt=1.0)
+    # one share for the day, or one per interval (breaks, meetings and training vary)
+    shrinkage: Shrinkage | list[Shrinkage] = 0.0
     abandoned_call: NonNegative = 0.0
 
 

@@ -3,9 +3,11 @@ revenue and profit, on a hand-made stream whose every figure is worked out on pa
 
 import math
 
+import numpy as np
 import pytest
 from helpers import chunk, model_from
 
+import sim
 from sim.engine_fast import run_fast
 from sim.engine_simpy import run_simpy
 from sim.results import batch_kpis, rep_kpis
@@ -74,3 +76,22 @@ def test_shrinkage_and_cost_scale_the_staffing_cost():
     base = (m.paid_hours() * m.agent_cost_per_hour).sum()
     m.shrinkage = 0.0
     assert (m.paid_hours() * m.agent_cost_per_hour).sum() == pytest.approx(base * 0.75)
+
+
+def test_shrinkage_per_interval_grosses_up_each_interval():
+    """costs.shrinkage as a list: each interval's paid hours are its agents' hours over
+    (1 - that interval's shrinkage); a wrong length or a steady state is refused."""
+    d = {
+        "horizon": {"start": "08:00", "interval": "30min", "intervals": 3},
+        "segments": {"a": {"volume": 20, "handle_time": {"dist": "exponential", "mean": "2min"}}},
+        "staffing": [4, 6, 5],
+        "costs": {"agent_per_hour": 30, "shrinkage": [0.2, 0.4, 0.0]},
+    }
+    m = model_from(d)
+    expect = 30 * 0.5 * np.array([4 / 0.8, 6 / 0.6, 5 / 1.0])
+    np.testing.assert_allclose(m.staffing_cost(), expect)
+    res = sim.simulate(m, replications=2, seed=1)
+    assert res.summary["staffing_cost"].mean == pytest.approx(expect.sum())
+    assert m.shrinkage_at(1) == 0.4
+    with pytest.raises(sim.ScenarioError, match="has 2 values"):
+        model_from({**d, "costs": {"shrinkage": [0.1, 0.2]}})
