@@ -1494,8 +1494,7 @@ def _markov_service_level(m, agents: int) -> tuple[float | None, str]:
 
     from optimize.erlang import metrics
 
-    offers = bool(((m.thresholds > sim.NEVER) & (m.eligible > 0)[None, :]).any())
-    if offers:
+    if m.makes_offers():
         return None, (
             "not computed by the chain: with threshold cross-selling a caller's wait "
             "depends on the callers behind it too (they change the agents' offers), so "

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim import ALWAYS, NEVER, Executor, InProcess, Model, SimResult, paired_difference, simulate
-from sim.results import staffing_json
-from sim.stats import SL_CONVENTION_TEXT, STATISTICS, estimate
+from sim.results import selling_value, staffing_json
+from sim.stats import SL_CONVENTION_TEXT, STATISTICS
 from sim.targets import Targets, overall, verdict_rule_text
 
 from .evaluate import Evaluator
@@ -44,13 +44,7 @@ class CompareResult:
         on the same seeds: profit (revenue minus the service cost it causes), revenue,
         and the extra abandonment and decline costs; None if the plan offers nothing."""
         base = self.no_sell.get(name)
-        if base is None:
-            return None
-        res = self.results[name]
-        out = {s: paired_difference(base, res, s).to_json() for s in ("profit", "revenue")}
-        cost = sum(res.samples[s] - base.samples[s] for s in ("abandon_cost", "decline_cost"))
-        out["service_cost"] = estimate(cost).to_json()
-        return out
+        return None if base is None else selling_value(self.results[name], base)
 
     def difference(self, name: str, stat: str):
         return paired_difference(self.results[self.baseline], self.results[name], stat)
@@ -204,12 +198,11 @@ def compare(
         calls += results[name].meta["calls_simulated"]
     no_sell = {}
     for name, mm in models.items():
-        if not _offers(mm):
+        if not mm.makes_offers():
             continue
         if progress:
             progress(f"simulating {name} without offers", len(models))
-        plain = mm.with_plan(thresholds=np.full_like(mm.thresholds, NEVER))
-        no_sell[name] = simulate(plain, replications=R, seed=seed, executor=executor)
+        no_sell[name] = simulate(mm.without_offers(), replications=R, seed=seed, executor=executor)
         calls += no_sell[name].meta["calls_simulated"]
     g = None
     sellable = [k for k in range(model.n_segments) if model.eligible[k] > 0]
@@ -233,11 +226,6 @@ def compare(
         {"replications": R, "seed": seed, "calls_simulated": calls},
         no_sell,
     )
-
-
-def _offers(m: Model) -> bool:
-    """Does the plan make offers at all (an eligible segment not set to never)?"""
-    return bool(((m.thresholds > NEVER) & (m.eligible > 0)[None, :]).any())
 
 
 SENSITIVITY_VOLUMES = ("+5%", "+10%")

@@ -20,9 +20,8 @@ from typing import Any
 import numpy as np
 
 from sim import NEVER, Executor, InProcess, Model, SimResult, paired_difference, simulate
-from sim.results import aggregate
+from sim.results import aggregate, selling_value
 from sim.runner import model_fingerprint
-from sim.stats import estimate
 from sim.targets import Judgement, Targets, overall, verdict_rule_text
 
 from .evaluate import Evaluator
@@ -78,18 +77,7 @@ class OptimizeResult:
     def cross_sell_value(self) -> dict | None:
         """What selling earns under the plan against the same staffing without offers,
         paired on the confirmation's replications (None if the plan offers nothing)."""
-        if self.no_sell is None:
-            return None
-        out = {
-            s: paired_difference(self.no_sell, self.result, s).to_json()
-            for s in ("profit", "revenue")
-        }
-        cost = sum(
-            self.result.samples[s] - self.no_sell.samples[s]
-            for s in ("abandon_cost", "decline_cost")
-        )
-        out["service_cost"] = estimate(cost).to_json()
-        return out
+        return None if self.no_sell is None else selling_value(self.result, self.no_sell)
 
     @property
     def roster(self):
@@ -435,13 +423,13 @@ def plan_without_offers(model: Model, plan, res: SimResult, executor: Executor) 
     """The plan with every offer switched off, on the seeds and replications of `res`
     (None when the plan makes no offer)."""
     m = plan.apply(model)
-    if not ((m.thresholds > NEVER) & (m.eligible > 0)[None, :]).any():
+    if not m.makes_offers():
         return None
-    plain = m.with_plan(thresholds=np.full_like(m.thresholds, NEVER))
-    if m.roster is not None:  # keep the roster (and its cost): only the policy changes
-        plain = m.with_roster(m.roster, np.full_like(m.thresholds, NEVER))
     return simulate(
-        plain, replications=res.meta["replications"], seed=res.meta["seed"], executor=executor
+        m.without_offers(),
+        replications=res.meta["replications"],
+        seed=res.meta["seed"],
+        executor=executor,
     )
 
 

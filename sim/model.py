@@ -191,6 +191,14 @@ class Model:
             changes["thresholds"] = np.asarray(thresholds, np.int64).copy()
         return dataclasses.replace(self, **changes)
 
+    def makes_offers(self) -> bool:
+        """Does the policy offer anything (an eligible segment not set to never)?"""
+        return bool(((self.thresholds > NEVER) & (self.eligible > 0)[None, :]).any())
+
+    def without_offers(self) -> Model:
+        """The same plan (staffing or roster) with every offer switched off."""
+        return self.with_plan(thresholds=np.full_like(self.thresholds, NEVER))
+
     def with_roster(self, roster: Roster, thresholds: np.ndarray | None = None) -> Model:
         """A copy staffed by `roster` (on the scenario's shift grid)."""
         import dataclasses

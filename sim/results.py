@@ -272,6 +272,18 @@ class Accumulator:
         return SimResult(model, summary, segments, intervals, samples, self._reps, meta, self.hist)
 
 
+def selling_value(with_offers: SimResult, without: SimResult) -> dict:
+    """What cross-selling earns: a plan against the same plan without offers on the same
+    seeds, paired: profit (revenue minus the service cost selling causes), revenue, and
+    the extra abandonment and decline costs ('service_cost'); JSON-ready."""
+    out = {s: paired_difference(without, with_offers, s).to_json() for s in ("profit", "revenue")}
+    cost = sum(
+        with_offers.samples[s] - without.samples[s] for s in ("abandon_cost", "decline_cost")
+    )
+    out["service_cost"] = estimate(cost).to_json()
+    return out
+
+
 def paired_difference(a: SimResult, b: SimResult, stat: str) -> Estimate:
     """Mean and CI of b - a per replication (same seeds, so the pairing removes noise)."""
     d = b.samples[stat] - a.samples[stat]
