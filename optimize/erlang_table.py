@@ -10,14 +10,13 @@ queues, the real distributions and priorities), interval by interval.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from sim import Executor, Model, simulate
 from sim.targets import Targets
 
 from .erlang import agents_needed, metrics, scheduled
+from .seed import pooled_times
 
 
 def erlang_table(
@@ -34,11 +33,7 @@ def erlang_table(
     if t.sl_fraction is None and t.max_asa is None and t.max_abandon is None:
         raise ValueError("the scenario sets no service level, ASA or abandonment target")
     lam_k = model.rates
-    total = lam_k.sum(axis=0)
-    w = total / total.sum()
-    aht = float(w @ np.array([h.mean for h in model.handle]))
-    pats = np.array([p.mean if p.kind != "none" else math.inf for p in model.patience])
-    theta = float(w @ np.where(np.isfinite(pats), 1.0 / pats, 0.0))
+    aht, theta = pooled_times(model)  # no cross-selling: a calculator's answer
     mu = 1.0 / aht
     rows = []
     erlang_a = []

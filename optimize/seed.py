@@ -41,6 +41,17 @@ def seed_thresholds(model: Model) -> tuple[np.ndarray, list[str]]:
     return th, fl.ranking
 
 
+def pooled_times(model: Model, extra: np.ndarray | float = 0.0) -> tuple[float, float]:
+    """The day's call-weighted mean work per call (handle time, plus `extra` seconds per
+    segment, e.g. the offers) and abandonment rate (1 / mean patience; 0 without): one
+    queue's Erlang parameters for a mix of segments."""
+    total = model.rates.sum(axis=0)
+    w = total / total.sum()
+    base = np.array([h.mean for h in model.handle])
+    theta_k = np.array([0.0 if p.kind == "none" else 1.0 / p.mean for p in model.patience])
+    return float(w @ (base + extra)), float(w @ theta_k)
+
+
 def seed_staffing(
     model: Model,
     targets: Targets,
@@ -50,16 +61,9 @@ def seed_staffing(
     max_change: int | None = None,
 ) -> np.ndarray:
     """Fewest agents per interval meeting the targets in Erlang A (or C), with the MOL."""
-    lam_k = model.rates
-    lam = lam_k.sum(axis=1)
-    offered = thresholds > NEVER
-    extra = np.where(offered, model.cross_sell_work(), 0.0)
-    base = np.array([h.mean for h in model.handle])
-    theta_k = np.array([0.0 if p.kind == "none" else 1.0 / p.mean for p in model.patience])
-    total = lam_k.sum(axis=0)
-    w = total / total.sum()
-    service = float(w @ (base + extra))
-    theta = float(w @ theta_k)
+    lam = model.rates.sum(axis=1)
+    extra = np.where(thresholds > NEVER, model.cross_sell_work(), 0.0)
+    service, theta = pooled_times(model, extra)
     lam_eff = modified_offered_load(lam, model.interval_lengths, service)
     n = np.zeros(model.n_intervals, np.int64)
     for t in range(model.n_intervals):
