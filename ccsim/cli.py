@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from typer.core import TyperCommand, TyperGroup
 
 import sim
 from sim import ScenarioError
@@ -21,7 +22,27 @@ from sim import ScenarioError
 from . import report
 from .output import csv_text, dicts_csv, write_json, write_text
 
+
+class _BareHelp:
+    """--help shown as a bare flag (typer with click 8.2+ prints '<bool>' after it)."""
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.metavar = ""
+        return option
+
+
+class Command(_BareHelp, TyperCommand):
+    pass
+
+
+class Group(_BareHelp, TyperGroup):
+    pass
+
+
 app = typer.Typer(
+    cls=Group,
     add_completion=False,
     no_args_is_help=True,
     help="Call-center simulator and staffing optimizer with cross-sell policies.",
@@ -178,7 +199,7 @@ def load(file: Path, confidence: float | None = None) -> sim.Model:
     return model
 
 
-@app.command()
+@app.command(cls=Command)
 @friendly
 def simulate(
     file: ScenarioArg,
@@ -251,7 +272,7 @@ def simulate(
         out_console.print(f"[dim]call records written to {calls}[/dim]")
 
 
-@app.command("optimize")
+@app.command("optimize", cls=Command)
 @friendly
 def optimize_cmd(
     file: ScenarioArg,
@@ -457,7 +478,7 @@ def write_deck(js: dict, out: Path, charts_only: bool = False) -> list[str]:
     return names
 
 
-@app.command()
+@app.command(cls=Command)
 @friendly
 def compare(
     file: ScenarioArg,
@@ -553,6 +574,19 @@ def compare(
                     alts["optimized"] = r.plan.apply(model)
                     desc["optimized"] = "the optimizer's plan"
                     method = r.method
+                    if model.eligible.any():
+                        progress("optimizing a plan without offers", 0)
+                        r0 = optimize(
+                            model,
+                            executor=executor,
+                            time_limit=time_limit,
+                            progress=progress,
+                            cross_sell=False,
+                        )
+                        alts["optimized_no_sell"] = r0.plan.apply(model)
+                        desc["optimized_no_sell"] = (
+                            "the optimizer's plan when nothing is offered (its own staffing)"
+                        )
                 if shifts:
                     import numpy as np
 
@@ -596,6 +630,17 @@ def compare(
             progress("volume sensitivity", 0)
             sens = run_sensitivity(res, executor=executor)
     js = res.to_json()
+    if "optimized_no_sell" in res.results:
+        from sim.results import joint_selling_value
+
+        js["selling_against_no_sell_plan"] = joint_selling_value(
+            res.results["optimized"], res.results["optimized_no_sell"]
+        )
+        js["definitions"]["selling_against_no_sell_plan"] = (
+            "the optimized plan minus the optimized plan that never offers (each with its own "
+            "staffing), paired over the same replications: revenue - extra staffing cost - "
+            "extra abandonment and decline costs"
+        )
     if shifts:
         js["shifts"] = _shift_economics(res)
     if sensitivity:
@@ -645,7 +690,7 @@ def _compare_csv(js: dict) -> str:
     )
 
 
-@app.command()
+@app.command(cls=Command)
 @friendly
 def plot(
     results: Annotated[
@@ -688,7 +733,7 @@ def plot(
     out_console.print(f"redrew {len(names)} charts in {folder}/: {', '.join(names)}")
 
 
-@app.command()
+@app.command(cls=Command)
 @friendly
 def calibrate(
     log: Annotated[
@@ -1019,7 +1064,7 @@ def read_log(
     return read_csv_log(log, mapping, tuple(a.strip() for a in answered.split(",")))
 
 
-@app.command()
+@app.command(cls=Command)
 @friendly
 def backtest(
     file: ScenarioArg,
@@ -1144,7 +1189,7 @@ def backtest(
         )
 
 
-@app.command()
+@app.command(cls=Command)
 @friendly
 def validate(file: ScenarioArg) -> None:
     """Check a scenario file and summarise what it describes."""
@@ -1180,7 +1225,7 @@ def validate(file: ScenarioArg) -> None:
         )
 
 
-@app.command()
+@app.command(cls=Command)
 def init(
     file: Annotated[Path, typer.Argument(help="where to write the example")] = Path(
         "scenario.yaml"
@@ -1291,7 +1336,7 @@ def _erlang_file(file, json_out, out, workers, replications) -> None:
     )
 
 
-@app.command()
+@app.command(cls=Command)
 def erlang(
     file: Annotated[
         Path | None,
@@ -1426,7 +1471,7 @@ def erlang(
     )
 
 
-@app.command()
+@app.command(cls=Command)
 @friendly
 def markov(
     file: ScenarioArg,

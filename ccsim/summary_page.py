@@ -109,13 +109,26 @@ def value_text(js: dict, md: bool = True) -> str:
         return f"Under '{esc(name)}' no offers are made, so cross-selling earns nothing."
     p, r, c = v["profit"], v["revenue"], v["service_cost"]
     cur = currency(js)
-    lo, hi = p["ci95"]
-    ci = "" if lo is None else f" (95% CI {lo:+,.0f} to {hi:+,.0f})"
-    return (
-        f"Cross-selling under '{esc(name)}' is worth {p['mean']:+,.0f}{cur} a day{ci}: "
+    text = (
+        f"Cross-selling under '{esc(name)}' is worth {p['mean']:+,.0f}{cur} a day{_ci(p)}: "
         f"{r['mean']:,.0f}{cur} of revenue minus {c['mean']:,.0f}{cur} of abandonment and "
         f"decline costs it causes, against the same staffing without offers."
     )
+    j = js.get("selling_against_no_sell_plan")
+    if j:
+        p, r, s, c = j["profit"], j["revenue"], j["staffing_cost"], j["service_cost"]
+        text += (
+            f" Against the best plan that never offers (staffed for no selling), the optimized "
+            f"plan earns {p['mean']:+,.0f}{cur} a day{_ci(p)}: revenue {r['mean']:+,.0f}{cur}, "
+            f"staffing cost {s['mean']:+,.0f}{cur}, abandonment and decline costs "
+            f"{c['mean']:+,.0f}{cur}."
+        )
+    return text
+
+
+def _ci(e: dict) -> str:
+    lo, hi = e["ci95"]
+    return "" if lo is None else f" (95% CI {lo:+,.0f} to {hi:+,.0f})"
 
 
 def recommendation_text(js: dict, md: bool = True) -> str:

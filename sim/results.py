@@ -284,6 +284,20 @@ def selling_value(with_offers: SimResult, without: SimResult) -> dict:
     return out
 
 
+def joint_selling_value(selling: SimResult, no_sell: SimResult) -> dict:
+    """What selling is worth when staffing is decided with it: the best plan against the
+    best plan that never offers (each with its own staffing), paired on the same seeds.
+    Profit difference = revenue - extra staffing cost - extra abandonment and decline
+    costs; each part is reported with its CI. JSON-ready."""
+    out = {
+        s: paired_difference(no_sell, selling, s).to_json()
+        for s in ("profit", "revenue", "staffing_cost")
+    }
+    cost = sum(selling.samples[s] - no_sell.samples[s] for s in ("abandon_cost", "decline_cost"))
+    out["service_cost"] = estimate(cost).to_json()
+    return out
+
+
 def paired_difference(a: SimResult, b: SimResult, stat: str) -> Estimate:
     """Mean and CI of b - a per replication (same seeds, so the pairing removes noise)."""
     d = b.samples[stat] - a.samples[stat]

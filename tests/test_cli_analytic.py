@@ -142,6 +142,13 @@ def test_version_and_flags_in_help():
     assert "--shifts" in r.output and "--json" in r.output
     lines = [ln for ln in r.output.splitlines() if "--shifts" in ln or "--json " in ln]
     assert lines and not any("<bool>" in ln for ln in lines), lines
+    # no command, nor the group, shows typer's own --help with a value
+    for args in (
+        ["--help"],
+        *([c.name or c.callback.__name__, "--help"] for c in app.registered_commands),
+    ):
+        r = runner.invoke(app, args, terminal_width=120)
+        assert r.exit_code == 0 and "--help" in r.output and "<bool>" not in r.output, args
 
 
 def test_markov_reports_service_level_or_says_why(tmp_path):

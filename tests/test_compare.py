@@ -250,3 +250,51 @@ def test_single_plan_draws_only_charts_that_say_something(tmp_path):
     drawn = {p.stem for p in tmp_path.glob("*.png")}
     assert drawn == {"intervals", "cross_sell", "waiting_time"}
     assert (tmp_path / "workbook.xlsx").exists() and (tmp_path / "deck.pptx").exists()
+
+
+def test_selling_against_the_best_no_sell_plan(tmp_path):
+    """compare --with-optimized also optimizes a plan that never offers (its own staffing)
+    and reports selling against it: profit difference = revenue - extra staffing - extra
+    abandonment and decline costs, exactly (same seeds), and it is the difference of the
+    two plans' own means."""
+    exp = {"dist": "exponential"}
+    scenario = {
+        "name": "stationary seller",
+        "horizon": {"steady_state": {"warmup": "5h", "length": "100h", "batches": 4}},
+        "segments": {
+            "a": {
+                "rate": "90/h",
+                "handle_time": {**exp, "mean": "4min"},
+                "patience": {**exp, "mean": "3min"},
+                "cross_sell": {
+                    "eligible": 0.8,
+                    "accept": 0.3,
+                    "revenue": 30,
+                    "offer_time": {**exp, "mean": "1.5min"},
+                },
+            }
+        },
+        "staffing": 10,
+        "costs": {"agent_per_hour": 30, "abandoned_call": 3},
+        "targets": {"service_level": {"within": "20s", "fraction": 0.8}},
+        "simulation": {"replications": 6, "seed": 3},
+    }
+    path = tmp_path / "s.yaml"
+    path.write_text(json.dumps(scenario))
+    r = runner.invoke(
+        app, ["compare", str(path), "--with-optimized", "--json", "--workers", "1", "-r", "6"]
+    )
+    assert r.exit_code == 0, r.output
+    js = json.loads(r.stdout)
+    alts = js["alternatives"]
+    assert set(alts) == {"scenario", "optimized", "optimized_no_sell"}
+    assert set(alts["optimized_no_sell"]["plan"]["policy"].values()) == {"never"}
+    assert set(alts["optimized"]["plan"]["policy"].values()) != {"never"}
+    j = js["selling_against_no_sell_plan"]
+    assert j["profit"]["mean"] == pytest.approx(
+        j["revenue"]["mean"] - j["staffing_cost"]["mean"] - j["service_cost"]["mean"], abs=1e-6
+    )
+    s, n = alts["optimized"]["summary"], alts["optimized_no_sell"]["summary"]
+    for stat in ("profit", "revenue", "staffing_cost"):
+        assert j[stat]["mean"] == pytest.approx(s[stat]["mean"] - n[stat]["mean"], abs=1e-6)
+    assert j["revenue"]["mean"] == pytest.approx(s["revenue"]["mean"])  # no-sell earns none
