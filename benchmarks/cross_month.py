@@ -6,7 +6,7 @@ weekdays (each day simulated with its own volumes and staffing estimate), by hou
 Prints the weighted mean absolute hourly error, the bias and the noise floors (what a
 perfect model would still miss). The logs stay in ../shared/data/anonymous_bank/.
 
-    python benchmarks/cross_month.py [--data DIR] [--by hour] [--reps 10]
+    python benchmarks/cross_month.py [--data DIR] [--by hour] [--reps 10] [--seed 1]
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ def main() -> None:
     ap.add_argument("--by", default="hour")
     ap.add_argument("--reps", type=int, default=10, help="replications per observed day")
     ap.add_argument("--handle", nargs="+", default=["lognormal", "lognormal-mean"])
+    ap.add_argument("--patience", default="exponential", help="exponential or empirical")
     ap.add_argument("--staffing", default="present")
+    ap.add_argument("--seed", type=int, default=1, help="first simulation seed")
     ap.add_argument("--break-gap", type=float, default=600.0, help="seconds")
     a = ap.parse_args()
     logs = {m: read_anonymous_bank(a.data / f"{m}_1999.txt") for m in ("january", "february")}
@@ -51,6 +53,7 @@ def main() -> None:
                 cal = calibrate(
                     logs[fit],
                     handle_form=handle,
+                    patience_form=a.patience,
                     staffing_method=a.staffing,
                     break_gap=a.break_gap,
                 )
@@ -60,6 +63,7 @@ def main() -> None:
                     logs[pred],
                     by=a.by,
                     replications_per_day=a.reps,
+                    seed=a.seed,
                     executor=ex,
                     staffing_method=a.staffing,
                     break_gap=a.break_gap,

@@ -794,7 +794,7 @@ def calibrate(
         str,
         typer.Option(
             help="with --staffing present: a gap between an agent's calls this long or "
-            "longer is a break (the agent is not counted)"
+            "longer, in which a caller waited, is a break (the agent is not counted)"
         ),
     ] = "10min",
     force: Annotated[
@@ -1089,7 +1089,11 @@ def backtest(
         ),
     ] = "present",
     break_gap: Annotated[
-        str, typer.Option(help="with --log and --staffing present: a break is this long")
+        str,
+        typer.Option(
+            help="with --log and --staffing present: a gap this long in which a caller "
+            "waited is a break"
+        ),
     ] = "10min",
     out: Annotated[
         Path | None, typer.Option(help="write backtest.json, backtest.csv and the chart")

@@ -254,3 +254,53 @@ def test_backtest_another_month_on_the_cli(tmp_path):
     assert all(r["agents_seen"] > 0 for r in js["rows"])
     r = runner.invoke(app, ["backtest", str(tmp_path / "jan.yaml")])
     assert r.exit_code == 2
+
+
+def _one_agent_log(calls: list[tuple[float, float, float, str]]):
+    """A one-day log: (arrival, wait, handle, agent); handle nan = abandoned."""
+    from sim.calibration.logs import CallLog
+
+    n = len(calls)
+    arr, wait, handle, agent = (np.array([c[i] for c in calls]) for i in range(4))
+    return CallLog(
+        np.array(["2026-01-05"] * n),
+        np.zeros(n, int),
+        arr.astype(float),
+        np.array(["a"] * n),
+        np.isfinite(handle.astype(float)),
+        wait.astype(float),
+        handle.astype(float),
+        agent.astype(str),
+    )
+
+
+def test_present_counts_idle_time_only_while_nobody_waits():
+    """'present': an agent idle while nobody waits may have had no call, so a long gap
+    without a wait counts, a long gap while a caller waited is a break, a short gap counts
+    either way; before the first call and after the last, up to the nearest wait."""
+    from sim.calibration.fit import agents_by_day
+
+    h = 3600.0
+    lo = 8 * h
+
+    def present(calls):
+        log = _one_agent_log(calls)
+        return agents_by_day(log, np.zeros(len(log), int), 1, lo, h, 3, "present", 600.0)[0]
+
+    # agent A answers at 08:30 (5 min) and 09:30 (5 min); nobody else waits all day
+    quiet = [(lo + 0.5 * h, 0, 300, "A"), (lo + 1.5 * h, 0, 300, "A")]
+    np.testing.assert_allclose(present(quiet), [1, 1, 1])  # the whole day: no wait seen
+    # a caller waits 08:59:30-09:01:00 (then abandons) while A is idle: the gap is a
+    # break; A is present up to 08:35 and from 09:30; the edges reach the day's ends
+    waited = [*quiet, (lo + h - 30, 90, float("nan"), "")]
+    np.testing.assert_allclose(present(waited), [35 / 60, 30 / 60, 1])
+    # the same wait at 08:33 (a short one: 4 s, routing) changes nothing
+    routing = [*quiet, (lo + 0.55 * h, 4, float("nan"), "")]
+    np.testing.assert_allclose(present(routing), [1, 1, 1])
+    # a wait before the first call ends at 08:10: A counts from then
+    early = [*quiet, (lo + 600 - 60, 60, float("nan"), "")]
+    np.testing.assert_allclose(present(early), [50 / 60, 1, 1])
+    # a short gap (< 10 min) while a caller waits is still present (idle between calls)
+    short = [(lo, 0, 600, "A"), (lo + 900, 0, 600, "A"), (lo + 660, 120, float("nan"), "")]
+    got = present(short)
+    assert got[0] == pytest.approx(1.0)  # 08:00-08:25 joined, then present to day end

@@ -85,6 +85,14 @@ def km_quantiles(times, surv, mean_tail: float, n: int = 200) -> np.ndarray:
     return np.round(out, 1)
 
 
+ROUTING_DELAY = 5.0  # seconds: shorter waits are routing, not a queue an agent could take
+
+
+def _anyone_waited(waits: tuple[np.ndarray, np.ndarray], t0: float, t1: float) -> bool:
+    """Did a caller wait (beyond the routing delay) at some moment in (t0, t1)?"""
+    return bool(np.any((waits[0] < t1) & (waits[1] > t0)))
+
+
 def agents_by_day(
     sel: CallLog,
     day_idx,
@@ -96,16 +104,22 @@ def agents_by_day(
     break_gap: float,
 ) -> np.ndarray:
     """Agents per day and interval (n_days, T) from who served when: 'seen' (any call in
-    the interval) or 'present' (agent time logged in, calls joined across gaps shorter
-    than break_gap)."""
+    the interval) or 'present' (agent time logged in). An agent idle while nobody waits
+    may simply have had no call, so 'present' runs across gaps shorter than break_gap and
+    across longer ones in which no caller waited; before the first call and after the last
+    it runs to the nearest wait (within the day). A long gap while callers waited is a
+    break: an available agent would have taken them."""
     ans = sel.answered & np.isfinite(sel.handle) & (sel.agent != "")
     s0 = sel.arrival[ans] + sel.wait[ans]
     s1 = s0 + sel.handle[ans]
     days, agents = day_idx[ans], sel.agent[ans]
     edges = lo + interval * np.arange(T + 1)
     per = np.zeros((n_days, T))
+    queued = sel.wait > ROUTING_DELAY
     for d in range(n_days):
         md = days == d
+        qd = queued & (day_idx == d)
+        waits = (sel.arrival[qd] + ROUTING_DELAY, sel.arrival[qd] + sel.wait[qd])
         for ag in np.unique(agents[md]):
             m = md & (agents == ag)
             o = np.argsort(s0[m])
@@ -117,12 +131,18 @@ def agents_by_day(
             blocks = []
             bs, be = a[0], b[0]
             for x, y in zip(a[1:], b[1:], strict=True):
-                if x - be < break_gap:
+                if x - be < break_gap or not _anyone_waited(waits, be, x):
                     be = max(be, y)
                 else:
                     blocks.append((bs, be))
                     bs, be = x, y
             blocks.append((bs, be))
+            # before the first call and after the last: present back to the last wait
+            # before it and on to the first wait after it (within the day)
+            w0, w1 = waits
+            before, after = w1[w1 < blocks[0][0]], w0[w0 > blocks[-1][1]]
+            blocks[0] = (max(before.max(initial=lo), lo), blocks[0][1])
+            blocks[-1] = (blocks[-1][0], min(after.min(initial=edges[-1]), edges[-1]))
             for x, y in blocks:
                 per[d] += (
                     np.clip(np.minimum(y, edges[1:]) - np.maximum(x, edges[:-1]), 0, None)
@@ -268,7 +288,8 @@ def calibrate(
         staff_method = (
             f"agent time present per interval / interval length, mean over the days; an "
             f"agent is present from a call's start to the next call's end when the gap is "
-            f"under {break_gap / 60:g} min (longer gaps are breaks)"
+            f"under {break_gap / 60:g} min or no caller waited in it (else a break), and "
+            f"before the first call and after the last up to the nearest wait"
             if staffing_method == "present"
             else "distinct agents seen serving calls in the interval, mean over the days"
         )
