@@ -14,9 +14,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import sim
-from sim.calibration import calibrate, read_anonymous_bank
-from sim.calibration.predict import predict_month
+from ccsim.sim.calibration import calibrate, read_anonymous_bank
+from ccsim.sim.calibration.predict import predict_month
+
+from ccsim import sim
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "anonymous_bank"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sim
+from ccsim import sim
 
 RATE_PER_MIN = 10.0
 

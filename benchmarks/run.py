@@ -32,8 +32,8 @@ if kind == "baseline":
         run_idiomatic(calls, seed=r)
     dt = time.perf_counter() - t
 else:
-    import sim
-    from sim.engine_fast import warm_up_compiler
+    from ccsim import sim
+    from ccsim.sim.engine_fast import warm_up_compiler
     warm_up_compiler()
     sim.run_replication(benchmark_model(5000), 1, 0, engine=kind)
     m = benchmark_model(calls)

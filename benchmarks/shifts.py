@@ -13,9 +13,10 @@ from __future__ import annotations
 import argparse
 import time
 
-import sim
-from optimize.optimizer import optimize
-from optimize.shifts import optimize_shifts
+from ccsim.optimize.optimizer import optimize
+from ccsim.optimize.shifts import optimize_shifts
+
+from ccsim import sim
 
 FRESH_SEED = 424_242_421
 

@@ -16,8 +16,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.core import TyperCommand, TyperGroup
 
-import sim
-from sim import ScenarioError
+from ccsim import sim
+from ccsim.sim import ScenarioError
 
 from . import report
 from .output import csv_text, dicts_csv, write_json, write_text
@@ -241,7 +241,7 @@ def simulate(
         )
     js = res.to_json()
     if out:
-        from optimize.compare import CompareResult
+        from ccsim.optimize.compare import CompareResult
 
         write_json(out / "results.json", js)
         write_text(out / "intervals.csv", res.intervals_csv())
@@ -315,10 +315,10 @@ def optimize_cmd(
     ] = False,
 ) -> None:
     """Best staffing per interval and cross-sell thresholds for profit under the targets."""
-    from optimize.frontier import DEFAULT_LEVELS
-    from optimize.frontier import frontier as run_frontier
-    from optimize.optimizer import optimize
-    from optimize.plan import plan_scenario
+    from ccsim.optimize.frontier import DEFAULT_LEVELS
+    from ccsim.optimize.frontier import frontier as run_frontier
+    from ccsim.optimize.optimizer import optimize
+    from ccsim.optimize.plan import plan_scenario
 
     from .optimize_report import frontier_table, print_optimize
 
@@ -361,7 +361,7 @@ def optimize_cmd(
                     progress=progress,
                 )
             elif shifts:
-                from optimize.shifts import optimize_shifts
+                from ccsim.optimize.shifts import optimize_shifts
 
                 res = optimize_shifts(
                     model,
@@ -538,8 +538,12 @@ def compare(
     ] = False,
 ) -> None:
     """Run the scenario's plan and its alternatives on the same callers, side by side."""
-    from optimize.compare import compare as run_compare
-    from sim.alternatives import alternative_model, parse_cli_alternative, scenario_alternatives
+    from ccsim.optimize.compare import compare as run_compare
+    from ccsim.sim.alternatives import (
+        alternative_model,
+        parse_cli_alternative,
+        scenario_alternatives,
+    )
 
     from .compare_report import print_compare
 
@@ -566,8 +570,8 @@ def compare(
 
         try:
             if with_optimized or frontier:
-                from optimize.frontier import frontier as run_frontier
-                from optimize.optimizer import optimize
+                from ccsim.optimize.frontier import frontier as run_frontier
+                from ccsim.optimize.optimizer import optimize
 
                 if with_optimized:
                     r = optimize(model, executor=executor, time_limit=time_limit, progress=progress)
@@ -590,8 +594,8 @@ def compare(
                 if shifts:
                     import numpy as np
 
-                    from optimize.shifts import optimize_shifts
-                    from sim import NEVER
+                    from ccsim.optimize.shifts import optimize_shifts
+                    from ccsim.sim import NEVER
 
                     rs = optimize_shifts(
                         model, executor=executor, time_limit=time_limit, progress=progress
@@ -625,13 +629,13 @@ def compare(
         except ValueError as exc:
             fail(f"{file}: {exc}")
         if sensitivity:
-            from optimize.compare import sensitivity as run_sensitivity
+            from ccsim.optimize.compare import sensitivity as run_sensitivity
 
             progress("volume sensitivity", 0)
             sens = run_sensitivity(res, executor=executor)
     js = res.to_json()
     if "optimized_no_sell" in res.results:
-        from sim.results import joint_selling_value
+        from ccsim.sim.results import joint_selling_value
 
         js["selling_against_no_sell_plan"] = joint_selling_value(
             res.results["optimized"], res.results["optimized_no_sell"]
@@ -664,7 +668,7 @@ def _shift_economics(res) -> dict:
     """Paired profit differences on the same callers: the roster against the per-interval
     plan (what the shift constraint costs) and against itself without offers (what selling
     in its slack earns back)."""
-    from sim import paired_difference
+    from ccsim.sim import paired_difference
 
     r = res.results
     out = {}
@@ -677,7 +681,7 @@ def _shift_economics(res) -> dict:
 
 
 def _compare_csv(js: dict) -> str:
-    from sim.stats import STATISTICS
+    from ccsim.sim.stats import STATISTICS
 
     rows = []
     for name, a in js["alternatives"].items():
@@ -802,8 +806,8 @@ def calibrate(
     ] = False,
 ) -> None:
     """Fit a scenario to a call log; write it with the observed KPIs beside it."""
-    from sim.calibration import calibrate as run_calibrate
-    from sim.units import parse_duration
+    from ccsim.sim.calibration import calibrate as run_calibrate
+    from ccsim.sim.units import parse_duration
 
     from .charts import calibration_fit
 
@@ -914,8 +918,8 @@ HANDLE_FORMS = ("lognormal", "lognormal-mean", "empirical")
 
 
 def _backtest_log(file, log, by, days, staffing, break_gap, out, replications, workers, json_out):
-    from sim.calibration.predict import METRICS, predict_month
-    from sim.units import parse_duration
+    from ccsim.sim.calibration.predict import METRICS, predict_month
+    from ccsim.sim.units import parse_duration
 
     if by not in ("interval", "hour"):
         fail("--by takes interval or hour")
@@ -1038,7 +1042,7 @@ def read_log(
 ):
     """A call log by format (auto-detected from its header): the Anonymous Bank research
     log, ccsim's own --calls CSV, or a generic CSV through a column map."""
-    from sim.calibration import read_anonymous_bank, read_ccsim_calls, read_csv_log
+    from ccsim.sim.calibration import read_anonymous_bank, read_ccsim_calls, read_csv_log
 
     if not log.is_file():
         fail(f"{log}: file not found")
@@ -1114,9 +1118,9 @@ def backtest(
             file, log, by, days, staffing, break_gap, out, replications, workers, json_out
         )
         return
-    from sim.calibration import backtest as run_backtest
-    from sim.calibration import read_observed
-    from sim.calibration.backtest import METRICS
+    from ccsim.sim.calibration import backtest as run_backtest
+    from ccsim.sim.calibration import read_observed
+    from ccsim.sim.calibration.backtest import METRICS
 
     from .charts import backtest_chart
 
@@ -1257,7 +1261,7 @@ def _parse(option: str, parser, text: str | None):
 def _erlang_file(file, json_out, out, workers, replications) -> None:
     from rich.table import Table
 
-    from optimize.erlang_table import erlang_table
+    from ccsim.optimize.erlang_table import erlang_table
 
     model = load(file, None)
     with make_executor(workers) as ex:
@@ -1380,8 +1384,8 @@ def erlang(
 ) -> None:
     """Erlang C (or A with --patience): performance of a staffing level, or agents needed;
     with a scenario FILE, the per-interval table beside ccsim's simulation."""
-    from optimize.erlang import agents_needed, metrics, scheduled
-    from sim.units import parse_duration, parse_rate
+    from ccsim.optimize.erlang import agents_needed, metrics, scheduled
+    from ccsim.sim.units import parse_duration, parse_rate
 
     if file is not None:
         _erlang_file(file, json_out, out, workers, replications)
@@ -1482,7 +1486,7 @@ def markov(
     json_out: JsonOpt = False,
 ) -> None:
     """Exact steady-state results of a scenario from the Markov chain (exponential times)."""
-    from optimize.markov import applicable, solve_model
+    from ccsim.optimize.markov import applicable, solve_model
 
     m = sim.load_scenario(file)
     why = applicable(m)
@@ -1541,7 +1545,7 @@ def _markov_service_level(m, agents: int) -> tuple[float | None, str]:
     (Erlang C or A, exact); otherwise why not."""
     import numpy as np
 
-    from optimize.erlang import metrics
+    from ccsim.optimize.erlang import metrics
 
     if m.makes_offers():
         return None, (

@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from sim.stats import DEFINITIONS, STATISTICS
+from ccsim.sim.stats import DEFINITIONS, STATISTICS
 
 from .output import write_bytes
 from .summary_page import STATS, kpi_label, recommendation_text, value_text

@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from optimize.optimizer import COMPARED_KPIS, OptimizeResult
-from optimize.plan import Plan, policy_dict
+from ccsim.optimize.optimizer import COMPARED_KPIS, OptimizeResult
+from ccsim.optimize.plan import Plan, policy_dict
 
 from .report import fmt, judgement_line, worst_interval_line
 

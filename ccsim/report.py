@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from sim import Estimate, Judgement, SimResult, overall
-from sim.units import format_clock
+from ccsim.sim import Estimate, Judgement, SimResult, overall
+from ccsim.sim.units import format_clock
 
 __all__ = ["format_clock", "fmt", "print_simulation"]
 

@@ -12,11 +12,19 @@ import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from sim import ALWAYS, NEVER, Executor, InProcess, Model, SimResult, paired_difference, simulate
-from sim.results import selling_value, staffing_json
-from sim.stats import SL_CONVENTION_TEXT, STATISTICS
-from sim.targets import Targets, overall, verdict_rule_text
+from ccsim.sim import (
+    ALWAYS,
+    NEVER,
+    Executor,
+    InProcess,
+    Model,
+    SimResult,
+    paired_difference,
+    simulate,
+)
+from ccsim.sim.results import selling_value, staffing_json
+from ccsim.sim.stats import SL_CONVENTION_TEXT, STATISTICS
+from ccsim.sim.targets import Targets, overall, verdict_rule_text
 
 from .evaluate import Evaluator
 from .plan import Plan, policy_dict, threshold_label
@@ -238,8 +246,8 @@ def sensitivity(
 ) -> dict:
     """The recommended plan (else the scenario's) on days whose volumes are above the
     forecast: profit, service and the verdict at each, on the comparison's seeds."""
-    from sim.alternatives import factor
-    from sim.targets import Targets, overall
+    from ccsim.sim.alternatives import factor
+    from ccsim.sim.targets import Targets, overall
 
     name = result.recommendation() or result.baseline
     plan = result.models[name]

@@ -15,12 +15,11 @@ import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from ccsim.sim.model import gross_up
 from scipy import sparse
 from scipy.sparse.linalg import expm_multiply
 from scipy.special import gammaln, logsumexp
 from scipy.stats import poisson
-
-from sim.model import gross_up
 
 
 def erlang_b(n: int, a: float) -> float:

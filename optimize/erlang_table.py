@@ -11,9 +11,8 @@ queues, the real distributions and priorities), interval by interval.
 from __future__ import annotations
 
 import numpy as np
-
-from sim import Executor, Model, simulate
-from sim.targets import Targets
+from ccsim.sim import Executor, Model, simulate
+from ccsim.sim.targets import Targets
 
 from .erlang import agents_needed, metrics, scheduled
 from .seed import pooled_times

@@ -20,14 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-
-from sim import Executor, InProcess, Model
-from sim.checkpoint import load_arrays, save_arrays
-from sim.engine_fast import run_fast
-from sim.engine_simpy import run_simpy
-from sim.results import batch_kpis
-from sim.stream import customer_stream
-from sim.targets import Judgement, Targets, sample_stats
+from ccsim.sim import Executor, InProcess, Model
+from ccsim.sim.checkpoint import load_arrays, save_arrays
+from ccsim.sim.engine_fast import run_fast
+from ccsim.sim.engine_simpy import run_simpy
+from ccsim.sim.results import batch_kpis
+from ccsim.sim.stream import customer_stream
+from ccsim.sim.targets import Judgement, Targets, sample_stats
 
 from .plan import Plan
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sim import Executor, Model
+from ccsim.sim import Executor, Model
 
 from .evaluate import Targets
 from .optimizer import OptimizeResult, optimize

@@ -23,11 +23,10 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from ccsim.sim import ALWAYS, NEVER  # noqa: E402  (the simulator's threshold sentinels)
+from ccsim.sim.model import gross_up  # noqa: E402
 from scipy import sparse
 from scipy.sparse.linalg import LinearOperator, bicgstab, expm_multiply, spilu, splu, spsolve
-
-from sim import ALWAYS, NEVER  # noqa: E402  (the simulator's threshold sentinels)
-from sim.model import gross_up  # noqa: E402
 
 __all__ = [
     "ALWAYS",

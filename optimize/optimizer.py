@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from sim import NEVER, Executor, InProcess, Model, SimResult, paired_difference, simulate
-from sim.results import aggregate, selling_value
-from sim.runner import model_fingerprint
-from sim.targets import Judgement, Targets, overall, verdict_rule_text
+from ccsim.sim import NEVER, Executor, InProcess, Model, SimResult, paired_difference, simulate
+from ccsim.sim.results import aggregate, selling_value
+from ccsim.sim.runner import model_fingerprint
+from ccsim.sim.targets import Judgement, Targets, overall, verdict_rule_text
 
 from .evaluate import Evaluator
 from .markov import MarkovResult, applicable

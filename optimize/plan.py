@@ -13,8 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-
-from sim import ALWAYS, NEVER, Model
+from ccsim.sim import ALWAYS, NEVER, Model
 
 
 @dataclass(frozen=True)

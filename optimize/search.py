@@ -9,9 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from sim import ALWAYS, NEVER, Model
-from sim.targets import interval_arrays, sample_stats, verdicts
+from ccsim.sim import ALWAYS, NEVER, Model
+from ccsim.sim.targets import interval_arrays, sample_stats, verdicts
 
 from .erlang import agents_needed
 from .evaluate import Evaluation, Evaluator, Targets, paired

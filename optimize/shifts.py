@@ -25,11 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
-from sim import ALWAYS, NEVER, Executor, Model, SimResult
-from sim.roster import Roster, ShiftRow
-from sim.runner import model_fingerprint
-from sim.targets import Judgement, Targets, overall
+from ccsim.sim import ALWAYS, NEVER, Executor, Model, SimResult
+from ccsim.sim.roster import Roster, ShiftRow
+from ccsim.sim.runner import model_fingerprint
+from ccsim.sim.targets import Judgement, Targets, overall
 
 from .evaluate import Evaluation, Evaluator
 from .optimizer import (

@@ -1,6 +1,6 @@
 """ccsim's simulation layer: scenarios, the customer stream, the engines, statistics.
 
->>> import sim
+>>> from ccsim import sim
 >>> model = sim.load_scenario("scenarios/retail_bank.yaml")
 >>> result = sim.simulate(model, replications=10)
 >>> result.summary["service_level"].mean

@@ -5,14 +5,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from ccsim.sim.calibration import backtest, calibrate, read_anonymous_bank, read_ccsim_calls
+from ccsim.sim.calibration.fit import kaplan_meier
 from helpers import model_from
 from scipy import stats
 from typer.testing import CliRunner
 
-import sim
+from ccsim import sim
 from ccsim.cli import app
-from sim.calibration import backtest, calibrate, read_anonymous_bank, read_ccsim_calls
-from sim.calibration.fit import kaplan_meier
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ROOT.parent / "shared" / "data" / "anonymous_bank" / "february_1999.txt"
@@ -144,7 +144,7 @@ def test_a_perfect_model_predicts_its_own_log_within_the_noise_floor(round_trip)
     """The true model, given the log's volumes day by day and its own staffing, predicts
     the log's pooled hourly KPIs with an error of the order of the noise floor and no
     clear bias; a model with handle times 30% too long does not."""
-    from sim.calibration.predict import predict_month
+    from ccsim.sim.calibration.predict import predict_month
 
     true, _, calls = round_trip
     r = predict_month(
@@ -185,8 +185,8 @@ def test_a_perfect_model_predicts_its_own_log_within_the_noise_floor(round_trip)
 def test_pooled_rates_are_ratios_of_sums():
     """Two days in one interval: 1 of 10 and 50 of 100 abandoned. The pooled rate is
     51/110, not the mean of the days' rates (27.5%); unknown call types go to 'other'."""
-    from sim.calibration.logs import CallLog
-    from sim.calibration.predict import _rates, month_data
+    from ccsim.sim.calibration.logs import CallLog
+    from ccsim.sim.calibration.predict import _rates, month_data
 
     n1, n2 = 10, 100
     n = n1 + n2
@@ -258,7 +258,7 @@ def test_backtest_another_month_on_the_cli(tmp_path):
 
 def _one_agent_log(calls: list[tuple[float, float, float, str]]):
     """A one-day log: (arrival, wait, handle, agent); handle nan = abandoned."""
-    from sim.calibration.logs import CallLog
+    from ccsim.sim.calibration.logs import CallLog
 
     n = len(calls)
     arr, wait, handle, agent = (np.array([c[i] for c in calls]) for i in range(4))
@@ -278,7 +278,7 @@ def test_present_counts_idle_time_only_while_nobody_waits():
     """'present': an agent idle while nobody waits may have had no call, so a long gap
     without a wait counts, a long gap while a caller waited is a break, a short gap counts
     either way; before the first call and after the last, up to the nearest wait."""
-    from sim.calibration.fit import agents_by_day
+    from ccsim.sim.calibration.fit import agents_by_day
 
     h = 3600.0
     lo = 8 * h

@@ -9,12 +9,11 @@ import math
 
 import numpy as np
 import pytest
+from ccsim.sim.engine_fast import run_fast
+from ccsim.sim.engine_simpy import run_simpy
+from ccsim.sim.records import R_ACC, R_ANS, R_ATT, R_END, R_ID, R_OUT, R_WAIT
+from ccsim.sim.stats import ABANDONED, ANSWERED, ATTEMPTS, OFFERED
 from helpers import chunk, model_from
-
-from sim.engine_fast import run_fast
-from sim.engine_simpy import run_simpy
-from sim.records import R_ACC, R_ANS, R_ATT, R_END, R_ID, R_OUT, R_WAIT
-from sim.stats import ABANDONED, ANSWERED, ATTEMPTS, OFFERED
 
 ENGINES = {"simpy": run_simpy, "fast": run_fast}
 

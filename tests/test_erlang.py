@@ -4,8 +4,7 @@ import math
 
 import numpy as np
 import pytest
-
-from optimize.erlang import (
+from ccsim.optimize.erlang import (
     agents_needed,
     erlang_a,
     erlang_b,

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-import sim
+from ccsim import sim
 from ccsim.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -2,17 +2,19 @@
 
 import itertools
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
+from ccsim.optimize.erlang import agents_needed
+from ccsim.optimize.evaluate import Targets
+from ccsim.optimize.markov import threshold_chain
+from ccsim.optimize.optimizer import optimize
 from helpers import model_from
 
-import sim
-from optimize.erlang import agents_needed
-from optimize.evaluate import Targets
-from optimize.markov import threshold_chain
-from optimize.optimizer import optimize
+from ccsim import sim
 
+ROOT = Path(__file__).resolve().parent.parent
 EXP = {"dist": "exponential"}
 CANDS = [sim.NEVER, *range(-3, 9), sim.ALWAYS]
 
@@ -143,7 +145,7 @@ def test_simulation_search_on_a_stationary_case():
 def test_day_plan_holds_on_fresh_days_and_beats_the_scenario():
     """The recommended plan, re-simulated on 400 days of another seed family that neither
     the search nor its confirmation saw, meets every target on the mean."""
-    m = sim.load_scenario("scenarios/retail_bank.yaml")
+    m = sim.load_scenario(ROOT / "scenarios/retail_bank.yaml")
     res = optimize(m, replications=10, time_limit=60)
     assert res.feasible and res.verdict == "met"
     diff = res.differences()["profit"]
@@ -158,7 +160,7 @@ def test_day_plan_holds_on_fresh_days_and_beats_the_scenario():
 
 
 def test_max_change_and_bounds_are_kept():
-    m = sim.load_scenario("scenarios/retail_bank.yaml")
+    m = sim.load_scenario(ROOT / "scenarios/retail_bank.yaml")
     m.scenario.optimizer.staffing.max_change = 4
     m.scenario.optimizer.staffing.max = 45
     res = optimize(m, replications=6, confirm_replications=6, time_limit=40)
@@ -168,7 +170,7 @@ def test_max_change_and_bounds_are_kept():
 
 
 def test_optimizer_resumes_from_its_checkpoint(tmp_path):
-    m = sim.load_scenario("scenarios/insurance_service.yaml")
+    m = sim.load_scenario(ROOT / "scenarios/insurance_service.yaml")
     first = optimize(
         m, replications=4, confirm_replications=4, time_limit=300, checkpoint_dir=tmp_path
     )
@@ -186,7 +188,7 @@ def test_search_turns_selling_on_from_a_no_sell_start():
     """From the best plan that sells to nobody, every threshold move alone breaks a target
     (the staffing is just enough without selling); the joint move (threshold + the
     staffing that pays for it) still finds that selling to premium callers pays."""
-    m = sim.load_scenario("scenarios/retail_bank.yaml")
+    m = sim.load_scenario(ROOT / "scenarios/retail_bank.yaml")
     nosell = optimize(m, replications=6, time_limit=60, cross_sell=False)
     assert all(th == sim.NEVER for th in nosell.plan.thresholds[0])
     res = optimize(m, replications=6, time_limit=60, start=nosell.plan)

@@ -13,16 +13,16 @@ import sys
 import numpy as np
 import pytest
 import yaml
+from ccsim.optimize.schedule import schedule_shifts
+from ccsim.sim.engine_fast import run_fast
+from ccsim.sim.engine_simpy import run_simpy
+from ccsim.sim.records import R_ANS, R_ARR
+from ccsim.sim.roster import Break, Roster, ShiftRow, ShiftSet, Template
 from helpers import model_from
 from typer.testing import CliRunner
 
-import sim
+from ccsim import sim
 from ccsim.cli import app
-from optimize.schedule import schedule_shifts
-from sim.engine_fast import run_fast
-from sim.engine_simpy import run_simpy
-from sim.records import R_ANS, R_ARR
-from sim.roster import Break, Roster, ShiftRow, ShiftSet, Template
 
 EXP = {"dist": "exponential"}
 
@@ -386,9 +386,9 @@ def test_shift_plan_holds_on_fresh_days(optimized):
 def test_roster_plan_survives_a_checkpoint(tmp_path):
     """The shift search's evaluated plans are saved as plain arrays (no pickle) and read
     back equal, so an interrupted search resumes; a file of other templates is refused."""
-    from optimize.evaluate import DAY_STATS, INTERVAL_STATS, _raw_from_arrays, _raw_to_arrays
-    from optimize.shifts import RosterPlan
-    from sim.checkpoint import load_arrays, save_arrays
+    from ccsim.optimize.evaluate import DAY_STATS, INTERVAL_STATS, _raw_from_arrays, _raw_to_arrays
+    from ccsim.optimize.shifts import RosterPlan
+    from ccsim.sim.checkpoint import load_arrays, save_arrays
 
     m = with_roster(ROSTER)
     plan = RosterPlan(m.roster, tuple(tuple(int(x) for x in r) for r in m.thresholds))
