@@ -81,3 +81,16 @@ def test_the_check_catches_a_wrong_import(tmp_path):
     assert imported_layers(f, "ccsim.sim") == {"ccsim.optimize", "(top-level sim)", "ccsim"}
     f.write_text("from ..model import Model\nfrom ...optimize import plan\n")
     assert imported_layers(f, "ccsim.sim.calibration") == {"ccsim.sim", "ccsim.optimize"}
+
+
+def test_package_docstring_examples_run(monkeypatch):
+    """The examples at the top of ccsim.sim and ccsim.optimize run as written (from the
+    repository's root, where their scenario paths point)."""
+    import doctest
+
+    from ccsim import optimize, sim
+
+    monkeypatch.chdir(ROOT)
+    for module in (sim, optimize):
+        failed, tried = doctest.testmod(module, verbose=False, report=False)
+        assert tried >= 2 and failed == 0, module.__name__
