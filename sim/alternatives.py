@@ -21,9 +21,9 @@ import yaml
 from pydantic import ValidationError
 
 from .errors import ScenarioError
-from .loading import _clean_message, _useful_errors, format_loc
 from .model import Model, compile_policy
 from .schema import Alternative
+from .validation import clean_message, format_loc, useful_errors
 
 _CHANGE = re.compile(r"^\s*([+-])\s*(\d+(?:\.\d+)?)\s*(%?)\s*$")
 _FACTOR = re.compile(r"^\s*[x*]\s*(\d+(?:\.\d+)?)\s*$")
@@ -199,7 +199,7 @@ def parse_cli_alternative(text: str) -> tuple[str, Alternative]:
     try:
         return name, Alternative.model_validate(data)
     except ValidationError as exc:
-        e = _useful_errors(exc, data)[0]
+        e = useful_errors(exc, data)[0]
         raise ScenarioError(
-            _clean_message(e), file="--alt", path=f"{name}.{format_loc(e['_loc'])}"
+            clean_message(e), file="--alt", path=f"{name}.{format_loc(e['_loc'])}"
         ) from None

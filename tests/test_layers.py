@@ -94,3 +94,71 @@ def test_package_docstring_examples_run(monkeypatch):
     for module in (sim, optimize):
         failed, tried = doctest.testmod(module, verbose=False, report=False)
         assert tried >= 2 and failed == 0, module.__name__
+
+
+def module_name(path: Path) -> str:
+    pkg = package_of(path)
+    return pkg if path.name == "__init__.py" else f"{pkg}.{path.stem}"
+
+
+def runtime_nodes(tree: ast.AST):
+    """Every node, except those under `if TYPE_CHECKING:` (annotations only)."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and getattr(child.test, "id", "") == "TYPE_CHECKING":
+                todo += child.orelse
+                continue
+            todo.append(child)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Module -> project modules it imports, at any depth of the file (function-level
+    imports included: they hide a cycle, they do not remove it)."""
+    files = {module_name(f): f for folder in PACKAGE for f in (ROOT / folder).rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for mod, f in files.items():
+        pkg = package_of(f)
+        deps = set()
+        for node in runtime_nodes(ast.parse(f.read_text(encoding="utf-8"))):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = pkg.split(".")
+                    base = ".".join(parts[: len(parts) - node.level + 1] + ([base] if base else []))
+                # `from pkg import sub` is the submodule when there is one
+                targets = [
+                    f"{base}.{a.name}" if f"{base}.{a.name}" in files else base for a in node.names
+                ]
+            for t in targets:
+                while t and t not in files:
+                    t = t.rpartition(".")[0]
+                if t and t != mod:
+                    deps.add(t)
+        graph[mod] = deps
+    return graph
+
+
+def test_no_import_cycle():
+    """No module imports, directly or through others, a module that imports it. The
+    packages' __init__ files gather their modules and are left out of the walk."""
+    graph = import_graph()
+    inits = {module_name(f) for folder in PACKAGE for f in (ROOT / folder).rglob("__init__.py")}
+
+    def reach(start: str) -> set[str]:
+        seen: set[str] = set()
+        todo = list(graph[start] - inits)
+        while todo:
+            m = todo.pop()
+            if m not in seen:
+                seen.add(m)
+                todo += list(graph[m] - inits)
+        return seen
+
+    cycles = sorted(m for m in graph if m not in inits and m in reach(m))
+    assert not cycles, cycles
