@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import math
@@ -331,7 +332,9 @@ def optimize_cmd(
             "(see docs/shifts.md)"
         )
     if per_interval:
-        model.scenario.optimizer.thresholds.per_interval = True
+        model = dataclasses.replace(
+            model, optimizer=dataclasses.replace(model.optimizer, per_interval=True)
+        )
     if method not in ("auto", "exact", "simulation"):
         fail(f"--method: unknown method {method!r}; use auto, exact or simulation")
     lv = DEFAULT_LEVELS
@@ -540,6 +543,7 @@ def compare(
     """Run the scenario's plan and its alternatives on the same callers, side by side."""
     from ccsim.optimize.compare import compare as run_compare
     from ccsim.sim.alternatives import (
+        alternative_descriptions,
         alternative_model,
         parse_cli_alternative,
         scenario_alternatives,
@@ -554,7 +558,7 @@ def compare(
             "(see docs/shifts.md)"
         )
     alts = scenario_alternatives(model)
-    desc = {n: (a.description or "") for n, a in model.scenario.alternatives.items()}
+    desc = alternative_descriptions(model)
     for text in alt or []:
         name, a = parse_cli_alternative(text)
         alts[name] = alternative_model(model, name, a, file="--alt", path=name)

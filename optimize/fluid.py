@@ -52,8 +52,8 @@ def fluid_plan(
     e = model.eligible
     sellable = (e > 0) & (v > 0)
     cost_per_agent_second = model.cost_per_phone_hour / 3600.0
-    if max_abandon is None and model.scenario is not None:
-        max_abandon = model.scenario.targets.max_abandon_rate
+    if max_abandon is None:
+        max_abandon = model.targets.max_abandon
     prob = pulp.LpProblem("ccsim_fluid", pulp.LpMaximize)
     n = [
         prob.add_variable(f"n_{t}", lowBound=0) if staffing is None else float(staffing[t])

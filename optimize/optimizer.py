@@ -208,16 +208,10 @@ def run_settings(
     """A search's settings: the caller's, else the scenario's `optimizer:` section, else
     the defaults: (replications per plan, confirmation replications or None, deadline,
     seed, executor, targets)."""
-    opt = model.scenario.optimizer if model.scenario else None
-    R = (
-        replications
-        or (opt.replications if opt and opt.replications else None)
-        or min(model.replications, 20)
-    )
-    Rc = confirm_replications or (
-        opt.confirm_replications if opt and opt.confirm_replications else None
-    )
-    limit = time_limit or (opt.time_limit if opt and opt.time_limit else None) or default_limit
+    opt = model.optimizer
+    R = replications or opt.replications or min(model.replications, 20)
+    Rc = confirm_replications or opt.confirm_replications
+    limit = time_limit or opt.time_limit or default_limit
     targets = targets or Targets.from_model(model)
     if confidence is not None:
         targets = targets.with_confidence(confidence)

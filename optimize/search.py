@@ -41,16 +41,14 @@ class Bounds:
 
     @classmethod
     def from_model(cls, model: Model) -> Bounds:
-        if model.scenario is None:
-            return cls()
-        o = model.scenario.optimizer
+        o = model.optimizer
         return cls(
-            o.staffing.min,
-            o.staffing.max,
-            o.staffing.max_change,
-            o.thresholds.min,
-            o.thresholds.max,
-            o.thresholds.per_interval and not model.steady,
+            o.staffing_min,
+            o.staffing_max,
+            o.max_change,
+            o.threshold_min,
+            o.threshold_max,
+            o.per_interval and not model.steady,
         )
 
     def candidates(self) -> list[int]:

@@ -106,14 +106,9 @@ def smooth(n: np.ndarray, max_change: int) -> np.ndarray:
 
 
 def seed_plan(model: Model, targets: Targets) -> tuple[Plan, list[str]]:
-    b = model.scenario.optimizer.staffing if model.scenario else None
+    o = model.optimizer
     th, ranking = seed_thresholds(model)
     n = seed_staffing(
-        model,
-        targets,
-        th,
-        lo=b.min if b else 0,
-        hi=b.max if b else None,
-        max_change=b.max_change if b else None,
+        model, targets, th, lo=o.staffing_min, hi=o.staffing_max, max_change=o.max_change
     )
     return Plan.of(n, np.tile(th, (model.n_intervals, 1))), ranking

@@ -174,6 +174,12 @@ def scenario_alternatives(model: Model) -> dict[str, Model]:
     }
 
 
+def alternative_descriptions(model: Model) -> dict[str, str]:
+    """Each alternative of the scenario file with its description ('' if none)."""
+    sc = model.scenario
+    return {} if sc is None else {n: a.description or "" for n, a in sc.alternatives.items()}
+
+
 def parse_cli_alternative(text: str) -> tuple[str, Alternative]:
     """`NAME=OVERRIDE`, OVERRIDE a YAML mapping: `nosell={policy: {cross_sell: never}}`,
     `plus2={staffing: "+2"}`."""

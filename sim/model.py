@@ -34,6 +34,36 @@ NEVER = -(2**40)
 ALWAYS = 2**40
 
 
+@dataclass(frozen=True)
+class OptimizerConfig:
+    """The scenario's `optimizer:` section, compiled: the search's bounds and budget
+    (None = the optimizer's own default). Change it with `dataclasses.replace`."""
+
+    staffing_min: int = 0
+    staffing_max: int | None = None
+    max_change: int | None = None
+    threshold_min: int = -3
+    threshold_max: int = 8
+    per_interval: bool = False
+    replications: int | None = None
+    confirm_replications: int | None = None
+    time_limit: float | None = None
+
+    @classmethod
+    def from_spec(cls, o) -> OptimizerConfig:
+        return cls(
+            o.staffing.min,
+            o.staffing.max,
+            o.staffing.max_change,
+            o.thresholds.min,
+            o.thresholds.max,
+            o.thresholds.per_interval,
+            o.replications,
+            o.confirm_replications,
+            o.time_limit,
+        )
+
+
 @dataclass
 class Model:
     """A scenario ready to simulate. Arrays are indexed [interval] or [interval, segment]."""
@@ -67,6 +97,7 @@ class Model:
     seed: int = 0
     engine: str = "fast"
     targets: Targets = field(default_factory=Targets)  # the scenario's service targets
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)  # search settings
     # staffing may change inside an interval (a roster on a finer grid): steps of equal
     # length, `steps_per_interval` of them in each interval
     steps_per_interval: int = 1
@@ -405,6 +436,7 @@ def compile_scenario(sc: Scenario, file: str | None = None, base_dir: Path | Non
         seed=sc.simulation.seed,
         engine=sc.simulation.engine,
         targets=Targets.from_spec(sc.targets, sl.within if sl else 20.0),
+        optimizer=OptimizerConfig.from_spec(sc.optimizer),
         steps_per_interval=steps,
         shifts=shifts,
         roster=roster,

@@ -162,3 +162,19 @@ def test_no_import_cycle():
 
     cycles = sorted(m for m in graph if m not in inits and m in reach(m))
     assert not cycles, cycles
+
+
+def test_optimize_and_ccsim_read_no_schema_from_the_model():
+    """The pydantic Scenario stays inside sim: optimize/ and ccsim/ read the compiled,
+    typed fields of Model (targets, optimizer settings, ...), never `model.scenario`."""
+    bad = []
+    for folder in ("optimize", "ccsim"):
+        for f in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+                if (
+                    isinstance(node, ast.Attribute)
+                    and node.attr == "scenario"
+                    and getattr(node.value, "id", "") != "cal"  # a Calibration's dict
+                ):
+                    bad.append(f"{f.relative_to(ROOT)}:{node.lineno}")
+    assert not bad, bad

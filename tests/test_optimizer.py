@@ -1,5 +1,6 @@
 """The optimizer against the true optimum, found by enumerating the exact Markov chain."""
 
+import dataclasses
 import itertools
 import math
 from pathlib import Path
@@ -161,8 +162,9 @@ def test_day_plan_holds_on_fresh_days_and_beats_the_scenario():
 
 def test_max_change_and_bounds_are_kept():
     m = sim.load_scenario(ROOT / "scenarios/retail_bank.yaml")
-    m.scenario.optimizer.staffing.max_change = 4
-    m.scenario.optimizer.staffing.max = 45
+    m = dataclasses.replace(
+        m, optimizer=dataclasses.replace(m.optimizer, max_change=4, staffing_max=45)
+    )
     res = optimize(m, replications=6, confirm_replications=6, time_limit=40)
     s = np.array(res.plan.staffing)
     assert s.max() <= 45 and np.abs(np.diff(s)).max() <= 4
