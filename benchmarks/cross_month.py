@@ -14,10 +14,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ccsim import sim
 from ccsim.sim.calibration import calibrate, read_anonymous_bank
 from ccsim.sim.calibration.predict import predict_month
-
-from ccsim import sim
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "anonymous_bank"
 

@@ -17,11 +17,11 @@ import argparse
 import time
 
 import numpy as np
+
+from ccsim import sim
 from ccsim.optimize.evaluate import Evaluator
 from ccsim.optimize.optimizer import optimize
 from ccsim.optimize.plan import Plan
-
-from ccsim import sim
 
 FRESH_SEED = 424_242_421
 

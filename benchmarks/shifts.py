@@ -13,10 +13,9 @@ from __future__ import annotations
 import argparse
 import time
 
+from ccsim import sim
 from ccsim.optimize.optimizer import optimize
 from ccsim.optimize.shifts import optimize_shifts
-
-from ccsim import sim
 
 FRESH_SEED = 424_242_421
 

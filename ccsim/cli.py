@@ -152,7 +152,7 @@ def progress_bar(enabled: bool) -> Progress:
 ScenarioArg = Annotated[Path, typer.Argument(help="scenario file (YAML)", show_default=False)]
 
 
-def Flag(*names: str, **kw):  # noqa: N802 - reads like typer.Option
+def Flag(*names: str, **kw):
     """A boolean option shown in --help as a bare flag (typer with click 8.2+ would print
     '<bool>' after it)."""
     return typer.Option(*names, metavar="", **kw)

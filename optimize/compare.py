@@ -12,6 +12,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from ccsim.sim import (
     ALWAYS,
     NEVER,
@@ -136,6 +137,7 @@ class CompareResult:
 def _waiting(res: SimResult) -> dict:
     """Per segment: P(wait <= t) for answered callers, t = 0..600 s, and the share answered."""
     hist = res.hist  # (2, K, bins), summed over replications
+    assert hist is not None  # a finished result carries its histogram
     out = {}
     for k, name in enumerate(res.model.segments):
         ans = hist[0, k]
@@ -158,7 +160,7 @@ def threshold_grid(
 ) -> dict:
     """Profit over a grid of thresholds for two segments (others as in the scenario)."""
     t = Targets.from_model(model)
-    ev = Evaluator(model, t, replications, seed, executor)
+    ev: Evaluator[Plan] = Evaluator(model, t, replications, seed, executor)
     base = Plan.from_model(model)
     k1, k2 = segments
     plans = [base.with_threshold(k1, a).with_threshold(k2, b) for a in GRID for b in GRID]

@@ -15,11 +15,12 @@ import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from ccsim.sim.model import gross_up
 from scipy import sparse
 from scipy.sparse.linalg import expm_multiply
 from scipy.special import gammaln, logsumexp
 from scipy.stats import poisson
+
+from ccsim.sim.model import gross_up
 
 
 def erlang_b(n: int, a: float) -> float:
@@ -125,12 +126,11 @@ def erlang_a(n: int, lam: float, mu: float, theta: float, within: float) -> Queu
     rows, cols, vals = [], [], []
     for i in range(M):
         out = n * mu + i * theta
-        if i > 0:
-            rows.append(i), cols.append(i - 1), vals.append(out)
-        else:
-            rows.append(0), cols.append(M), vals.append(out)  # answered
-        rows.append(i), cols.append(M + 1), vals.append(theta)  # abandoned
-        rows.append(i), cols.append(i), vals.append(-(out + theta))
+        to = i - 1 if i > 0 else M  # the next place in line, or answered
+        for col, v in ((to, out), (M + 1, theta), (i, -(out + theta))):  # abandoned; stay
+            rows.append(i)
+            cols.append(col)
+            vals.append(v)
     G = sparse.csr_matrix((vals, (rows, cols)), shape=(M + 2, M + 2))
     start = np.concatenate([q, [0.0, 0.0]])
     end = expm_multiply(G.T * within, start) if within > 0 else start

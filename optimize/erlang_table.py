@@ -11,6 +11,7 @@ queues, the real distributions and priorities), interval by interval.
 from __future__ import annotations
 
 import numpy as np
+
 from ccsim.sim import Executor, Model, simulate
 from ccsim.sim.targets import Targets
 

@@ -16,10 +16,13 @@ import hashlib
 import math
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import numpy as np
+
 from ccsim.sim import Executor, InProcess, Model
 from ccsim.sim.checkpoint import load_arrays, save_arrays
 from ccsim.sim.engine_fast import run_fast
@@ -28,7 +31,7 @@ from ccsim.sim.results import batch_kpis
 from ccsim.sim.stream import customer_stream
 from ccsim.sim.targets import Judgement, Targets, sample_stats
 
-from .plan import Plan
+from .plan import Plan, SearchPlan
 
 __all__ = ["Evaluation", "Evaluator", "StreamCache", "Targets", "paired", "stream_key"]
 
@@ -112,9 +115,12 @@ def _evaluate_task(args) -> tuple[dict, dict, int]:
     return samples, intervals, sum(r.calls for r in out)
 
 
+P = TypeVar("P", bound=SearchPlan)  # the kind of plan a search moves
+
+
 @dataclass
-class Evaluation:
-    plan: Plan
+class Evaluation(Generic[P]):
+    plan: P
     samples: dict[str, np.ndarray]  # day KPI per replication
     intervals: dict[str, np.ndarray]  # (R, T) per replication and interval
     judged: list[Judgement] = field(default_factory=list)  # at the search confidence
@@ -151,7 +157,7 @@ def judge_samples(
     return targets.judge_model(model, day, ints, confidence)
 
 
-class Evaluator:
+class Evaluator(Generic[P]):
     """Simulates plans on a fixed list of replications (common random numbers).
 
     `n` is the stage: plans are judged on the first `n` replications. A plan judged on a
@@ -171,7 +177,7 @@ class Evaluator:
         first_rep: int = 0,
         checkpoint: Path | None = None,
         confidence: float | None = None,
-        plan_type: type = Plan,
+        plan_type: type[P] = Plan,  # type: ignore[assignment]  # P = Plan by default
     ):
         self.model = model
         self.targets = targets
@@ -186,8 +192,8 @@ class Evaluator:
         self.evaluations = 0  # plan evaluations (a plan extended to a longer stage counts again)
         self.calls = 0
         # per plan: day samples, interval samples and calls over a prefix of `reps`
-        self._raw: dict[Plan, tuple[dict, dict, int]] = {}
-        self._views: dict[tuple[Plan, int], Evaluation] = {}
+        self._raw: dict[P, tuple[dict, dict, int]] = {}
+        self._views: dict[tuple[P, int], Evaluation[P]] = {}
         # evaluated plans survive an interruption: the search is deterministic, so a rerun
         # replays it and finds every plan it had judged already
         self.checkpoint = checkpoint
@@ -213,11 +219,11 @@ class Evaluator:
     def judge(self, samples: dict, intervals: dict) -> list[Judgement]:
         return judge_samples(self.model, self.targets, samples, intervals, self.confidence)
 
-    def _have(self, p: Plan) -> int:
+    def _have(self, p: P) -> int:
         raw = self._raw.get(p)
         return 0 if raw is None else len(raw[0]["profit"])
 
-    def evaluate_many(self, plans: list[Plan], n: int | None = None) -> list[Evaluation]:
+    def evaluate_many(self, plans: Sequence[P], n: int | None = None) -> list[Evaluation[P]]:
         n = self.n if n is None else min(n, len(self.reps))
         todo = [p for p in dict.fromkeys(plans) if self._have(p) < n]
         if todo:
@@ -239,7 +245,7 @@ class Evaluator:
                 self.save()
         return [self._view(p, n) for p in plans]
 
-    def _view(self, p: Plan, n: int) -> Evaluation:
+    def _view(self, p: P, n: int) -> Evaluation[P]:
         v = self._views.get((p, n))
         if v is None:
             samples, ints, calls = self._raw[p]
@@ -256,10 +262,10 @@ class Evaluator:
         save_arrays(self.checkpoint, _raw_to_arrays(self._raw))
         self._saved_at = time.monotonic()
 
-    def evaluate(self, plan: Plan, n: int | None = None) -> Evaluation:
+    def evaluate(self, plan: P, n: int | None = None) -> Evaluation[P]:
         return self.evaluate_many([plan], n)[0]
 
-    def _split(self, jobs: list[tuple[Plan, list[int]]]) -> list[tuple[Plan, list[int]]]:
+    def _split(self, jobs: list[tuple[P, list[int]]]) -> list[tuple[P, list[int]]]:
         """One task per plan, or per replication block when there are few plans."""
         w = max(1, self.executor.workers)
         if len(jobs) >= w:
@@ -286,7 +292,9 @@ def _raw_to_arrays(raw: dict) -> dict[str, np.ndarray]:
     return out
 
 
-def _raw_from_arrays(a: dict[str, np.ndarray] | None, model: Model, plan_type: type = Plan):
+def _raw_from_arrays(
+    a: dict[str, np.ndarray] | None, model: Model, plan_type: type[SearchPlan] = Plan
+):
     if a is None or "n" not in a:
         return None
     raw = {}

@@ -23,10 +23,11 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from ccsim.sim import ALWAYS, NEVER  # noqa: E402  (the simulator's threshold sentinels)
-from ccsim.sim.model import gross_up  # noqa: E402
 from scipy import sparse
 from scipy.sparse.linalg import LinearOperator, bicgstab, expm_multiply, spilu, splu, spsolve
+
+from ccsim.sim import ALWAYS, NEVER
+from ccsim.sim.model import gross_up
 
 __all__ = [
     "ALWAYS",
@@ -78,13 +79,19 @@ def _solve(n: int, lam: np.ndarray, mu: float, gamma: float, theta: float, p_off
     """Stationary distribution of the chain truncated at queue length Q."""
     lam_tot = float(lam.sum())
     # enumerate states: c = b + o < n with q = 0; then c = n with q = 0..Q
-    bs, os_, qs = [], [], []
-    for c in range(n):
-        b = np.arange(c + 1)
-        bs.append(b), os_.append(c - b), qs.append(np.zeros(c + 1, np.int64))
+    bs: list[np.ndarray] = []
+    os_: list[np.ndarray] = []
+    qs: list[np.ndarray] = []
+    for busy in range(n):
+        bc = np.arange(busy + 1)
+        bs.append(bc)
+        os_.append(busy - bc)
+        qs.append(np.zeros(busy + 1, np.int64))
     b_full = np.arange(n + 1)
-    for q in range(Q + 1):
-        bs.append(b_full), os_.append(n - b_full), qs.append(np.full(n + 1, q))
+    for qq in range(Q + 1):
+        bs.append(b_full)
+        os_.append(n - b_full)
+        qs.append(np.full(n + 1, qq))
     b = np.concatenate(bs).astype(np.int64)
     o = np.concatenate(os_).astype(np.int64)
     q = np.concatenate(qs).astype(np.int64)

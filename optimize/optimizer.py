@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from ccsim.sim import NEVER, Executor, InProcess, Model, SimResult, paired_difference, simulate
 from ccsim.sim.results import aggregate, selling_value
 from ccsim.sim.runner import model_fingerprint
@@ -25,7 +26,7 @@ from ccsim.sim.targets import Judgement, Targets, overall, verdict_rule_text
 
 from .evaluate import Evaluator
 from .markov import MarkovResult, applicable
-from .plan import Plan, policy_dict, staffing_value
+from .plan import Plan, SearchPlan, policy_dict, staffing_value
 from .search import (
     Bounds,
     Progress,
@@ -304,7 +305,7 @@ def optimize(
                 Path(checkpoint_dir)
                 / f"optimize-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
             )
-        ev = Evaluator(model, targets, stages[-1], seed, executor, checkpoint=ck)
+        ev: Evaluator[Plan] = Evaluator(model, targets, stages[-1], seed, executor, checkpoint=ck)
         plan = seeded
         for i, Rs in enumerate(stages):
             if i > 0 and time.perf_counter() > deadline:
@@ -428,7 +429,7 @@ def plan_without_offers(model: Model, plan, res: SimResult, executor: Executor) 
 
 def confirm(
     model: Model,
-    plan: Plan,
+    plan: SearchPlan,
     targets: Targets,
     seed: int,
     replications: int,

@@ -10,10 +10,29 @@ import copy
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, Self
 
 import numpy as np
 import yaml
+
 from ccsim.sim import ALWAYS, NEVER, Model
+
+
+class SearchPlan(Protocol):
+    """What a search moves and evaluates: a per-interval `Plan` or a roster plan
+    (`optimize.shifts.RosterPlan`). Hashable and immutable; applied to a model to run."""
+
+    @property
+    def thresholds(self) -> tuple[tuple[int, ...], ...]: ...
+
+    def apply(self, model: Model) -> Model: ...
+
+    def with_threshold(self, k: int, value: int, t: int | None = None) -> Self: ...
+
+    def to_arrays(self) -> dict[str, np.ndarray]: ...
+
+    @classmethod
+    def from_arrays(cls, a: dict[str, np.ndarray], model: Model) -> Self | None: ...
 
 
 @dataclass(frozen=True)

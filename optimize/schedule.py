@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pulp
+
 from ccsim.sim.roster import Roster, ShiftRow, ShiftSet
 
 from .lp import solve

@@ -5,17 +5,18 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from ccsim.sim import ALWAYS, NEVER, Model
 from ccsim.sim.targets import interval_arrays, sample_stats, verdicts
 
 from .erlang import agents_needed
 from .evaluate import Evaluation, Evaluator, Targets, paired
 from .markov import MarkovResult, chain_rates, threshold_chain
-from .plan import Plan, threshold_label
+from .plan import Plan, SearchPlan, threshold_label
 from .seed import smooth
 
 Progress = Callable[[str, int], None]
@@ -113,7 +114,9 @@ def _promising(cur_full: Evaluation, cur_small: Evaluation, cand_small: Evaluati
     return True
 
 
-def screened(ev: Evaluator, cur: Evaluation, plans: list[Plan]) -> list[Evaluation | None]:
+def screened(
+    ev: Evaluator, cur: Evaluation, plans: Sequence[SearchPlan]
+) -> list[Evaluation | None]:
     """Evaluate plans at the evaluator's stage; in later stages, first screen them on the
     earlier stages' replications (a prefix of this stage's, so nothing is simulated twice)
     and go on simulating only the promising ones (`_promising`). Screened-out plans come
@@ -159,15 +162,15 @@ def _staffing_moves(
         for a, b in ((t, t + 1), (t + 1, t)):
             if plan.staffing[a] < 1:
                 continue
-            s = list(plan.staffing)
-            s[a] -= 1
-            s[b] += 1
-            if bounds.staffing_ok(tuple(s)):
+            moved = list(plan.staffing)
+            moved[a] -= 1
+            moved[b] += 1
+            if bounds.staffing_ok(tuple(moved)):
                 moves.append(
                     (
                         f"one agent from {model.interval_label(a)} to {model.interval_label(b)}",
                         frozenset({a, b}),
-                        Plan(tuple(s), plan.thresholds),
+                        Plan(tuple(moved), plan.thresholds),
                     )
                 )
     return moves
@@ -377,7 +380,9 @@ def _staffing_round(
         return cur, False
     good.sort(key=lambda i: -_gain(cur, evs[i])[0])  # type: ignore[arg-type]
     best = evs[good[0]]
-    chosen, used = [], set()
+    assert best is not None  # `good` holds evaluated moves only
+    chosen: list[int] = []
+    used: set[int] = set()
     for i in good:
         touched = moves[i][1]
         if not (touched & used):
@@ -501,7 +506,9 @@ def exact_evaluator(model: Model, targets: Targets):
             model.decline_cost,
             within=model.sl_within if waiting else None,
         )
-        profit = r.profit_rate(model.agent_cost_per_hour, model.abandon_cost, model.shrinkage)
+        profit = r.profit_rate(
+            model.agent_cost_per_hour, model.abandon_cost, float(np.mean(model.shrinkage))
+        )
         caps = [x for x in (targets.max_abandon, targets.max_abandon_interval) if x is not None]
         ok = all(r.p_abandon <= x for x in caps)
         if waiting:
@@ -533,10 +540,10 @@ def _best_at(
         # shortens waits, so a combination that dominates an infeasible one is skipped.
         combos = []
         for values in itertools.product(cands, repeat=len(sellable)):
-            th = [NEVER] * K
+            combo = [NEVER] * K
             for k, v in zip(sellable, values, strict=True):
-                th[k] = v
-            p = point(n, tuple(th), waiting=False)
+                combo[k] = v
+            p = point(n, tuple(combo), waiting=False)
             evaluations += 1
             combos.append((p.profit_rate, values, p))
         combos.sort(key=lambda x: -x[0])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from ccsim.sim import NEVER, Model
 
 from .erlang import agents_needed

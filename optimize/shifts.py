@@ -17,6 +17,7 @@ together for profit under the service targets (`ccsim optimize --shifts`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import time
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
 from ccsim.sim import ALWAYS, NEVER, Executor, Model, SimResult
 from ccsim.sim.roster import Roster, ShiftRow
 from ccsim.sim.runner import model_fingerprint
@@ -129,6 +131,10 @@ def default_shift_time_limit(model: Model) -> float:
 Move = tuple[str, frozenset, Callable[[RosterPlan], RosterPlan | None]]
 
 
+def _set_threshold(p: RosterPlan, *, k: int, v: int, t: int) -> RosterPlan:
+    return p.with_threshold(k, v, t)
+
+
 def _remove(row: ShiftRow) -> Callable[[RosterPlan], RosterPlan | None]:
     key = (row.start, row.template, row.breaks)
 
@@ -168,7 +174,7 @@ def _best_breaks(model: Model, start: float, template, cover: np.ndarray) -> tup
     g = model.shifts.grid  # type: ignore[union-attr]
     out = []
     for b in template.breaks:
-        best, where = -math.inf, None
+        best, where = -math.inf, start
         for o in b.offsets(g):
             a = round((start + o) / g)
             here = float(cover[a : a + round(b.length / g)].min())
@@ -262,7 +268,7 @@ def threshold_moves(
                     (
                         label,
                         frozenset({("th", k, t)}),
-                        lambda p, k=k, v=v, t=t: p.with_threshold(k, v, t),
+                        functools.partial(_set_threshold, k=k, v=v, t=t),
                     )
                 )
     return moves
@@ -281,9 +287,9 @@ def batch_round(
     ...), whichever gains most."""
     plans, kept = [], []
     for m in moves:
-        p = m[2](cur.plan)
-        if p is not None and p != cur.plan:
-            plans.append(p)
+        moved = m[2](cur.plan)
+        if moved is not None and moved != cur.plan:
+            plans.append(moved)
             kept.append(m)
     evs = screened(ev, cur, plans)
     for (label, _, _), e in zip(kept, evs, strict=True):
@@ -296,7 +302,8 @@ def batch_round(
     best = evs[good[0]]
     assert best is not None
     label = kept[good[0]][0]
-    chosen, used = [], set()
+    chosen: list[int] = []
+    used: set = set()
     for i in good:
         if not (kept[i][1] & used):
             used |= kept[i][1]

@@ -25,7 +25,7 @@ def save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
+            np.savez(fh, **arrays)  # type: ignore[arg-type]  # numpy stubs: savez(file, *args, allow_pickle, **kwds)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -53,6 +53,8 @@ def rep_arrays(rep: RepResult) -> dict[str, np.ndarray]:
 
 
 def rep_from_arrays(a: dict[str, np.ndarray] | None) -> RepResult | None:
+    if a is None:
+        return None
     try:
         return RepResult(
             a["counts"], a["busy"], a["staffed"], a["hist"], int(a["calls"]), float(a["end_time"])

@@ -487,11 +487,11 @@ def run_fast(
     sl_t = float(model.sl_within)
     records: list[np.ndarray] = []
     it = iter(chunks)
-    chunk = next(it, None)
-    if chunk is None:  # nobody calls: the arrival process ends at once
+    first = next(it, None)
+    chunk: CallerChunk = _EMPTY if first is None else first
+    if first is None:  # nobody calls: the arrival process ends at once
         ist[_ASEQ] = -1
         ist[_SEQ] = 1
-        chunk = _EMPTY
     while True:
         nxt = next(it, None)
         final = nxt is None
@@ -543,7 +543,7 @@ def run_fast(
             ht = np.concatenate([ht, np.empty(cap)])
             hk = np.concatenate([hk, np.empty(cap, np.int64)])
             ist[_FREE] = cap
-        if final:
+        if nxt is None:
             break
         chunk = nxt
     result = RepResult(counts, busy_acc, staffed_acc, hist, int(ist[_CALLS]), float(fst[_NOW]))

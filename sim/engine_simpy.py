@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import simpy
@@ -64,6 +64,11 @@ from .stats import (
 from .stream import CallerChunk
 
 WAITING, IN_SERVICE, GONE = 0, 1, 2
+
+
+def _then(fn: Callable[[Caller], None], c: Caller) -> Callable[[simpy.Event], None]:
+    """A simpy callback that hands the event's caller to `fn`."""
+    return lambda _ev: fn(c)
 
 
 class Caller:
@@ -164,7 +169,7 @@ class CallCenter:
         self.waiting += 1
         self.queues[self.m.priority[c.segment]].append(c)
         if math.isfinite(c.patience):
-            self.env.timeout(c.patience).callbacks.append(lambda _ev, c=c: self.abandon(c))
+            self.env.timeout(c.patience).callbacks.append(_then(self.abandon, c))
 
     def abandon(self, c: Caller) -> None:
         if c.state != WAITING:
@@ -198,7 +203,7 @@ class CallCenter:
         if wait <= self.sl_t:
             row[ANS_T] += 1
         self.hist[0, c.segment, min(int(wait), HIST_BINS - 1)] += 1
-        self.env.timeout(c.base).callbacks.append(lambda _ev, c=c: self.decide(c))
+        self.env.timeout(c.base).callbacks.append(_then(self.decide, c))
 
     def decide(self, c: Caller) -> None:
         """Base handle time is over: offer the product or free the agent."""
@@ -218,7 +223,7 @@ class CallCenter:
             else:
                 row[DECLINES] += 1
                 extra = c.offer
-            self.env.timeout(extra).callbacks.append(lambda _ev, c=c: self.complete(c))
+            self.env.timeout(extra).callbacks.append(_then(self.complete, c))
         else:
             self.complete(c)
 

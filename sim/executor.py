@@ -121,10 +121,11 @@ class DaskExecutor(Executor):
             from distributed import Client
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise RuntimeError("Dask is not installed: pip install 'ccsim[dask]'") from exc
-        self.client = address if hasattr(address, "submit") else Client(address, timeout=10)
+        client: Any = address if hasattr(address, "submit") else Client(address, timeout=10)
+        self.client = client
         self._own = not hasattr(address, "submit")
         self.retries = retries
-        info = self.client.scheduler_info()
+        info = client.scheduler_info()
         self.workers = max(1, sum(w.get("nthreads", 1) for w in info.get("workers", {}).values()))
 
     def imap(self, fn, items):

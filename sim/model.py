@@ -23,7 +23,7 @@ from .units import format_clock
 MAX_CALLS_PER_REPLICATION = 200_000_000
 
 
-def gross_up(on_phones, shrinkage: float):
+def gross_up(on_phones, shrinkage: float | np.ndarray):
     """Paid agents (or cost) for agents on the phones: on_phones / (1 - shrinkage). The
     shrinkage gross-up is written here only; every cost in ccsim goes through it."""
     return on_phones / (1.0 - shrinkage)
@@ -303,6 +303,7 @@ def compile_scenario(sc: Scenario, file: str | None = None, base_dir: Path | Non
                     file=file,
                     path=f"{path}.{count_key}",
                 )
+            assert L is not None  # a day horizon: steady state was refused above
             return _per_interval(count, T, f"{path}.{count_key}", file, 1.0 / L)
         return None
 
@@ -358,6 +359,7 @@ def compile_scenario(sc: Scenario, file: str | None = None, base_dir: Path | Non
                 "give either 'staffing' or a 'roster', not both", file=file, path="staffing"
             )
         roster = compile_roster(sc.roster, shifts, file)
+        assert L is not None  # compile_shifts refuses a steady-state horizon
         steps = round(L / shifts.grid)
         staffing = roster.on_phones(shifts, T * steps)
     elif sc.staffing is None:

@@ -239,6 +239,7 @@ class Accumulator:
         if model.steady and R == 1:
             # batch means: the measured batches act as (nearly independent) replications
             meas = model.measured
+            assert self._first_intervals is not None  # kept for steady-state runs
             B = int(meas.sum())
             summary = {}
             for s in STATISTICS:

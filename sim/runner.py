@@ -102,6 +102,7 @@ def simulate(
         try:
             for r in range(R0, R0 + R):  # records are written in replication order, in-process
                 res, rec = run_replication(model, seed, r, engine, want_records=True)
+                assert rec is not None  # asked for
                 writer.write(r, rec)
                 results.add(res, r)
                 if progress:

@@ -272,25 +272,25 @@ class Targets:
                 v = verdict(m, se, n, t.limit, t.higher_is_better, c)
                 out.append(Judgement(t, v, m, float(lo), float(hi), n, "day"))
                 continue
-            m, se, n = intervals[t.stat]
-            ok = np.isfinite(m)  # intervals without any call have no rate to judge
+            mi, sei, ni = intervals[t.stat]
+            ok = np.isfinite(mi)  # intervals without any call have no rate to judge
             if not ok.any():
                 out.append(Judgement(t, "met", math.nan, math.nan, math.nan, 0, "no calls"))
                 continue
-            vs = verdicts(m, se, n, t.limit, t.higher_is_better, c)
-            lo, hi = bounds(m, se, n, c)
-            bound = lo if t.higher_is_better else hi
-            score = np.where(ok, t.slack(np.where(np.isfinite(bound), bound, m)), np.inf)
+            vs = verdicts(mi, sei, ni, t.limit, t.higher_is_better, c)
+            los, his = bounds(mi, sei, ni, c)
+            bound = los if t.higher_is_better else his
+            score = np.where(ok, t.slack(np.where(np.isfinite(bound), bound, mi)), np.inf)
             i = int(np.argmin(score))
             counts = {v: int(((vs == v) & ok).sum()) for v in VERDICTS}
             out.append(
                 Judgement(
                     t,
                     worst(vs[ok]),
-                    float(m[i]),
-                    float(lo[i]),
-                    float(hi[i]),
-                    int(np.asarray(n)[i]) if np.ndim(n) else int(n),
+                    float(mi[i]),
+                    float(los[i]),
+                    float(his[i]),
+                    int(np.asarray(ni)[i]) if np.ndim(ni) else int(ni),
                     labels[i],
                     i,
                     counts,
@@ -309,7 +309,7 @@ class Targets:
         the measured ones are judged, and the worst is named in the model's numbering."""
         meas = np.flatnonzero(model.measured)
         labels = [model.interval_label(int(i)) for i in meas]
-        ints = {s: tuple(np.asarray(a)[meas] for a in v) for s, v in intervals.items()}
+        ints = {s: (v[0][meas], v[1][meas], np.asarray(v[2])[meas]) for s, v in intervals.items()}
         judged = self.judge_arrays(day, ints, labels, confidence)
         for j in judged:
             if j.interval is not None:
@@ -327,12 +327,13 @@ def _mse(e: Estimate) -> tuple[float, float, int]:
     return e.mean, e.se, e.n
 
 
-def interval_arrays(res: SimResult, stats) -> dict[str, tuple[np.ndarray, ...]]:
+def interval_arrays(res: SimResult, stats) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """(mean, se, n) arrays over all intervals of a simulation result, per statistic."""
     out = {}
     for s in stats:
         rows = [_mse(row[s]) for row in res.intervals]
-        out[s] = tuple(np.array([r[j] for r in rows], dtype=float) for j in range(3))
+        m, se, n = (np.array([r[j] for r in rows], dtype=float) for j in range(3))
+        out[s] = (m, se, n)
     return out
 
 

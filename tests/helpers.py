@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from ccsim.sim.stream import CallerChunk
 from scipy import stats as sps
 
 from ccsim import sim
+from ccsim.sim.stream import CallerChunk
 
 
 def model_from(data: dict) -> sim.Model:

@@ -5,14 +5,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from ccsim.sim.calibration import backtest, calibrate, read_anonymous_bank, read_ccsim_calls
-from ccsim.sim.calibration.fit import kaplan_meier
 from helpers import model_from
 from scipy import stats
 from typer.testing import CliRunner
 
 from ccsim import sim
 from ccsim.cli import app
+from ccsim.sim.calibration import backtest, calibrate, read_anonymous_bank, read_ccsim_calls
+from ccsim.sim.calibration.fit import kaplan_meier
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ROOT.parent / "shared" / "data" / "anonymous_bank" / "february_1999.txt"

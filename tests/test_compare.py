@@ -7,13 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from ccsim.optimize.compare import compare
-from ccsim.sim.alternatives import scenario_alternatives
 from typer.testing import CliRunner
 
 from ccsim import sim
 from ccsim.charts import CHARTS
 from ccsim.cli import app
+from ccsim.optimize.compare import compare
+from ccsim.sim.alternatives import scenario_alternatives
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()

@@ -9,12 +9,13 @@ thresholds and negative ones, and deterministic times that make simultaneous eve
 import os
 
 import numpy as np
-from ccsim.sim.engine_fast import run_fast
-from ccsim.sim.engine_simpy import run_simpy
-from ccsim.sim.stream import customer_stream
 from helpers import model_from
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from ccsim.sim.engine_fast import run_fast
+from ccsim.sim.engine_simpy import run_simpy
+from ccsim.sim.stream import customer_stream
 
 MEANS = ["20s", "1min", "2min", "3.5min"]
 

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+
 from ccsim.optimize.erlang import (
     agents_needed,
     erlang_a,

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from ccsim.sim.stats import STATISTICS
 
 from ccsim import sim
+from ccsim.sim.stats import STATISTICS
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
-from ccsim.optimize.erlang import erlang_a
-from ccsim.optimize.markov import NEVER, applicable, solve_model, threshold_chain
-from ccsim.sim.stats import ATTEMPTS, OFFERED, estimate
 from helpers import model_from, within_ci
 
 from ccsim import sim
+from ccsim.optimize.erlang import erlang_a
+from ccsim.optimize.markov import NEVER, applicable, solve_model, threshold_chain
+from ccsim.sim.stats import ATTEMPTS, OFFERED, estimate
 
 EXP = {"dist": "exponential"}
 

@@ -5,12 +5,12 @@ import math
 
 import numpy as np
 import pytest
-from ccsim.sim.engine_fast import run_fast
-from ccsim.sim.engine_simpy import run_simpy
-from ccsim.sim.results import batch_kpis, rep_kpis
 from helpers import chunk, model_from
 
 from ccsim import sim
+from ccsim.sim.engine_fast import run_fast
+from ccsim.sim.engine_simpy import run_simpy
+from ccsim.sim.results import batch_kpis, rep_kpis
 
 ENGINES = {"simpy": run_simpy, "fast": run_fast}
 

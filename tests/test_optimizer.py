@@ -7,13 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import model_from
+
+from ccsim import sim
 from ccsim.optimize.erlang import agents_needed
 from ccsim.optimize.evaluate import Targets
 from ccsim.optimize.markov import threshold_chain
 from ccsim.optimize.optimizer import optimize
-from helpers import model_from
-
-from ccsim import sim
 
 ROOT = Path(__file__).resolve().parent.parent
 EXP = {"dist": "exponential"}

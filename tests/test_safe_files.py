@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from ccsim.sim.calibration.backtest import pair_intervals, read_observed
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from ccsim import sim
 from ccsim.cli import app
+from ccsim.sim.calibration.backtest import pair_intervals, read_observed
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK = str(ROOT / "scenarios" / "retail_bank.yaml")

@@ -13,16 +13,16 @@ import sys
 import numpy as np
 import pytest
 import yaml
-from ccsim.optimize.schedule import schedule_shifts
-from ccsim.sim.engine_fast import run_fast
-from ccsim.sim.engine_simpy import run_simpy
-from ccsim.sim.records import R_ANS, R_ARR
-from ccsim.sim.roster import Break, Roster, ShiftRow, ShiftSet, Template
 from helpers import model_from
 from typer.testing import CliRunner
 
 from ccsim import sim
 from ccsim.cli import app
+from ccsim.optimize.schedule import schedule_shifts
+from ccsim.sim.engine_fast import run_fast
+from ccsim.sim.engine_simpy import run_simpy
+from ccsim.sim.records import R_ANS, R_ARR
+from ccsim.sim.roster import Break, Roster, ShiftRow, ShiftSet, Template
 
 EXP = {"dist": "exponential"}
 

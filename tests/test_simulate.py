@@ -5,11 +5,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from ccsim.sim.stats import ABANDONED, ANSWERED, COMPLETED, OFFERED, STATISTICS
 from typer.testing import CliRunner
 
 from ccsim import sim
 from ccsim.cli import app
+from ccsim.sim.stats import ABANDONED, ANSWERED, COMPLETED, OFFERED, STATISTICS
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))

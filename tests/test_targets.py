@@ -6,14 +6,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from ccsim.optimize.evaluate import Evaluator, StreamCache, stream_key
-from ccsim.optimize.plan import Plan
-from ccsim.sim.targets import Targets, verdict
 from helpers import model_from
 from typer.testing import CliRunner
 
 from ccsim import sim
 from ccsim.cli import app
+from ccsim.optimize.evaluate import Evaluator, StreamCache, stream_key
+from ccsim.optimize.plan import Plan
+from ccsim.sim.targets import Targets, verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()

@@ -6,10 +6,10 @@ test also checks the interval is narrow, so the comparison has power to fail.
 """
 
 import pytest
-from ccsim.optimize.erlang import erlang_a, erlang_c_metrics
 from helpers import steady, within_ci
 
 from ccsim import sim
+from ccsim.optimize.erlang import erlang_a, erlang_c_metrics
 
 EXP = {"dist": "exponential"}
 

@@ -1,6 +1,7 @@
 import math
 
 import pytest
+
 from ccsim.sim.units import format_clock, parse_clock, parse_duration, parse_rate
 
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from ccsim.sim.alternatives import alternative_model, factor
-from ccsim.sim.schema import Alternative
-from ccsim.sim.stream import customer_stream
 from typer.testing import CliRunner
 
 from ccsim import sim
 from ccsim.cli import app
+from ccsim.sim.alternatives import alternative_model, factor
+from ccsim.sim.schema import Alternative
+from ccsim.sim.stream import customer_stream
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ROOT / "scenarios" / "retail_bank.yaml"

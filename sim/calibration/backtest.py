@@ -6,6 +6,7 @@ import csv
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -115,7 +116,7 @@ def backtest(
 ) -> BacktestResult:
     observed = pair_intervals(model, observed, model.source)
     res = simulate(model, replications=replications, seed=seed, executor=executor)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for t, obs in enumerate(observed):
         est = res.intervals[t]
         row = {
@@ -127,7 +128,7 @@ def backtest(
             e = est[mtr]
             row[mtr] = {"observed": obs.get(mtr), "simulated": e.mean, "ci95": [e.lo, e.hi]}
         rows.append(row)
-    summary = {}
+    summary: dict[str, dict[str, Any] | None] = {}
     w = np.array([r["offered_observed"] or 0.0 for r in rows])
     for mtr in METRICS:
         o = np.array([np.nan if r[mtr]["observed"] is None else r[mtr]["observed"] for r in rows])

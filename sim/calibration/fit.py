@@ -243,16 +243,16 @@ def calibrate(
         total_wait = float(sel.wait[queued].sum())
         n_ab = int(ab.sum())
         pat_mean = total_wait / n_ab if n_ab else math.inf
-        t, S = kaplan_meier(sel.wait[queued], ~sel.answered[queued])
-        survival[s] = (t, S)
+        km_t, S = kaplan_meier(sel.wait[queued], ~sel.answered[queued])
+        survival[s] = (km_t, S)
         fit["patience"] = {
             "queued": int(queued.sum()),
             "abandoned": n_ab,
             "total_wait_s": total_wait,
             "exponential_mean_s": pat_mean,
             "standard_error_s": pat_mean / math.sqrt(n_ab) if n_ab else math.inf,
-            "km_survival_at_60s": float(np.interp(60, t, S, left=1.0)) if len(t) else 1.0,
-            "km_survival_at_180s": float(np.interp(180, t, S, left=1.0)) if len(t) else 1.0,
+            "km_survival_at_60s": float(np.interp(60, km_t, S, left=1.0)) if len(km_t) else 1.0,
+            "km_survival_at_180s": float(np.interp(180, km_t, S, left=1.0)) if len(km_t) else 1.0,
         }
         fits[s] = fit
         spec: dict = {"volume": [round(float(v), 2) for v in volume[s]]}
@@ -270,10 +270,10 @@ def calibrate(
             spec["handle_time"] = {"dist": "lognormal", "mean": f"{mean:.1f}s", "cv": round(cv, 3)}
         if not math.isfinite(pat_mean):
             spec["patience"] = "none"
-        elif patience_form == "empirical" and len(t):
+        elif patience_form == "empirical" and len(km_t):
             spec["patience"] = {
                 "dist": "empirical",
-                "values": [f"{v:g}s" for v in km_quantiles(t, S, pat_mean)],
+                "values": [f"{v:g}s" for v in km_quantiles(km_t, S, pat_mean)],
             }
         else:
             spec["patience"] = {"dist": "exponential", "mean": f"{pat_mean:.1f}s"}

@@ -161,8 +161,8 @@ def _grouped(c: np.ndarray, g: np.ndarray, G: int) -> np.ndarray:
     return out
 
 
-def _errors(sim: dict, obs: dict, w: np.ndarray) -> dict[str, dict]:
-    out = {}
+def _errors(sim: dict, obs: dict, w: np.ndarray) -> dict[str, dict | None]:
+    out: dict[str, dict | None] = {}
     for m in METRICS:
         ok = np.isfinite(sim[m]) & np.isfinite(obs[m]) & (w > 0)
         if not ok.any():
@@ -190,8 +190,8 @@ def noise_floor(
         r = _rates(_grouped(counts[pick].sum(axis=0), g, G), convention)
         e = _errors(r, base, w)
         for m in METRICS:
-            if e[m] is not None:
-                maes[m].append(e[m]["weighted_mae"])
+            if (em := e[m]) is not None:
+                maes[m].append(em["weighted_mae"])
     return {m: (float(np.mean(v)) if v else None) for m, v in maes.items()}
 
 
@@ -210,8 +210,8 @@ def model_noise_floor(
     for r in range(R):
         e = _errors(_rates(_grouped(months[r], g, G), convention), mean, w)
         for m in METRICS:
-            if e[m] is not None:
-                maes[m].append(e[m]["weighted_mae"])
+            if (em := e[m]) is not None:
+                maes[m].append(em["weighted_mae"])
     k = math.sqrt(R / (R - 1))
     return {m: (float(np.mean(v)) * k if v else None) for m, v in maes.items()}
 
@@ -270,12 +270,13 @@ def predict_month(
     summary = _errors(sim, obs, w)
     floor = noise_floor(data.counts, g, G, conv, NOISE_RESAMPLES)
     floor_model = model_noise_floor(months, g, G, conv, w)
-    for m in METRICS:
-        if summary[m] is not None:
-            summary[m]["noise_floor"] = floor[m]
-            summary[m]["noise_floor_model"] = floor_model[m]
-            summary[m]["observed_day"] = _num(day_obs[m])
-            summary[m]["simulated_day"] = _num(day_sim[m])
+    for metric in METRICS:
+        entry = summary[metric]
+        if entry is not None:
+            entry["noise_floor"] = floor[metric]
+            entry["noise_floor_model"] = floor_model[metric]
+            entry["observed_day"] = _num(day_obs[metric])
+            entry["simulated_day"] = _num(day_sim[metric])
     return {
         "kind": "ccsim.backtest",
         "scenario": model.name,
