@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from ccsim import sim
-from ccsim.charts import CHARTS
 from ccsim.cli import app
 from ccsim.optimize.compare import compare
+from ccsim.render.charts import CHARTS
 from ccsim.sim.alternatives import scenario_alternatives
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,10 +7,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .summary_page import (
+from .numbers import difference, value
+from .summary import (
     STATS,
-    _d,
-    _v,
     kpi_label,
     recommendation_text,
     value_text,
@@ -36,15 +35,15 @@ def print_compare(js: dict, console: Console) -> None:
         for n in names:
             v = js["alternatives"][n]["summary"][key]
             lo, hi = v["ci95"]
-            cell = _v(v["mean"], kind)
+            cell = value(v["mean"], kind)
             if lo is not None and kind != "n":
                 cell += (
-                    f" ±{_v((hi - lo) / 2, kind).replace(' s', '')}"
+                    f" ±{value((hi - lo) / 2, kind).replace(' s', '')}"
                     if kind != "pct"
                     else f" ±{100 * (hi - lo) / 2:.1f}"
                 )
             if n != base:
-                cell += "\n" + _d(js["alternatives"][n]["difference"][key], kind)
+                cell += "\n" + difference(js["alternatives"][n]["difference"][key], kind)
             row.append(cell)
         t.add_row(kpi_label(label, kind, js), *row)
     colour = {"met": "green", "borderline": "yellow", "missed": "red"}
@@ -70,10 +69,10 @@ def print_compare(js: dict, console: Console) -> None:
         for r in sens["rows"]:
             st.add_row(
                 r["volume"],
-                _v(r["profit"]["mean"], "money"),
-                _v(r["service_level"]["mean"], "pct"),
-                _v(r["abandon_rate"]["mean"], "pct"),
-                _v(r["asa"]["mean"], "s"),
+                value(r["profit"]["mean"], "money"),
+                value(r["service_level"]["mean"], "pct"),
+                value(r["abandon_rate"]["mean"], "pct"),
+                value(r["asa"]["mean"], "s"),
                 r["verdict"],
             )
         console.print(st)

@@ -18,27 +18,15 @@ from pathlib import Path
 
 from ccsim.sim.stats import DEFINITIONS, STATISTICS
 
-from .output import write_bytes
-from .summary_page import STATS, kpi_label, recommendation_text, value_text
+from ..output import write_bytes
+from .numbers import kind_of
+from .summary import STATS, kpi_label, recommendation_text, value_text
 
-RATES = {"abandon_rate", "service_level", "p_wait", "occupancy", "conversion"}
-SECONDS = {"asa", "mean_wait", "aht"}
-MONEY = {"revenue", "staffing_cost", "abandon_cost", "decline_cost", "profit"}
-FORMATS = {"rate": "0.0%", "seconds": "0.0", "money": "#,##0", "count": "#,##0.0"}
-
-
-def _kind(stat: str) -> str:
-    if stat in RATES:
-        return "rate"
-    if stat in SECONDS:
-        return "seconds"
-    if stat in MONEY:
-        return "money"
-    return "count"
+FORMATS = {"pct": "0.0%", "s": "0.0", "money": "#,##0", "n": "#,##0.0"}
 
 
 def _header(stat: str) -> str:
-    unit = {"rate": " (%)", "seconds": " (s)", "money": "", "count": ""}[_kind(stat)]
+    unit = {"pct": " (%)", "s": " (s)", "money": "", "n": ""}[kind_of(stat)]
     return stat + unit
 
 
@@ -77,11 +65,11 @@ def workbook(js: dict, path: Path) -> Path:
             [n, a["description"], a["verdict"], *[a["summary"][s]["mean"] for s in stats]]
             for n, a in alts.items()
         ],
-        [None, None, None, *[_kind(s) for s in stats]],
+        [None, None, None, *[kind_of(s) for s in stats]],
     )
     diff_rows, diff_kinds = [], [None]
     for s in stats:
-        diff_kinds += [_kind(s)] * 3
+        diff_kinds += [kind_of(s)] * 3
     for n, a in alts.items():
         if not a["difference"]:
             continue
@@ -107,7 +95,7 @@ def workbook(js: dict, path: Path) -> Path:
         "Intervals",
         ["alternative", "interval", "agents", *[_header(s) for s in int_stats]],
         rows,
-        [None, None, "count", *[_kind(s) for s in int_stats]],
+        [None, None, "n", *[kind_of(s) for s in int_stats]],
     )
     seg_stats = [s for s in stats if s in next(iter(alts[js["baseline"]]["segments"].values()))]
     rows = [
@@ -119,7 +107,7 @@ def workbook(js: dict, path: Path) -> Path:
         "Segments",
         ["alternative", "segment", *[_header(s) for s in seg_stats]],
         rows,
-        [None, None, *[_kind(s) for s in seg_stats]],
+        [None, None, *[kind_of(s) for s in seg_stats]],
     )
     labels = js["interval_labels"]
     segs = js["segments"]
@@ -139,7 +127,7 @@ def workbook(js: dict, path: Path) -> Path:
         "Plan",
         ["alternative", "interval", "agents", *[f"threshold {s}" for s in segs]],
         rows,
-        [None, None, "count", *[None] * len(segs)],
+        [None, None, "n", *[None] * len(segs)],
     )
     sheet(
         "Definitions",
@@ -154,7 +142,7 @@ def workbook(js: dict, path: Path) -> Path:
 
 
 def _chart_title(png: Path) -> str:
-    """The chart's finding, which `ccsim.charts` stores in the PNG's Title metadata."""
+    """The chart's finding, which `ccsim.render.charts` stores in the PNG's Title metadata."""
     from PIL import Image
 
     with Image.open(png) as im:

@@ -9,32 +9,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ccsim.sim import Estimate, Judgement, SimResult, overall
+from ccsim.sim import Judgement, SimResult, overall
 from ccsim.sim.units import format_clock
 
-__all__ = ["format_clock", "fmt", "print_simulation"]
+from .numbers import estimate
 
-PCT = {"service_level", "abandon_rate", "p_wait", "occupancy", "conversion"}
-SECONDS = {"asa", "mean_wait", "aht"}
-MONEY = {"revenue", "staffing_cost", "abandon_cost", "decline_cost", "profit"}
-
-
-def fmt(stat: str, e: Estimate, ci: bool = True, sep: str = "\n") -> str:
-    """'91.2%' over '±0.8' (two lines, to keep tables narrow); '4.4s ±0.3' with sep=' '."""
-    if e.n == 0 or not math.isfinite(e.mean):
-        return "–"
-    h = e.half_width
-    show = ci and math.isfinite(h)
-    if stat in PCT:
-        return f"{100 * e.mean:.1f}%" + (f"{sep}±{100 * h:.1f}" if show else "")
-    if stat in SECONDS:
-        return f"{e.mean:.1f}s" + (f"{sep}±{h:.1f}" if show else "")
-    if stat in MONEY or abs(e.mean) >= 1000:
-        return f"{e.mean + 0.0 if round(e.mean) != 0 else 0.0:,.0f}" + (
-            f"{sep}±{h:,.0f}" if show else ""
-        )
-    return f"{e.mean:,.1f}" + (f"{sep}±{h:,.1f}" if show else "")
-
+__all__ = ["format_clock", "print_simulation"]
 
 INTERVAL_COLUMNS = [
     ("offered", "Offered"),
@@ -78,13 +58,16 @@ def interval_table(res: SimResult, title: str | None = None) -> Table:
         label = m.interval_label(i)
         style = "dim" if not m.measured[i] else None
         t.add_row(
-            label, f"{agents[i]:g}", *[fmt(s, est[s]) for s, _ in INTERVAL_COLUMNS], style=style
+            label,
+            f"{agents[i]:g}",
+            *[estimate(s, est[s]) for s, _ in INTERVAL_COLUMNS],
+            style=style,
         )
     t.add_section()
     t.add_row(
         "Day" if not m.steady else "Measured",
         "",
-        *[fmt(s, res.summary[s]) for s, _ in INTERVAL_COLUMNS],
+        *[estimate(s, res.summary[s]) for s, _ in INTERVAL_COLUMNS],
         style="bold",
     )
     return t
@@ -102,7 +85,7 @@ def segment_table(res: SimResult) -> Table:
     for _, head in SEGMENT_COLUMNS:
         t.add_column(head, justify="right")
     for name, est in res.segments.items():
-        t.add_row(escape(name), *[fmt(s, est[s]) for s, _ in SEGMENT_COLUMNS])
+        t.add_row(escape(name), *[estimate(s, est[s]) for s, _ in SEGMENT_COLUMNS])
     return t
 
 
@@ -149,9 +132,9 @@ def worst_interval_line(res: SimResult) -> str | None:
         return None
     lo, hi = min(sl), max(ab)
     return (
-        f"worst interval: SL {fmt('service_level', res.intervals[lo[1]]['service_level'], sep=' ')} "
+        f"worst interval: SL {estimate('service_level', res.intervals[lo[1]]['service_level'], sep=' ')} "
         f"at {m.interval_label(lo[1])}; abandonment "
-        f"{fmt('abandon_rate', res.intervals[hi[1]]['abandon_rate'], sep=' ')} at "
+        f"{estimate('abandon_rate', res.intervals[hi[1]]['abandon_rate'], sep=' ')} at "
         f"{m.interval_label(hi[1])}"
     )
 

@@ -18,6 +18,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .numbers import signed
+
 # Okabe-Ito: distinguishable with colour-vision deficiencies, and in grey print
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 SIZE = (10, 5.625)  # inches: 16:9, 2000 x 1125 px at 200 dpi
@@ -89,10 +91,6 @@ def _gid_bars(bars, name: str) -> None:
         patch.set_gid(f"{name}:{i}")
 
 
-def _money(x: float) -> str:
-    return f"{x:+,.0f}" if math.isfinite(x) else "n/a"
-
-
 def profit_vs(js: dict, stat: str, out: Path) -> list[Path]:
     """Each alternative a point with 95% CI bars; the frontier as a line; the target marked."""
     alts = js["alternatives"]
@@ -152,7 +150,7 @@ def profit_vs(js: dict, stat: str, out: Path) -> list[Path]:
             gain = _m(d["profit"]["mean"]) if d else 0.0
             v = _m(alts[rec]["summary"][stat]["mean"]) * scale
             title = (
-                f"'{rec}' earns {_money(gain)} per day against the scenario plan, "
+                f"'{rec}' earns {signed(gain)} per day against the scenario plan, "
                 f"at {'SL' if pct else 'ASA'} {v:.1f}{'%' if pct else ' s'}, targets met"
             )
         ax.set_title(title)

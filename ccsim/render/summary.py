@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 import html
-import math
 import re
 from pathlib import Path
+
+from .numbers import difference, value
 
 STATS = [
     ("profit", "Profit", "money"),
@@ -18,28 +19,6 @@ STATS = [
     ("attempts", "Offers", "n"),
     ("conversion", "Conversion", "pct"),
 ]
-
-
-def _v(x, kind: str) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    return {"money": f"{x:,.0f}", "pct": f"{100 * x:.1f}%", "s": f"{x:.1f} s", "n": f"{x:,.0f}"}[
-        kind
-    ]
-
-
-def _d(d: dict | None, kind: str) -> str:
-    if not d or d["mean"] is None:
-        return ""
-    lo, hi = d["ci95"]
-    scale, unit = (100, " pts") if kind == "pct" else (1, " s" if kind == "s" else "")
-    fmt = (lambda x: f"{x * scale:+,.1f}") if kind in ("pct", "s") else (lambda x: f"{x:+,.0f}")
-    sig = " *" if lo is not None and not (lo <= 0 <= hi) else ""
-    return (
-        f"{fmt(d['mean'])}{unit} [{fmt(lo)}, {fmt(hi)}]{sig}"
-        if lo is not None
-        else f"{fmt(d['mean'])}{unit}"
-    )
 
 
 _MD_SPECIAL = "\\`*_{}[]<>()#+!|~"
@@ -69,9 +48,9 @@ def worst_interval_text(js: dict, name: str, sep: str = ", ") -> str:
     ab = worst_interval(a["intervals"], js["measured"], "abandon_rate", False)
     parts = []
     if sl:
-        parts.append(f"SL {_v(sl[1], 'pct')} at {sl[0]}")
+        parts.append(f"SL {value(sl[1], 'pct')} at {sl[0]}")
     if ab:
-        parts.append(f"aband. {_v(ab[1], 'pct')} at {ab[0]}")
+        parts.append(f"aband. {value(ab[1], 'pct')} at {ab[0]}")
     return sep.join(parts) or "–"
 
 
@@ -156,8 +135,8 @@ def recommendation_text(js: dict, md: bool = True) -> str:
         )
     s = a["summary"]
     svc = (
-        f"Service level {_v(s['service_level']['mean'], 'pct')}, ASA {_v(s['asa']['mean'], 's')}, "
-        f"abandonment {_v(s['abandon_rate']['mean'], 'pct')}"
+        f"Service level {value(s['service_level']['mean'], 'pct')}, ASA {value(s['asa']['mean'], 's')}, "
+        f"abandonment {value(s['abandon_rate']['mean'], 'pct')}"
     )
     return f"{head} {svc}; {esc(verdict_text(a)) if md else verdict_text(a)} (judged at {conf:.0%} confidence)."
 
@@ -174,7 +153,7 @@ def markdown(js: dict, charts: list[str]) -> str:
     ]
     lines += ["| KPI | " + " | ".join(map(md_escape, names)) + " |", "|---|" + "---:|" * len(names)]
     for key, label, kind in STATS:
-        row = [_v(js["alternatives"][n]["summary"][key]["mean"], kind) for n in names]
+        row = [value(js["alternatives"][n]["summary"][key]["mean"], kind) for n in names]
         lines.append(f"| {kpi_label(label, kind, js)} | " + " | ".join(row) + " |")
     lines.append(
         "| Targets | " + " | ".join(js["alternatives"][n]["verdict"] for n in names) + " |"
@@ -192,7 +171,9 @@ def markdown(js: dict, charts: list[str]) -> str:
     ]
     for key, label, kind in STATS:
         row = [
-            _d(js["alternatives"][n]["difference"][key], kind) for n in names if n != js["baseline"]
+            difference(js["alternatives"][n]["difference"][key], kind)
+            for n in names
+            if n != js["baseline"]
         ]
         lines.append(f"| {label} | " + " | ".join(row) + " |")
     lines += ["", "## Charts", ""] + [f"![{c}]({c}.png)" for c in charts]

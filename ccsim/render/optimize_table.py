@@ -12,7 +12,8 @@ from rich.table import Table
 from ccsim.optimize.optimizer import COMPARED_KPIS, OptimizeResult
 from ccsim.optimize.plan import Plan, policy_dict
 
-from .report import fmt, judgement_line, worst_interval_line
+from .numbers import estimate
+from .tables import judgement_line, worst_interval_line
 
 
 def _policy_text(v) -> str:
@@ -73,7 +74,7 @@ def staffing_table(r: OptimizeResult) -> Table:
             f"{n_new:g}{change}",
             f"{n_new / (1 - m.shrinkage_at(i)):.1f}",
             *[
-                fmt(s, est[s], ci=False)
+                estimate(s, est[s], ci=False)
                 for s in ("service_level", "asa", "abandon_rate", "attempts", "revenue", "profit")
             ],
         )
@@ -108,7 +109,10 @@ def comparison_table(r: OptimizeResult) -> Table:
                 else f"{d['mean'] * scale:+,.1f}{unit} [{lo * scale:+,.1f}, {hi * scale:+,.1f}]{sig}"
             )
         t.add_row(
-            s, fmt(s, r.baseline.summary[s], sep=" "), fmt(s, r.result.summary[s], sep=" "), dtext
+            s,
+            estimate(s, r.baseline.summary[s], sep=" "),
+            estimate(s, r.result.summary[s], sep=" "),
+            dtext,
         )
     return t
 

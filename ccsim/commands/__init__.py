@@ -1,0 +1,2 @@
+"""The command-line commands, one module per planning question; `ccsim.cli` gathers
+them into one typer app."""

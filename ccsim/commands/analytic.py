@@ -1,0 +1,341 @@
+"""`ccsim erlang` and `ccsim markov`: the exact models, for one interval or a scenario."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from ccsim import sim
+
+from ..output import dicts_csv, write_text
+from .common import (
+    JsonOpt,
+    ScenarioArg,
+    WorkersOpt,
+    fail,
+    friendly,
+    load,
+    make_executor,
+    out_console,
+    parse_option,
+)
+
+
+def _erlang_file(file, json_out, out, workers, replications) -> None:
+    from rich.table import Table
+
+    from ccsim.optimize.erlang_table import erlang_table
+
+    model = load(file, None)
+    with make_executor(workers) as ex:
+        try:
+            js = erlang_table(model, replications=replications, executor=ex)
+        except ValueError as exc:
+            fail(f"{file}: {exc}")
+    if out:
+        rows = [
+            {
+                "interval": r["interval"],
+                "calls": round(r["calls"], 3),
+                **{
+                    f"{m}_{k}": r[m][k]
+                    for m in ("erlang_c", "erlang_a")
+                    for k in ("agents", "scheduled", "service_level", "occupancy")
+                },
+                "erlang_a_abandon_rate": r["erlang_a"]["abandon_rate"],
+                **{f"simulated_{k}": v["mean"] for k, v in r["simulated"].items()},
+            }
+            for r in js["rows"]
+        ]
+        write_text(out / "erlang.csv", dicts_csv(rows))
+    if json_out:
+        sys.stdout.write(json.dumps(js, indent=2, allow_nan=False) + "\n")
+        return
+
+    def pct(x):
+        return "–" if x is None else f"{100 * x:.1f}%"
+
+    t = Table(
+        title=f"{escape(model.name)}: Erlang per interval (AHT {js['aht_s']:.0f}s"
+        + (f", patience {js['patience_s']:.0f}s" if js["patience_s"] else "")
+        + "), and the day simulated with the Erlang A staffing",
+        title_justify="left",
+        header_style="bold",
+    )
+    for c in (
+        "Interval",
+        "Calls",
+        "Erlang C",
+        "Erlang A",
+        "Scheduled",
+        "Occ.",
+        "SL (A)",
+        "Sim. SL",
+        "Sim. aband.",
+        "Sim. ASA",
+    ):
+        t.add_column(c, justify="right")
+    for r in js["rows"]:
+        a, s = r["erlang_a"], r["simulated"]
+        t.add_row(
+            r["interval"],
+            f"{r['calls']:.0f}",
+            str(r["erlang_c"]["agents"]),
+            str(a["agents"]),
+            f"{a['scheduled']:.1f}",
+            pct(a["occupancy"]),
+            pct(a["service_level"]),
+            pct(s["service_level"]["mean"]),
+            pct(s["abandon_rate"]["mean"]),
+            "–" if s["asa"]["mean"] is None else f"{s['asa']['mean']:.1f}s",
+        )
+    out_console.print(t)
+    d = js["simulated_day"]
+    out_console.print(
+        f"Simulated day with the Erlang A staffing ({js['replications']} replications): SL "
+        f"{pct(d['service_level']['mean'])}, abandonment {pct(d['abandon_rate']['mean'])}, "
+        f"ASA {d['asa']['mean']:.1f}s; targets: "
+        + "; ".join(f"{v['text']}: {v['verdict']}" for v in js["simulated_verdicts"]),
+        highlight=False,
+    )
+    out_console.print(
+        "[dim]Erlang: each interval alone in steady state at the mean handle time, targets "
+        "applied per interval, no cross-selling (an Erlang calculator's answer). Simulated: "
+        "the scenario's distributions, priorities and policy, queues carried between "
+        "intervals, arrivals varying by interval. Scheduled = Erlang A agents / (1 - "
+        "shrinkage).[/dim]"
+    )
+
+
+def erlang(
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            help="a day scenario: per interval, Erlang C and A agents for its targets, "
+            "scheduled heads, occupancy, and the simulated result of that staffing"
+        ),
+    ] = None,
+    rate: Annotated[
+        str | None, typer.Option(help="arrival rate with unit, e.g. 100/30min or 200/h")
+    ] = None,
+    aht: Annotated[str | None, typer.Option(help="average handle time, e.g. 180s")] = None,
+    patience: Annotated[
+        str | None, typer.Option(help="mean patience (Erlang A); omit for Erlang C")
+    ] = None,
+    agents: Annotated[int | None, typer.Option(min=1, help="evaluate this many agents")] = None,
+    target_sl: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="service level target, e.g. 0.8")
+    ] = None,
+    within: Annotated[str, typer.Option(help="service level threshold T")] = "20s",
+    max_asa: Annotated[str | None, typer.Option(help="ASA target, e.g. 30s")] = None,
+    max_abandon: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="abandonment target")
+    ] = None,
+    shrinkage: Annotated[
+        float, typer.Option(min=0.0, max=0.99, help="scheduled = agents / (1 - shrinkage)")
+    ] = 0.0,
+    max_occupancy: Annotated[
+        float | None, typer.Option(min=0.0, max=1.0, help="occupancy cap")
+    ] = None,
+    json_out: JsonOpt = False,
+    out: Annotated[Path | None, typer.Option(help="with FILE: write erlang.csv here")] = None,
+    workers: WorkersOpt = None,
+    replications: Annotated[
+        int | None, typer.Option("--replications", "-r", min=2, help="with FILE")
+    ] = None,
+) -> None:
+    """Erlang C (or A with --patience): performance of a staffing level, or agents needed;
+    with a scenario FILE, the per-interval table beside ccsim's simulation."""
+    from ccsim.optimize.erlang import agents_needed, metrics, scheduled
+    from ccsim.sim.units import parse_duration, parse_rate
+
+    if file is not None:
+        _erlang_file(file, json_out, out, workers, replications)
+        return
+    if rate is None or aht is None:
+        fail("give a scenario FILE, or --rate and --aht")
+    lam = parse_option("--rate", parse_rate, rate)
+    mean_aht = parse_option("--aht", parse_duration, aht)
+    T = parse_option("--within", parse_duration, within)
+    asa_target = parse_option("--max-asa", parse_duration, max_asa)
+    pat = parse_option("--patience", parse_duration, patience)
+    if mean_aht <= 0:
+        fail("--aht: must be positive")
+    if pat is not None and pat <= 0:
+        fail("--patience: must be positive")
+    mu, theta = 1.0 / mean_aht, (1.0 / pat if pat else 0.0)
+    targets = dict(
+        target_sl=target_sl,
+        max_asa=asa_target,
+        max_abandon=max_abandon,
+        max_occupancy=max_occupancy,
+    )
+    if agents is None:
+        if all(v is None for k, v in targets.items() if k != "max_occupancy"):
+            fail(
+                "give --agents N, or a target: --target-sl (with --within), --max-asa or --max-abandon"
+            )
+        if theta == 0 and max_abandon is not None:
+            fail("--max-abandon needs --patience (without abandonment Erlang C has none)")
+        try:
+            n = agents_needed(lam, mu, theta, within=T, **targets)
+        except ValueError as exc:
+            fail(str(exc))
+    else:
+        n = agents
+    r = metrics(n, lam, mu, T, theta)
+    if json_out:
+        out = {
+            "model": r.model,
+            "agents": n,
+            "scheduled_agents": scheduled(n, shrinkage),
+            "load_erlangs": r.load,
+            "p_wait": r.p_wait,
+            "service_level": r.service_level,
+            "asa": r.asa,
+            "mean_wait": r.mean_wait,
+            "p_abandon": r.p_abandon,
+            "occupancy": r.occupancy,
+            "within": T,
+        }
+        sys.stdout.write(
+            json.dumps(
+                {
+                    k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                    for k, v in out.items()
+                },
+                indent=2,
+            )
+            + "\n"
+        )
+        return
+    from rich.table import Table
+
+    title = (
+        f"Erlang {r.model}: {lam * 3600:g} calls/h, AHT {mean_aht:g}s"
+        + (f", patience {pat:g}s" if pat else "")
+        + f", load {r.load:.2f} erlangs"
+    )
+    t = Table(title=title, title_justify="left", header_style="bold")
+    for col in ("Agents", "Scheduled", "P(wait)", f"SL({T:g}s)", "ASA", "Abandon", "Occupancy"):
+        t.add_column(col, justify="right")
+    for k in range(max(1, n - 2), n + 3):
+        m = metrics(k, lam, mu, T, theta)
+        style = "bold green" if k == n else None
+        t.add_row(
+            str(k),
+            f"{scheduled(k, shrinkage):.1f}",
+            f"{m.p_wait:.4f}",
+            f"{m.service_level:.4f}",
+            f"{m.asa:.2f}s" if math.isfinite(m.asa) else "inf",
+            f"{m.p_abandon:.4f}",
+            f"{m.occupancy:.3f}",
+            style=style,
+        )
+    out_console.print(t)
+    what = "evaluated" if agents is not None else "fewest agents meeting the target(s)"
+    out_console.print(
+        f"[dim]{n} agents: {what}. SL = "
+        + ("P(answered within T) / (1 - P(abandoned within T))" if theta else "P(wait <= T)")
+        + "; scheduled = agents / (1 - shrinkage).[/dim]"
+    )
+
+
+@friendly
+def markov(
+    file: ScenarioArg,
+    json_out: JsonOpt = False,
+) -> None:
+    """Exact steady-state results of a scenario from the Markov chain (exponential times)."""
+    from ccsim.optimize.markov import applicable, solve_model
+
+    m = sim.load_scenario(file)
+    why = applicable(m)
+    if why:
+        fail(f"{file}: the exact model does not apply: {why}")
+    r = solve_model(m)
+    per_hour = 3600.0
+    out = {
+        "agents": r.agents,
+        "p_wait": r.p_wait,
+        "abandon_rate": r.p_abandon,
+        "mean_wait": r.mean_wait,
+        "occupancy": r.occupancy,
+        "profit_per_hour": r.profit_rate(m.agent_cost_per_hour, m.abandon_cost, m.shrinkage)
+        * per_hour,
+        "segments": {
+            name: {
+                "offered_per_hour": float(r.arrival_rates[k] * per_hour),
+                "attempts_per_call": float(r.attempts_per_call[k]),
+                "attempts_per_hour": float(r.attempts_rate[k] * per_hour),
+                "accepts_per_hour": float(r.accepts_rate[k] * per_hour),
+                "revenue_per_hour": float(r.revenue_rate[k] * per_hour),
+            }
+            for k, name in enumerate(m.segments)
+        },
+        "truncation_error": r.truncation_error,
+        "states": r.states,
+    }
+    out["service_level"], sl_note = _markov_service_level(m, r.agents)
+    out["service_level_note"] = sl_note
+    if json_out:
+        sys.stdout.write(json.dumps(out, indent=2) + "\n")
+        return
+    out_console.print(
+        f"[bold]{escape(m.name)}[/bold]: exact Markov chain, {r.states:,} states, "
+        f"truncation error {r.truncation_error:.1e}"
+    )
+    out_console.print(
+        f"  P(wait) {r.p_wait:.4f}   abandonment {r.p_abandon:.4f}   mean wait "
+        f"{r.mean_wait:.2f}s   occupancy {r.occupancy:.4f}   profit/h {out['profit_per_hour']:,.2f}"
+    )
+    sl = out["service_level"]
+    out_console.print(
+        f"  SL({m.sl_within:g}s) {sl:.4f} ({sl_note})" if sl is not None else f"  SL: {sl_note}",
+        highlight=False,
+    )
+    for name, seg in out["segments"].items():
+        out_console.print(
+            f"  {name}: {seg['offered_per_hour']:.1f} calls/h, offers per call "
+            f"{seg['attempts_per_call']:.4f}, revenue/h {seg['revenue_per_hour']:,.2f}"
+        )
+
+
+def _markov_service_level(m, agents: int) -> tuple[float | None, str]:
+    """SL where an exact formula exists: one class of callers, nobody offered anything
+    (Erlang C or A, exact); otherwise why not."""
+    import numpy as np
+
+    from ccsim.optimize.erlang import metrics
+
+    if m.makes_offers():
+        return None, (
+            "not computed by the chain: with threshold cross-selling a caller's wait "
+            "depends on the callers behind it too (they change the agents' offers), so "
+            "ccsim simulate gives SL"
+        )
+    if len(set(m.priority.tolist())) > 1:
+        return None, "not computed by the chain with priorities; ccsim simulate gives SL"
+    lam = float(m.rates[-1].sum())
+    w = m.rates[-1] / lam
+    mu = 1.0 / float(w @ np.array([h.mean for h in m.handle]))
+    pats = np.array([p.mean if p.kind != "none" else np.inf for p in m.patience])
+    if len(set(pats.tolist())) > 1 or len({h.mean for h in m.handle}) > 1:
+        return None, "not computed: segments with different times; ccsim simulate gives SL"
+    theta = 0.0 if not np.isfinite(pats[0]) else 1.0 / pats[0]
+    r = metrics(agents, lam, mu, m.sl_within, theta)
+    conv = (
+        ""
+        if m.sl_convention == "exclude_short_abandons"
+        else (
+            f"; computed as answered within T / (offered - abandoned within T), not the "
+            f"scenario's {m.sl_convention}"
+        )
+    )
+    return r.service_level, f"Erlang {'A' if theta else 'C'}, exact{conv}"

@@ -1,0 +1,204 @@
+"""What every command shares: the typer app, the consoles, the one way to fail on bad
+input (one line, exit 2), output-path checks, workers, progress, common options."""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from typer.core import TyperCommand, TyperGroup
+
+from ccsim import sim
+from ccsim.sim import ScenarioError
+
+
+class _BareHelp:
+    """--help shown as a bare flag (typer with click 8.2+ prints '<bool>' after it)."""
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.metavar = ""
+        return option
+
+
+class Command(_BareHelp, TyperCommand):
+    pass
+
+
+class Group(_BareHelp, TyperGroup):
+    pass
+
+
+app = typer.Typer(
+    cls=Group,
+    add_completion=False,
+    no_args_is_help=True,
+    help="Call-center simulator and staffing optimizer with cross-sell policies.",
+)
+out_console = Console(emoji=False)
+if not out_console.is_terminal:  # piped or captured: do not squeeze tables into 80 columns
+    out_console = Console(width=140, emoji=False)
+err_console = Console(stderr=True, emoji=False)
+
+
+EXIT_INFEASIBLE = 3  # optimize: no plan met every target; the best one is still written
+
+
+def fail(message: str, code: int = 2) -> None:
+    err_console.print(
+        f"[bold red]error:[/bold red] {escape(message)}", highlight=False, soft_wrap=True
+    )
+    raise typer.Exit(code)
+
+
+def friendly(fn):
+    """Turn bad input into one clear line and exit code 2; Ctrl-C into an honest note of
+    what was kept; output paths checked before any long work starts."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if isinstance(kwargs.get("out"), Path):
+            check_out_dir(kwargs["out"], "--out")
+        for key in ("output", "calls"):
+            if isinstance(kwargs.get(key), Path):
+                check_out_file(kwargs[key], f"--{key}")
+        try:
+            return fn(*args, **kwargs)
+        except ScenarioError as exc:
+            fail(str(exc))
+        except KeyboardInterrupt:
+            out = kwargs.get("out")
+            err_console.print(
+                f"interrupted: finished work is kept under {out}/; run the same command again "
+                "to resume"
+                if out
+                else "interrupted: nothing was written (with --out DIR a rerun resumes)",
+                markup=False,
+                highlight=False,
+            )
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _check_writable(path: Path, folder: Path, option: str) -> None:
+    """The nearest existing folder of `folder` must be writable (it is created below)."""
+    p = folder.resolve()
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    if not p.is_dir() or not os.access(p, os.W_OK | os.X_OK):
+        fail(f"{option} {path}: cannot write there ({p} is not writable)")
+
+
+def check_out_dir(out: Path, option: str = "--out") -> None:
+    """A folder we can write results into, checked before the work starts."""
+    if out.exists() and not out.is_dir():
+        fail(f"{option} {out}: exists and is not a folder")
+    _check_writable(out, out, option)
+
+
+def check_out_file(path: Path, option: str) -> None:
+    """A file we can write, checked before the work starts."""
+    if path.is_dir():
+        fail(f"{option} {path}: is a folder; give a file name")
+    _check_writable(path, path.parent, option)
+
+
+def clean_checkpoints(out: Path) -> None:
+    """Every output is written: the resume files of this run are no longer needed."""
+    import shutil
+
+    shutil.rmtree(out / ".checkpoints", ignore_errors=True)
+
+
+def make_executor(workers: int | None, dask: str | None = None) -> sim.Executor:
+    """The executor, or one clear line if the Dask scheduler cannot be reached."""
+    try:
+        return sim.make_executor(workers, dask)
+    except Exception as exc:  # distributed raises OSError, TimeoutError, ValueError, ...
+        if not dask:
+            raise
+        fail(
+            f"--dask {dask}: cannot connect to a Dask scheduler there ({type(exc).__name__}: {exc})"
+        )
+        raise  # unreachable: fail exits
+
+
+def progress_bar(enabled: bool) -> Progress:
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=not enabled,
+    )
+
+
+ScenarioArg = Annotated[Path, typer.Argument(help="scenario file (YAML)", show_default=False)]
+
+
+def Flag(*names: str, **kw):
+    """A boolean option shown in --help as a bare flag (typer with click 8.2+ would print
+    '<bool>' after it)."""
+    return typer.Option(*names, metavar="", **kw)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        out_console.print(f"ccsim {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        Flag("--version", callback=_print_version, is_eager=True, help="print the version"),
+    ] = False,
+) -> None:
+    """Call-center simulator and staffing optimizer with cross-sell policies."""
+
+
+JsonOpt = Annotated[bool, Flag("--json", help="print results as one JSON object")]
+WorkersOpt = Annotated[
+    int | None, typer.Option(min=1, help="worker processes (default: all cores)")
+]
+DaskOpt = Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786")]
+SeedOpt = Annotated[int | None, typer.Option(min=0, help="random seed (default: the scenario's)")]
+ConfidenceOpt = Annotated[
+    float | None,
+    typer.Option(
+        min=0.5,
+        max=0.999,
+        help="confidence at which a target counts as met (default: the scenario's, 0.95)",
+    ),
+]
+
+
+def load(file: Path, confidence: float | None = None) -> sim.Model:
+    """The scenario, with the verdict's confidence from the command line if given."""
+    model = sim.load_scenario(file)
+    if confidence is not None:
+        model.targets = model.targets.with_confidence(confidence)
+    return model
+
+
+def parse_option(option: str, parser, text: str | None):
+    """A command-line value read with `parser` (e.g. a duration); a bad one fails cleanly."""
+    if text is None:
+        return None
+    try:
+        return parser(text)
+    except ValueError as exc:
+        fail(f"{option}: {exc}")

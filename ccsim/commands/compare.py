@@ -1,0 +1,287 @@
+"""`ccsim compare FILE` and `ccsim plot`: alternatives on the same callers, and charts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from ..output import csv_text, write_json, write_text
+from .common import (
+    ConfidenceOpt,
+    DaskOpt,
+    Flag,
+    JsonOpt,
+    ScenarioArg,
+    SeedOpt,
+    WorkersOpt,
+    fail,
+    friendly,
+    load,
+    make_executor,
+    out_console,
+    progress_bar,
+)
+from .deliver import write_deck
+
+
+@friendly
+def compare(
+    file: ScenarioArg,
+    alt: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--alt",
+            help="NAME=OVERRIDE, e.g. "
+            "nosell='{policy: {cross_sell: never}}' or plus2='{staffing: \"+2\"}' (repeatable)",
+        ),
+    ] = None,
+    with_optimized: Annotated[
+        bool, Flag("--with-optimized", help="add the optimizer's plan")
+    ] = False,
+    frontier: Annotated[
+        bool,
+        Flag(
+            "--frontier", help="also compute the optimizer's profit-service frontier for the charts"
+        ),
+    ] = False,
+    replications: Annotated[
+        int | None,
+        typer.Option("--replications", "-r", min=2, help="replications (default: the scenario's)"),
+    ] = None,
+    seed: SeedOpt = None,
+    confidence: ConfidenceOpt = None,
+    out: Annotated[
+        Path | None, typer.Option(help="write compare.json, compare.csv, charts, summary")
+    ] = None,
+    json_out: JsonOpt = False,
+    workers: WorkersOpt = None,
+    dask: DaskOpt = None,
+    grid: Annotated[
+        bool,
+        Flag(
+            "--grid/--no-grid", help="threshold grid of the two most valuable segments (heat map)"
+        ),
+    ] = True,
+    time_limit: Annotated[
+        float | None, typer.Option(min=1.0, help="seconds for --with-optimized")
+    ] = None,
+    sensitivity: Annotated[
+        bool,
+        Flag(
+            "--sensitivity",
+            help="the recommended plan (else the scenario's) with volumes 5% and 10% above "
+            "the forecast: profit, service, verdict",
+        ),
+    ] = False,
+    shifts: Annotated[
+        bool,
+        Flag(
+            "--shifts",
+            help="add the shift optimizer's roster (and, with --with-optimized, what the "
+            "shift constraint costs and what selling in its slack earns back)",
+        ),
+    ] = False,
+) -> None:
+    """Run the scenario's plan and its alternatives on the same callers, side by side."""
+    from ccsim.optimize.compare import compare as run_compare
+    from ccsim.sim.alternatives import (
+        alternative_descriptions,
+        alternative_model,
+        parse_cli_alternative,
+        scenario_alternatives,
+    )
+
+    from ..render.compare_table import print_compare
+
+    model = load(file, confidence)
+    if shifts and model.shifts is None:
+        fail(
+            f"{file}: shifts: --shifts needs a 'shifts:' section with shift templates "
+            "(see docs/shifts.md)"
+        )
+    alts = scenario_alternatives(model)
+    desc = alternative_descriptions(model)
+    for text in alt or []:
+        name, a = parse_cli_alternative(text)
+        alts[name] = alternative_model(model, name, a, file="--alt", path=name)
+        desc[name] = a.description or text.split("=", 1)[1]
+    executor = make_executor(workers, dask)
+    method = None
+    front_rows = None
+    with executor, progress_bar(not json_out) as bar:
+        task = bar.add_task("comparing", total=None)
+
+        def progress(d: str, n: int) -> None:
+            bar.update(task, description=escape(d))
+
+        try:
+            if with_optimized or frontier:
+                from ccsim.optimize.frontier import frontier as run_frontier
+                from ccsim.optimize.optimizer import optimize
+
+                if with_optimized:
+                    r = optimize(model, executor=executor, time_limit=time_limit, progress=progress)
+                    alts["optimized"] = r.plan.apply(model)
+                    desc["optimized"] = "the optimizer's plan"
+                    method = r.method
+                    if model.eligible.any():
+                        progress("optimizing a plan without offers", 0)
+                        r0 = optimize(
+                            model,
+                            executor=executor,
+                            time_limit=time_limit,
+                            progress=progress,
+                            cross_sell=False,
+                        )
+                        alts["optimized_no_sell"] = r0.plan.apply(model)
+                        desc["optimized_no_sell"] = (
+                            "the optimizer's plan when nothing is offered (its own staffing)"
+                        )
+                if shifts:
+                    import numpy as np
+
+                    from ccsim.optimize.shifts import optimize_shifts
+                    from ccsim.sim import NEVER
+
+                    rs = optimize_shifts(
+                        model, executor=executor, time_limit=time_limit, progress=progress
+                    )
+                    alts["shifts"] = rs.plan.apply(model)
+                    desc["shifts"] = "the shift optimizer's roster and policy"
+                    alts["shifts_no_sell"] = rs.plan.apply(model).with_plan(
+                        thresholds=np.full((model.n_intervals, model.n_segments), NEVER)
+                    )
+                    desc["shifts_no_sell"] = "the same roster, no offers"
+                    method = (method + " | " if method else "") + "Shifts: " + rs.method
+                if frontier:
+                    front_rows = [
+                        p.row()
+                        for p in run_frontier(
+                            model, executor=executor, time_limit_each=10.0, progress=progress
+                        )
+                    ]
+            res = run_compare(
+                model,
+                alts,
+                descriptions=desc,
+                replications=replications,
+                seed=seed,
+                executor=executor,
+                grid=grid,
+                frontier=front_rows,
+                optimize_method=method,
+                progress=progress,
+            )
+        except ValueError as exc:
+            fail(f"{file}: {exc}")
+        if sensitivity:
+            from ccsim.optimize.compare import sensitivity as run_sensitivity
+
+            progress("volume sensitivity", 0)
+            sens = run_sensitivity(res, executor=executor)
+    js = res.to_json()
+    if "optimized_no_sell" in res.results:
+        from ccsim.sim.results import joint_selling_value
+
+        js["selling_against_no_sell_plan"] = joint_selling_value(
+            res.results["optimized"], res.results["optimized_no_sell"]
+        )
+        js["definitions"]["selling_against_no_sell_plan"] = (
+            "the optimized plan minus the optimized plan that never offers (each with its own "
+            "staffing), paired over the same replications: revenue - extra staffing cost - "
+            "extra abandonment and decline costs"
+        )
+    if shifts:
+        js["shifts"] = _shift_economics(res)
+    if sensitivity:
+        js["sensitivity"] = sens
+    if out:
+        write_json(out / "compare.json", js)
+        write_text(out / "compare.csv", _compare_csv(js))
+        write_deck(js, out)
+    if json_out:
+        sys.stdout.write(json.dumps(js, indent=2, allow_nan=False) + "\n")
+        return
+    print_compare(js, out_console)
+    if out:
+        out_console.print(
+            f"[dim]written to {out}/: compare.json, compare.csv, charts (PNG, SVG), "
+            "summary.md, summary.html, workbook.xlsx, deck.pptx[/dim]"
+        )
+
+
+def _shift_economics(res) -> dict:
+    """Paired profit differences on the same callers: the roster against the per-interval
+    plan (what the shift constraint costs) and against itself without offers (what selling
+    in its slack earns back)."""
+    from ccsim.sim import paired_difference
+
+    r = res.results
+    out = {}
+    if "optimized" in r:
+        out["shift_constraint"] = paired_difference(r["optimized"], r["shifts"], "profit").to_json()
+    out["selling_in_slack"] = paired_difference(
+        r["shifts_no_sell"], r["shifts"], "profit"
+    ).to_json()
+    return out
+
+
+def _compare_csv(js: dict) -> str:
+    from ccsim.sim.stats import STATISTICS
+
+    rows = []
+    for name, a in js["alternatives"].items():
+        for s in STATISTICS:
+            v = a["summary"][s]
+            d = (a["difference"] or {}).get(s) or {"mean": None, "ci95": [None, None]}
+            rows.append([name, s, v["mean"], *v["ci95"], d["mean"], *d["ci95"]])
+    return csv_text(
+        ["alternative", "statistic", "mean", "lo", "hi", "diff_mean", "diff_lo", "diff_hi"], rows
+    )
+
+
+@friendly
+def plot(
+    results: Annotated[
+        Path,
+        typer.Argument(
+            help="compare.json (written by simulate --out and compare --out), or the "
+            "results.json beside it"
+        ),
+    ],
+    out: Annotated[
+        Path | None, typer.Option(help="folder for the charts (default: beside the file)")
+    ] = None,
+) -> None:
+    """Redraw the charts (and summary) from saved results, without simulating."""
+    if not results.is_file():
+        fail(f"{results}: file not found")
+
+    def read(path: Path):
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
+            fail(f"{path}: not a JSON file ({type(exc).__name__})")
+
+    js = read(results)
+    if isinstance(js, dict) and "kind" not in js and "intervals" in js and "meta" in js:
+        # simulate's results.json: its charts' data is the compare.json written beside it
+        sibling = results.parent / "compare.json"
+        if not sibling.is_file():
+            fail(f"{results}: results of simulate; compare.json is missing beside it")
+        js = read(sibling)
+    if not isinstance(js, dict) or js.get("kind") != "ccsim.compare":
+        fail(
+            f"{results}: not a ccsim results file (write one with simulate --out or compare --out)"
+        )
+    folder = out or results.parent
+    try:
+        names = write_deck(js, folder, charts_only=len(js["alternatives"]) < 2)
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        fail(f"{results}: a ccsim results file with missing or damaged fields ({exc!r})")
+    out_console.print(f"redrew {len(names)} charts in {folder}/: {', '.join(names)}")

@@ -1,0 +1,44 @@
+"""The planner's files beside the numbers: charts, summary page, workbook, deck, roster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..output import dicts_csv, write_text
+
+
+def write_roster(roster: dict, out: Path) -> None:
+    """roster.csv (one row per shift pattern; breaks as 'start-end' joined by ';') and the
+    coverage and shift charts."""
+    from ..render.charts import draw_roster
+
+    rows = [
+        {
+            "template": r["template"],
+            "start": r["start"],
+            "end": r["end"],
+            "breaks": ";".join(r["breaks"]),
+            "agents": r["agents"],
+            "paid_hours": round(r["paid_hours"], 4),
+        }
+        for r in roster["rows"]
+    ]
+    write_text(out / "roster.csv", dicts_csv(rows))
+    draw_roster(roster, out)
+
+
+def write_deck(js: dict, out: Path, charts_only: bool = False) -> list[str]:
+    """Charts (PNG + SVG) and the one-page summary (Markdown, HTML) under `out`."""
+    from ..render.charts import draw_all
+    from ..render.office import deck, workbook
+    from ..render.summary import markdown, to_html
+
+    paths = draw_all(js, out)
+    names = sorted({p.stem for p in paths}, key=[p.stem for p in paths].index)
+    if not charts_only:
+        md = markdown(js, names)
+        write_text(out / "summary.md", md)
+        write_text(out / "summary.html", to_html(md, out, names))
+    workbook(js, out / "workbook.xlsx")
+    deck(js, [p for p in paths if p.suffix == ".png"], out / "deck.pptx")
+    return names

@@ -1,0 +1,202 @@
+"""`ccsim optimize FILE`: the most profitable plan that meets the targets on fresh days."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from ..output import dicts_csv, write_json, write_text
+from .common import (
+    EXIT_INFEASIBLE,
+    ConfidenceOpt,
+    DaskOpt,
+    Flag,
+    JsonOpt,
+    ScenarioArg,
+    SeedOpt,
+    WorkersOpt,
+    clean_checkpoints,
+    fail,
+    friendly,
+    load,
+    make_executor,
+    out_console,
+    progress_bar,
+)
+from .deliver import write_roster
+
+
+@friendly
+def optimize_cmd(
+    file: ScenarioArg,
+    out: Annotated[
+        Path | None, typer.Option(help="write plan.yaml, optimize.json, intervals.csv here")
+    ] = None,
+    json_out: JsonOpt = False,
+    workers: WorkersOpt = None,
+    dask: DaskOpt = None,
+    time_limit: Annotated[
+        float | None, typer.Option(min=1.0, help="seconds for the search (default 110)")
+    ] = None,
+    replications: Annotated[
+        int | None, typer.Option("--replications", "-r", min=2, help="replications per candidate")
+    ] = None,
+    seed: SeedOpt = None,
+    confidence: ConfidenceOpt = None,
+    method: Annotated[str, typer.Option(help="auto, exact (Markov chain) or simulation")] = "auto",
+    frontier: Annotated[
+        bool,
+        Flag(
+            "--frontier",
+            help="best profit for a range of SL targets, with and without cross-selling",
+        ),
+    ] = False,
+    levels: Annotated[
+        str | None, typer.Option(help="SL targets for --frontier, e.g. 0.7,0.8,0.9")
+    ] = None,
+    per_interval: Annotated[
+        bool,
+        Flag("--per-interval", help="also search thresholds interval by interval"),
+    ] = False,
+    shifts: Annotated[
+        bool,
+        Flag(
+            "--shifts",
+            help="a roster of the scenario's shift templates (with breaks) instead of free "
+            "agents per interval; writes roster.csv and coverage/shift charts with --out",
+        ),
+    ] = False,
+) -> None:
+    """Best staffing per interval and cross-sell thresholds for profit under the targets."""
+    from ccsim.optimize.frontier import DEFAULT_LEVELS
+    from ccsim.optimize.frontier import frontier as run_frontier
+    from ccsim.optimize.optimizer import optimize
+    from ccsim.optimize.plan import plan_scenario
+
+    from ..render.optimize_table import frontier_table, print_optimize
+
+    model = load(file, confidence)
+    if shifts and frontier:
+        fail("--shifts and --frontier do not go together")
+    if shifts and model.shifts is None:
+        fail(
+            f"{file}: shifts: --shifts needs a 'shifts:' section with shift templates "
+            "(see docs/shifts.md)"
+        )
+    if per_interval:
+        model = dataclasses.replace(
+            model, optimizer=dataclasses.replace(model.optimizer, per_interval=True)
+        )
+    if method not in ("auto", "exact", "simulation"):
+        fail(f"--method: unknown method {method!r}; use auto, exact or simulation")
+    lv = DEFAULT_LEVELS
+    if levels:
+        try:
+            lv = tuple(float(x) for x in levels.split(","))
+            assert all(0 < x < 1 for x in lv)
+        except (ValueError, AssertionError):
+            fail(
+                f"--levels: expected fractions between 0 and 1 such as 0.7,0.8,0.9, got {levels!r}"
+            )
+    executor = make_executor(workers, dask)
+    with executor, progress_bar(not json_out) as bar:
+        task = bar.add_task("optimizing", total=None)
+
+        def progress(desc: str, evaluations: int) -> None:
+            bar.update(task, description=escape(f"{desc} ({evaluations} plans)"))
+
+        try:
+            if frontier:
+                points = run_frontier(
+                    model,
+                    lv,
+                    executor=executor,
+                    replications=replications,
+                    time_limit_each=time_limit or 30.0,
+                    progress=progress,
+                )
+            elif shifts:
+                from ccsim.optimize.shifts import optimize_shifts
+
+                res = optimize_shifts(
+                    model,
+                    replications=replications,
+                    seed=seed,
+                    executor=executor,
+                    time_limit=time_limit,
+                    progress=progress,
+                    checkpoint_dir=out / ".checkpoints" if out else None,
+                )
+            else:
+                res = optimize(
+                    model,
+                    replications=replications,
+                    seed=seed,
+                    executor=executor,
+                    time_limit=time_limit,
+                    method=method,
+                    progress=progress,
+                    checkpoint_dir=out / ".checkpoints" if out else None,
+                )
+        except ValueError as exc:
+            fail(f"{file}: {exc}")
+    if frontier:
+        rows = [p.row() for p in points]
+        if out:
+            write_text(out / "frontier.csv", dicts_csv(rows))
+            write_json(out / "frontier.json", {"scenario": model.name, "points": rows})
+        if json_out:
+            sys.stdout.write(json.dumps({"scenario": model.name, "points": rows}, indent=2) + "\n")
+            return
+        out_console.print(frontier_table(points))
+        if out:
+            out_console.print(f"[dim]written to {out}/frontier.csv and frontier.json[/dim]")
+        return
+    js = res.to_json()
+    if out:
+        status = (
+            "Recommended: every target met on fresh days."
+            if res.feasible
+            else "INFEASIBLE: NOT recommended. This is the best plan found, but at least one "
+            f"target is {res.verdict} on fresh days (see optimize.json)."
+        )
+        note = (
+            f"{status}\nPlan found by `ccsim optimize {file}`. The simulation section holds "
+            f"the confirmation's fresh replications and seed: `ccsim simulate` on this file "
+            f"reproduces the verdict.\n{res.method}"
+        )
+        import textwrap
+
+        write_text(
+            out / "plan.yaml",
+            plan_scenario(
+                res.plan,
+                model,
+                out,
+                "\n".join(textwrap.wrap(note, 88)),
+                # the confirmation's days: `ccsim simulate plan.yaml` gives the same verdict
+                {"replications": res.result.meta["replications"], "seed": res.result.meta["seed"]},
+            ),
+        )
+        write_json(out / "optimize.json", js)
+        write_text(out / "intervals.csv", res.result.intervals_csv())
+        if res.roster is not None:
+            write_roster(js["roster"], out)
+        clean_checkpoints(out)
+    if json_out:
+        sys.stdout.write(json.dumps(js, indent=2, allow_nan=False) + "\n")
+    else:
+        print_optimize(res, out_console)
+        if out:
+            out_console.print(
+                f"[dim]plan written to {out}/plan.yaml (run it: ccsim simulate "
+                f"{out}/plan.yaml)[/dim]"
+            )
+    if not res.feasible:
+        raise typer.Exit(EXIT_INFEASIBLE)

@@ -1,0 +1,72 @@
+"""`ccsim validate FILE` and `ccsim init`: check a scenario, or start one."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from ccsim import sim
+
+from ..output import write_text
+from ..render import tables as report
+from .common import (
+    Flag,
+    ScenarioArg,
+    fail,
+    friendly,
+    out_console,
+)
+
+
+@friendly
+def validate(file: ScenarioArg) -> None:
+    """Check a scenario file and summarise what it describes."""
+    m = sim.load_scenario(file)
+    lengths = m.interval_lengths
+    work = sum(m.rates[:, k] * m.handle[k].mean for k in range(m.n_segments))
+    load = work  # erlangs of base handle work per interval
+    out_console.print(f"[green]ok[/green] {escape(str(file))}: {escape(m.name)}")
+    if m.steady:
+        out_console.print(
+            f"  steady state: warm-up {lengths[0] / 3600 if not m.measured[0] else 0:g} h, "
+            f"{int(m.measured.sum())} batches, {m.expected_calls():,.0f} calls expected"
+        )
+    else:
+        out_console.print(
+            f"  {m.n_intervals} intervals of {lengths[0] / 60:g} min from "
+            f"{report.format_clock(m.clock_start)}, {m.expected_calls():,.0f} calls expected"
+        )
+    out_console.print(f"  segments: {escape(', '.join(m.segments))}")
+    agents = m.interval_staffing()
+    with_agents = agents > 0
+    util = load[with_agents] / agents[with_agents] if with_agents.any() else [math.inf]
+    source = f"a roster of {m.roster.agents} shifts, " if m.roster is not None else ""
+    out_console.print(
+        f"  staffing {source}{m.staffing.min()}-{m.staffing.max()} agents on the phones; peak base load "
+        f"{load.max():.1f} erlangs; highest load per agent {max(util):.2f}"
+    )
+    if (load >= agents).any():
+        bad = [report.format_clock(s) for s in m.interval_starts_clock()[load >= agents]]
+        out_console.print(
+            f"  [yellow]warning:[/yellow] base load exceeds staffing in "
+            f"{len(bad)} interval(s): {', '.join(bad[:6])}{' ...' if len(bad) > 6 else ''}"
+        )
+
+
+def init(
+    file: Annotated[Path, typer.Argument(help="where to write the example")] = Path(
+        "scenario.yaml"
+    ),
+    force: Annotated[bool, Flag("--force", help="overwrite an existing file")] = False,
+) -> None:
+    """Write a commented example scenario to start from."""
+    from ..template import EXAMPLE
+
+    if file.exists() and not force:
+        fail(f"{file}: already exists (use --force to overwrite)")
+    write_text(file, EXAMPLE)
+    out_console.print(f"wrote {file}; try: ccsim validate {file} && ccsim simulate {file}")

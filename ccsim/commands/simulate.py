@@ -1,0 +1,103 @@
+"""`ccsim simulate FILE`: one plan, many replications, tables with CIs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ccsim import sim
+
+from ..output import write_json, write_text
+from ..render import tables as report
+from .common import (
+    ConfidenceOpt,
+    DaskOpt,
+    JsonOpt,
+    ScenarioArg,
+    SeedOpt,
+    WorkersOpt,
+    clean_checkpoints,
+    fail,
+    friendly,
+    load,
+    make_executor,
+    out_console,
+    progress_bar,
+)
+from .deliver import write_deck, write_roster
+
+
+@friendly
+def simulate(
+    file: ScenarioArg,
+    replications: Annotated[
+        int | None,
+        typer.Option("--replications", "-r", min=1, help="replications (default: the scenario's)"),
+    ] = None,
+    seed: SeedOpt = None,
+    confidence: ConfidenceOpt = None,
+    out: Annotated[
+        Path | None, typer.Option(help="write results.json, intervals.csv, segments.csv here")
+    ] = None,
+    json_out: JsonOpt = False,
+    engine: Annotated[
+        str | None, typer.Option(help="fast (compiled, default) or simpy (reference)")
+    ] = None,
+    workers: WorkersOpt = None,
+    dask: DaskOpt = None,
+    calls: Annotated[Path | None, typer.Option(help="write call-level records to this CSV")] = None,
+) -> None:
+    """Simulate the scenario's day (or steady state) under its staffing and policy."""
+    model = load(file, confidence)
+    if engine not in (None, "fast", "simpy"):
+        fail(f"--engine: unknown engine {engine!r}; use fast or simpy")
+    R = replications or model.replications
+    executor = make_executor(workers if R > 1 else 1, dask)
+    with executor, progress_bar(not json_out) as bar:
+        task = bar.add_task("simulating", total=R)
+        res = sim.simulate(
+            model,
+            replications=R,
+            seed=seed,
+            engine=engine,
+            executor=executor,
+            calls_file=calls,
+            checkpoint_dir=out / ".checkpoints" if out else None,
+            progress=lambda n: bar.advance(task, n),
+            keep_reps=False,
+        )
+    js = res.to_json()
+    if out:
+        from ccsim.optimize.compare import CompareResult
+
+        write_json(out / "results.json", js)
+        write_text(out / "intervals.csv", res.intervals_csv())
+        write_text(out / "segments.csv", res.segments_csv())
+        single = CompareResult(
+            model,
+            "scenario",
+            {"scenario": model},
+            {"scenario": res},
+            {"scenario": "the scenario's own plan"},
+        ).to_json()
+        write_json(out / "compare.json", single)
+        write_deck(single, out, charts_only=True)
+        if model.roster is not None and model.shifts is not None:
+            write_roster(model.roster.to_json(model.shifts, len(model.staffing)), out)
+        clean_checkpoints(out)
+    if json_out:
+        sys.stdout.write(json.dumps(js, indent=2, allow_nan=False) + "\n")
+        return
+    report.print_simulation(res, out_console)
+    if out:
+        extra = ", roster.csv, coverage and shift charts" if model.roster is not None else ""
+        out_console.print(
+            f"[dim]results written to {out}/ (results.json, intervals.csv, segments.csv, "
+            f"charts{extra}, workbook.xlsx, deck.pptx)[/dim]"
+        )
+    if calls:
+        out_console.print(f"[dim]call records written to {calls}[/dim]")
