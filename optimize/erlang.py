@@ -20,6 +20,7 @@ from scipy.sparse.linalg import expm_multiply
 from scipy.special import gammaln, logsumexp
 from scipy.stats import poisson
 
+from ccsim.sim.errors import PlanningError
 from ccsim.sim.model import gross_up
 
 
@@ -159,7 +160,7 @@ def _smallest(n_lo: int, ok) -> int:
         step *= 2
         hi = n_lo + step
         if hi > 10_000_000:
-            raise ValueError("no staffing level up to 10 million agents meets the target")
+            raise PlanningError("no staffing level up to 10 million agents meets the target")
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if ok(mid):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ccsim.sim import Executor, Model, simulate
+from ccsim.sim import Executor, Model, ScenarioError, simulate
 from ccsim.sim.targets import Targets
 
 from .erlang import agents_needed, metrics, scheduled
@@ -26,12 +26,18 @@ def erlang_table(
     seed: int | None = None,
     executor: Executor | None = None,
 ) -> dict:
-    """Rows per interval and the simulated day; raises ValueError without targets."""
+    """Rows per interval and the simulated day; raises ScenarioError without targets."""
     if model.steady:
-        raise ValueError("the per-interval table needs a day scenario (use --rate/--aht)")
+        raise ScenarioError(
+            "the per-interval table needs a day scenario (use --rate/--aht)", file=model.source
+        )
     t = targets or model.targets
     if t.sl_fraction is None and t.max_asa is None and t.max_abandon is None:
-        raise ValueError("the scenario sets no service level, ASA or abandonment target")
+        raise ScenarioError(
+            "the scenario sets no service level, ASA or abandonment target",
+            file=model.source,
+            path="targets",
+        )
     lam_k = model.rates
     aht, theta = pooled_times(model)  # no cross-selling: a calculator's answer
     mu = 1.0 / aht

@@ -26,7 +26,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.linalg import LinearOperator, bicgstab, expm_multiply, spilu, splu, spsolve
 
-from ccsim.sim import ALWAYS, NEVER
+from ccsim.sim import ALWAYS, NEVER, PlanningError, ScenarioError
 from ccsim.sim.model import gross_up
 
 __all__ = [
@@ -169,7 +169,7 @@ def threshold_chain(
     d = np.zeros_like(lam) if decline_cost is None else np.asarray(decline_cost, float)
     K = np.asarray(thresholds, np.int64)
     if n < 1:
-        raise ValueError("the Markov model needs at least one agent")
+        raise PlanningError("the Markov model needs at least one agent")
     share = lam / lam.sum()
 
     def offer_prob_by_segment(excess: np.ndarray) -> np.ndarray:
@@ -185,7 +185,7 @@ def threshold_chain(
         if err < tol:
             break
         if max_queue <= Q:
-            raise ValueError(
+            raise PlanningError(
                 f"queue does not settle within {max_queue} callers (unstable?); "
                 f"mass at the cap {err:.2e}"
             )
@@ -271,7 +271,7 @@ def solve_model(model, tol: float = 1e-8, with_waiting: bool = True) -> MarkovRe
     """The exact chain for a steady-state sim.Model (see `applicable`)."""
     why = applicable(model)
     if why:
-        raise ValueError(why)
+        raise ScenarioError(f"the exact model does not apply: {why}", file=model.source)
     mu, gamma, theta = chain_rates(model)
     return threshold_chain(
         int(model.staffing[0]),

@@ -19,7 +19,16 @@ from typing import Any
 
 import numpy as np
 
-from ccsim.sim import NEVER, Executor, InProcess, Model, SimResult, paired_difference, simulate
+from ccsim.sim import (
+    NEVER,
+    Executor,
+    InProcess,
+    Model,
+    PlanningError,
+    SimResult,
+    paired_difference,
+    simulate,
+)
 from ccsim.sim.results import aggregate, selling_value
 from ccsim.sim.runner import model_fingerprint
 from ccsim.sim.targets import Judgement, Targets, overall, verdict_rule_text
@@ -270,7 +279,7 @@ def optimize(
     why = applicable(model)
     use_exact = method == "exact" or (method == "auto" and why is None)
     if method == "exact" and why:
-        raise ValueError(f"the exact model does not apply: {why}")
+        raise PlanningError(f"the exact model does not apply: {why}", file=model.source)
     log = SearchLog()
     used: list[int] = []
     exact_ok = True

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pulp
 
+from ccsim.sim.errors import PlanningError
 from ccsim.sim.roster import Roster, ShiftRow, ShiftSet
 
 from .lp import solve
@@ -142,17 +143,17 @@ def schedule_shifts(
             if len(gaps)
             else "the templates' max_agents are too low for the requirement"
         )
-        raise ValueError(f"no roster of the shift templates covers the requirement: {where}")
+        raise PlanningError(f"no roster of the shift templates covers the requirement: {where}")
     bound = float(pulp.value(lp.objective) or 0.0)
     mip, xs, ys = _build(shifts, req, integer=True, taken=taken)
     status = solve(mip, max(1.0, time_limit - (time.perf_counter() - t0)))
     if xs and all(v.value() is None for v in xs.values()):
-        raise ValueError(f"the shift MIP found no integer roster ({status})")
+        raise PlanningError(f"the shift MIP found no integer roster ({status})")
     roster = _rows(shifts, xs, ys)
     S = len(req)
     cover = roster.on_phones(shifts, S)
     if (cover < req).any():  # a time-limited MIP must still return a covering roster
-        raise ValueError(f"the shift MIP stopped without a covering roster ({status})")
+        raise PlanningError(f"the shift MIP stopped without a covering roster ({status})")
     return Schedule(
         roster,
         req,

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ccsim.sim import ALWAYS, NEVER, Executor, Model, SimResult
+from ccsim.sim import ALWAYS, NEVER, Executor, Model, PlanningError, ScenarioError, SimResult
 from ccsim.sim.roster import Roster, ShiftRow
 from ccsim.sim.runner import model_fingerprint
 from ccsim.sim.targets import Judgement, Targets, overall
@@ -377,7 +377,7 @@ def add_cover(model: Model, plan: RosterPlan, add: np.ndarray) -> RosterPlan | N
     taken = {t.name: _template_count(plan.roster, t.name) for t in shifts.templates}
     try:
         extra = schedule_shifts(shifts, need, time_limit=10.0, taken=taken)
-    except ValueError:
+    except PlanningError:  # the templates cannot add that much
         return None
     return plan.with_roster(Roster.of([*plan.roster.rows, *extra.roster.rows]))
 
@@ -483,10 +483,13 @@ def optimize_shifts(
 ) -> OptimizeResult:
     """The most profitable roster and policy that meet the targets; see the module
     docstring. With `checkpoint_dir`, the plans evaluated are saved as the search goes,
-    and a rerun after an interruption reuses them. Raises ValueError when the scenario
-    has no shift templates or they cannot cover the day."""
+    and a rerun after an interruption reuses them. Raises when the scenario
+    has no shift templates (ScenarioError) or they cannot cover the day (PlanningError)."""
     if model.shifts is None:
-        raise ValueError("--shifts needs a 'shifts:' section with shift templates (docs/shifts.md)")
+        raise ScenarioError(
+            "--shifts needs a 'shifts:' section with shift templates (docs/shifts.md)",
+            file=model.source,
+        )
     t0 = time.perf_counter()
     R, Rc, deadline, seed, executor, targets = run_settings(
         model,

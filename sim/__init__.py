@@ -7,7 +7,7 @@
 True
 """
 
-from .errors import ScenarioError
+from .errors import PlanningError, ScenarioError
 from .executor import DaskExecutor, Executor, InProcess, LocalPool, make_executor
 from .loading import load_scenario, parse_scenario
 from .model import ALWAYS, NEVER, Model
@@ -21,6 +21,7 @@ __all__ = [
     "ALWAYS",
     "DEFINITIONS",
     "NEVER",
+    "PlanningError",
     "STATISTICS",
     "DaskExecutor",
     "Estimate",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 
 class ScenarioError(Exception):
-    """Bad scenario input. The CLI prints it as one line and exits with code 2."""
+    """Bad input: a scenario, a log, an option. The CLI prints it as one line (file: field
+    path: problem) and exits with code 2; any other exception is a bug and shows its
+    traceback."""
 
     def __init__(self, message: str, *, file: str | None = None, path: str | None = None):
         self.message = message
@@ -15,3 +17,9 @@ class ScenarioError(Exception):
     def __str__(self) -> str:
         where = [w for w in (self.file, self.path) if w]
         return f"{': '.join(where)}: {self.message}" if where else self.message
+
+
+class PlanningError(ScenarioError):
+    """A valid request no plan can meet: no staffing level reaches a target, the shift
+    templates cannot cover the day, the exact model does not apply, the queue does not
+    settle. Reported like bad input (one line, exit 2)."""

@@ -217,7 +217,7 @@ def test_mip_says_what_cannot_be_covered():
     shifts = _small_set(with_breaks=False)
     req = np.zeros(12, np.int64)
     req[-1] = 1  # 05:30-06:00: no template reaches it
-    with pytest.raises(ValueError, match="no template covers"):
+    with pytest.raises(sim.PlanningError, match="no template covers"):
         schedule_shifts(shifts, req)
 
 

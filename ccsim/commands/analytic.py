@@ -14,6 +14,7 @@ from rich.markup import escape
 from ccsim import sim
 
 from ..output import dicts_csv, write_text
+from ..render.erlang import print_erlang_table
 from .common import (
     JsonOpt,
     ScenarioArg,
@@ -28,16 +29,11 @@ from .common import (
 
 
 def _erlang_file(file, json_out, out, workers, replications) -> None:
-    from rich.table import Table
-
     from ccsim.optimize.erlang_table import erlang_table
 
     model = load(file, None)
     with make_executor(workers) as ex:
-        try:
-            js = erlang_table(model, replications=replications, executor=ex)
-        except ValueError as exc:
-            fail(f"{file}: {exc}")
+        js = erlang_table(model, replications=replications, executor=ex)
     if out:
         rows = [
             {
@@ -58,61 +54,10 @@ def _erlang_file(file, json_out, out, workers, replications) -> None:
         sys.stdout.write(json.dumps(js, indent=2, allow_nan=False) + "\n")
         return
 
-    def pct(x):
-        return "–" if x is None else f"{100 * x:.1f}%"
-
-    t = Table(
-        title=f"{escape(model.name)}: Erlang per interval (AHT {js['aht_s']:.0f}s"
-        + (f", patience {js['patience_s']:.0f}s" if js["patience_s"] else "")
-        + "), and the day simulated with the Erlang A staffing",
-        title_justify="left",
-        header_style="bold",
-    )
-    for c in (
-        "Interval",
-        "Calls",
-        "Erlang C",
-        "Erlang A",
-        "Scheduled",
-        "Occ.",
-        "SL (A)",
-        "Sim. SL",
-        "Sim. aband.",
-        "Sim. ASA",
-    ):
-        t.add_column(c, justify="right")
-    for r in js["rows"]:
-        a, s = r["erlang_a"], r["simulated"]
-        t.add_row(
-            r["interval"],
-            f"{r['calls']:.0f}",
-            str(r["erlang_c"]["agents"]),
-            str(a["agents"]),
-            f"{a['scheduled']:.1f}",
-            pct(a["occupancy"]),
-            pct(a["service_level"]),
-            pct(s["service_level"]["mean"]),
-            pct(s["abandon_rate"]["mean"]),
-            "–" if s["asa"]["mean"] is None else f"{s['asa']['mean']:.1f}s",
-        )
-    out_console.print(t)
-    d = js["simulated_day"]
-    out_console.print(
-        f"Simulated day with the Erlang A staffing ({js['replications']} replications): SL "
-        f"{pct(d['service_level']['mean'])}, abandonment {pct(d['abandon_rate']['mean'])}, "
-        f"ASA {d['asa']['mean']:.1f}s; targets: "
-        + "; ".join(f"{v['text']}: {v['verdict']}" for v in js["simulated_verdicts"]),
-        highlight=False,
-    )
-    out_console.print(
-        "[dim]Erlang: each interval alone in steady state at the mean handle time, targets "
-        "applied per interval, no cross-selling (an Erlang calculator's answer). Simulated: "
-        "the scenario's distributions, priorities and policy, queues carried between "
-        "intervals, arrivals varying by interval. Scheduled = Erlang A agents / (1 - "
-        "shrinkage).[/dim]"
-    )
+    print_erlang_table(js, model.name, out_console)
 
 
+@friendly
 def erlang(
     file: Annotated[
         Path | None,
@@ -183,10 +128,7 @@ def erlang(
             )
         if theta == 0 and max_abandon is not None:
             fail("--max-abandon needs --patience (without abandonment Erlang C has none)")
-        try:
-            n = agents_needed(lam, mu, theta, within=T, **targets)
-        except ValueError as exc:
-            fail(str(exc))
+        n = agents_needed(lam, mu, theta, within=T, **targets)
     else:
         n = agents
     r = metrics(n, lam, mu, T, theta)

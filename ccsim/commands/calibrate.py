@@ -4,17 +4,16 @@ how well they predict."""
 from __future__ import annotations
 
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from ccsim import sim
 
 from ..output import csv_text, dicts_csv, write_json, write_text
+from ..render.calibration import print_backtest, print_calibration, print_prediction
 from .common import (
     Flag,
     JsonOpt,
@@ -161,42 +160,7 @@ def calibrate(
     write_text(output, header + yaml.safe_dump(cal.scenario, sort_keys=False, width=100))
     calibration_fit(r, cal.handle_samples, cal.survival, folder, f"{stem.name}_fit")
     sim.load_scenario(output)  # the written scenario must run as is
-    from rich.table import Table
-
-    t = Table(title=f"Calibrated {output}", title_justify="left", header_style="bold")
-    for c in (
-        "Segment",
-        "Calls",
-        "Share",
-        "Handle mean",
-        "Handle cv",
-        "KS D",
-        "Patience mean",
-        "Abandoned",
-    ):
-        t.add_column(c, justify="right")
-    for s, f in r["segments"].items():
-        pm = f["patience"]["exponential_mean_s"]
-        t.add_row(
-            s,
-            f"{f['calls']:,}",
-            f"{100 * f['share']:.1f}%",
-            f"{f['handle']['mean_s']:.0f}s",
-            f"{f['handle']['cv']:.2f}",
-            f"{f['handle']['ks_distance']:.3f}",
-            f"{pm:.0f}s ±{f['patience']['standard_error_s']:.0f}" if math.isfinite(pm) else "none",
-            f"{f['patience']['abandoned']:,}",
-        )
-    out_console.print(t)
-    out_console.print(
-        f"  days: {r['n_days']} ({r['dates'][0]} .. {r['dates'][-1]}), {r['daily_calls_mean']:,.0f} "
-        f"calls a day (sd {r['daily_calls_sd']:,.0f}) -> forecast uncertainty cv {r['uncertainty_cv']:.3f}"
-    )
-    out_console.print(
-        f"  staffing: {r['staffing_method']}; left out: "
-        + ", ".join(f"{v:,} {k}" for k, v in r["dropped"].items())
-        + f", {r['outside_horizon']:,} outside the horizon"
-    )
+    print_calibration(r, output, out_console)
     out_console.print(
         f"[dim]wrote {output}, {stem.name}_observed.csv, {stem.name}_calibration.json, "
         f"{handle_file}, {stem.name}_fit.png/svg; next: ccsim backtest {output} "
@@ -250,77 +214,7 @@ def _backtest_log(file, log, by, days, staffing, break_gap, out, replications, w
     if json_out:
         sys.stdout.write(json.dumps(js, indent=2, allow_nan=False) + "\n")
         return
-    from rich.table import Table
-
-    def f(x, kind):
-        if x is None:
-            return "–"
-        return f"{x:.1f}s" if kind == "asa" else f"{100 * x:.1f}%"
-
-    t = Table(
-        title=f"{escape(model.name)} predicting {escape(log.name)} ({len(js['dates'])} "
-        f"days: {escape(days)}; by {by}; pooled: ratio of sums)",
-        title_justify="left",
-        header_style="bold",
-    )
-    for c in (
-        "",
-        "Calls",
-        "Agents",
-        "seen",
-        "Aband. obs",
-        "sim",
-        "SL obs",
-        "sim",
-        "ASA obs",
-        "sim",
-    ):
-        t.add_column(c, justify="right")
-    for r in js["rows"]:
-        t.add_row(
-            r["label"],
-            f"{r['offered_observed']:,.0f}",
-            f"{r['agents']:.1f}",
-            "–" if r["agents_seen"] is None else f"{r['agents_seen']:.1f}",
-            *[
-                f(r[m][k], m)
-                for m in ("abandon_rate", "service_level", "asa")
-                for k in ("observed", "simulated")
-            ],
-        )
-    out_console.print(t)
-    for m, name in (
-        ("abandon_rate", "abandonment"),
-        ("service_level", "service level"),
-        ("asa", "ASA"),
-        ("p_wait", "P(wait)"),
-    ):
-        s = js["summary"][m]
-        if s is None:
-            continue
-        scale, unit = (1, " s") if m == "asa" else (100, " pts")
-        out_console.print(
-            f"  {name}: weighted MAE {s['weighted_mae'] * scale:.1f}{unit}, bias "
-            f"{s['bias'] * scale:+.1f}{unit}; noise floor {s['noise_floor_model'] * scale:.1f}"
-            f" (model) / {s['noise_floor'] * scale:.1f}{unit} (resampled days); day "
-            f"{f(s['observed_day'], m)} observed, "
-            f"{f(s['simulated_day'], m)} simulated",
-            highlight=False,
-        )
-    if js["unmatched_call_types"]:
-        out_console.print(
-            f"  call types not in the scenario, counted as 'other' (or its largest segment): "
-            f"{escape(str(js['unmatched_call_types']))}"
-        )
-    out_console.print(
-        f"[dim]Agents: the estimate simulated; seen: distinct agents serving a call in the "
-        f"interval (each counted all interval, idle ones not at all). Weighted by observed "
-        f"calls; "
-        f"{js['replications_per_day']} replications per "
-        f"observed day with that day's volumes and staffing ({staffing}); noise floor: what a "
-        f"perfect model would miss (model: one simulated month around the model's mean; "
-        f"resampled days: the observed days bootstrapped)[/dim]"
-    )
+    print_prediction(js, model.name, log.name, days, by, staffing, out_console)
 
 
 def read_log(
@@ -433,53 +327,7 @@ def backtest(
     if json_out:
         sys.stdout.write(json.dumps(js, indent=2, allow_nan=True) + "\n")
         return
-    from rich.table import Table
-
-    t = Table(title=f"Back-test of {escape(model.name)}", title_justify="left", header_style="bold")
-    for c in (
-        "Interval",
-        "Calls obs/sim",
-        "Aband. obs",
-        "sim",
-        "ASA obs",
-        "sim",
-        "SL obs",
-        "sim",
-        "P(wait) obs",
-        "sim",
-    ):
-        t.add_column(c, justify="right")
-
-    def f(x, pct=True):
-        return (
-            "–"
-            if x is None or (isinstance(x, float) and not math.isfinite(x))
-            else (f"{100 * x:.1f}%" if pct else f"{x:.1f}s")
-        )
-
-    for r in js["rows"]:
-        t.add_row(
-            r["label"],
-            f"{r['offered_observed']:.1f} / {r['offered_simulated']:.1f}",
-            f(r["abandon_rate"]["observed"]),
-            f(r["abandon_rate"]["simulated"]),
-            f(r["asa"]["observed"], False),
-            f(r["asa"]["simulated"], False),
-            f(r["service_level"]["observed"]),
-            f(r["service_level"]["simulated"]),
-            f(r["p_wait"]["observed"]),
-            f(r["p_wait"]["simulated"]),
-        )
-    out_console.print(t)
-    for m, s in js["summary"].items():
-        if m == "offered" or s is None:
-            continue
-        pct = m != "asa"
-        out_console.print(
-            f"  {m}: day {f(s['observed_day'], pct)} observed, {f(s['simulated_day'], pct)} "
-            f"simulated; volume-weighted mean absolute error {f(s['weighted_mae'], pct)}, "
-            f"bias {f(s['weighted_bias'], pct)}; worst at {s['worst_interval']}"
-        )
+    print_backtest(js, model.name, out_console)
     if out:
         out_console.print(
             f"[dim]written to {out}/: backtest.json, backtest.csv, backtest.png/svg[/dim]"

@@ -3,6 +3,7 @@ input (one line, exit 2), output-path checks, workers, progress, common options.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 from pathlib import Path
@@ -189,9 +190,9 @@ ConfidenceOpt = Annotated[
 def load(file: Path, confidence: float | None = None) -> sim.Model:
     """The scenario, with the verdict's confidence from the command line if given."""
     model = sim.load_scenario(file)
-    if confidence is not None:
-        model.targets = model.targets.with_confidence(confidence)
-    return model
+    if confidence is None:
+        return model
+    return dataclasses.replace(model, targets=model.targets.with_confidence(confidence))
 
 
 def parse_option(option: str, parser, text: str | None):

@@ -119,66 +119,58 @@ def compare(
         def progress(d: str, n: int) -> None:
             bar.update(task, description=escape(d))
 
-        try:
-            if with_optimized or frontier:
-                from ccsim.optimize.frontier import frontier as run_frontier
-                from ccsim.optimize.optimizer import optimize
+        if with_optimized or frontier:
+            from ccsim.optimize.frontier import frontier as run_frontier
+            from ccsim.optimize.optimizer import optimize
 
-                if with_optimized:
-                    r = optimize(model, executor=executor, time_limit=time_limit, progress=progress)
-                    alts["optimized"] = r.plan.apply(model)
-                    desc["optimized"] = "the optimizer's plan"
-                    method = r.method
-                    if model.eligible.any():
-                        progress("optimizing a plan without offers", 0)
-                        r0 = optimize(
-                            model,
-                            executor=executor,
-                            time_limit=time_limit,
-                            progress=progress,
-                            cross_sell=False,
-                        )
-                        alts["optimized_no_sell"] = r0.plan.apply(model)
-                        desc["optimized_no_sell"] = (
-                            "the optimizer's plan when nothing is offered (its own staffing)"
-                        )
-                if shifts:
-                    import numpy as np
-
-                    from ccsim.optimize.shifts import optimize_shifts
-                    from ccsim.sim import NEVER
-
-                    rs = optimize_shifts(
-                        model, executor=executor, time_limit=time_limit, progress=progress
+            if with_optimized:
+                r = optimize(model, executor=executor, time_limit=time_limit, progress=progress)
+                alts["optimized"] = r.plan.apply(model)
+                desc["optimized"] = "the optimizer's plan"
+                method = r.method
+                if model.eligible.any():
+                    progress("optimizing a plan without offers", 0)
+                    r0 = optimize(
+                        model,
+                        executor=executor,
+                        time_limit=time_limit,
+                        progress=progress,
+                        cross_sell=False,
                     )
-                    alts["shifts"] = rs.plan.apply(model)
-                    desc["shifts"] = "the shift optimizer's roster and policy"
-                    alts["shifts_no_sell"] = rs.plan.apply(model).with_plan(
-                        thresholds=np.full((model.n_intervals, model.n_segments), NEVER)
+                    alts["optimized_no_sell"] = r0.plan.apply(model)
+                    desc["optimized_no_sell"] = (
+                        "the optimizer's plan when nothing is offered (its own staffing)"
                     )
-                    desc["shifts_no_sell"] = "the same roster, no offers"
-                    method = (method + " | " if method else "") + "Shifts: " + rs.method
-                if frontier:
-                    front_rows = [
-                        p.row()
-                        for p in run_frontier(
-                            model, executor=executor, time_limit_each=10.0, progress=progress
-                        )
-                    ]
-            res = run_compare(
-                model,
-                alts,
-                descriptions=desc,
-                replications=replications,
-                seed=seed,
-                executor=executor,
-                grid=grid,
-                frontier=front_rows,
-                optimize_method=method,
-                progress=progress,
-            )
-        except ValueError as exc:
-            fail(f"{file}: {exc}")
+            if shifts:
+                from ccsim.optimize.shifts import optimize_shifts
+
+                rs = optimize_shifts(
+                    model, executor=executor, time_limit=time_limit, progress=progress
+                )
+                alts["shifts"] = rs.plan.apply(model)
+                desc["shifts"] = "the shift optimizer's roster and policy"
+                alts["shifts_no_sell"] = rs.plan.apply(model).without_offers()
+                desc["shifts_no_sell"] = "the same roster, no offers"
+                method = (method + " | " if method else "") + "Shifts: " + rs.method
+            if frontier:
+                front_rows = [
+                    p.row()
+                    for p in run_frontier(
+                        model, executor=executor, time_limit_each=10.0, progress=progress
+                    )
+                ]
+        res = run_compare(
+            model,
+            alts,
+            descriptions=desc,
+            replications=replications,
+            seed=seed,
+            executor=executor,
+            grid=grid,
+            frontier=front_rows,
+            optimize_method=method,
+            progress=progress,
+        )
         if sensitivity:
             from ccsim.optimize.compare import sensitivity as run_sensitivity
 

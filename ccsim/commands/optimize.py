@@ -99,8 +99,9 @@ def optimize_cmd(
     if levels:
         try:
             lv = tuple(float(x) for x in levels.split(","))
-            assert all(0 < x < 1 for x in lv)
-        except (ValueError, AssertionError):
+        except ValueError:
+            lv = ()
+        if not lv or not all(0 < x < 1 for x in lv):
             fail(
                 f"--levels: expected fractions between 0 and 1 such as 0.7,0.8,0.9, got {levels!r}"
             )
@@ -111,41 +112,38 @@ def optimize_cmd(
         def progress(desc: str, evaluations: int) -> None:
             bar.update(task, description=escape(f"{desc} ({evaluations} plans)"))
 
-        try:
-            if frontier:
-                points = run_frontier(
-                    model,
-                    lv,
-                    executor=executor,
-                    replications=replications,
-                    time_limit_each=time_limit or 30.0,
-                    progress=progress,
-                )
-            elif shifts:
-                from ccsim.optimize.shifts import optimize_shifts
+        if frontier:
+            points = run_frontier(
+                model,
+                lv,
+                executor=executor,
+                replications=replications,
+                time_limit_each=time_limit or 30.0,
+                progress=progress,
+            )
+        elif shifts:
+            from ccsim.optimize.shifts import optimize_shifts
 
-                res = optimize_shifts(
-                    model,
-                    replications=replications,
-                    seed=seed,
-                    executor=executor,
-                    time_limit=time_limit,
-                    progress=progress,
-                    checkpoint_dir=out / ".checkpoints" if out else None,
-                )
-            else:
-                res = optimize(
-                    model,
-                    replications=replications,
-                    seed=seed,
-                    executor=executor,
-                    time_limit=time_limit,
-                    method=method,
-                    progress=progress,
-                    checkpoint_dir=out / ".checkpoints" if out else None,
-                )
-        except ValueError as exc:
-            fail(f"{file}: {exc}")
+            res = optimize_shifts(
+                model,
+                replications=replications,
+                seed=seed,
+                executor=executor,
+                time_limit=time_limit,
+                progress=progress,
+                checkpoint_dir=out / ".checkpoints" if out else None,
+            )
+        else:
+            res = optimize(
+                model,
+                replications=replications,
+                seed=seed,
+                executor=executor,
+                time_limit=time_limit,
+                method=method,
+                progress=progress,
+                checkpoint_dir=out / ".checkpoints" if out else None,
+            )
     if frontier:
         rows = [p.row() for p in points]
         if out:

@@ -146,7 +146,7 @@ def _groups(model: Model, by: str) -> tuple[np.ndarray, list[str]]:
         hours = (starts // 3600).astype(int)
         uniq, idx = np.unique(hours, return_inverse=True)
         return idx, [f"{h:02d}h" for h in uniq]
-    raise ValueError(f"--by takes interval or hour, not {by!r}")
+    raise ScenarioError(f"takes interval or hour, not {by!r}", file="--by")
 
 
 def _rates(c: np.ndarray, convention: str) -> dict[str, np.ndarray]:
