@@ -6,8 +6,9 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.markup import escape
 
@@ -133,7 +134,7 @@ def erlang(
         n = agents
     r = metrics(n, lam, mu, T, theta)
     if json_out:
-        out = {
+        result = {
             "model": r.model,
             "agents": n,
             "scheduled_agents": scheduled(n, shrinkage),
@@ -150,7 +151,7 @@ def erlang(
             json.dumps(
                 {
                     k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-                    for k, v in out.items()
+                    for k, v in result.items()
                 },
                 indent=2,
             )
@@ -203,13 +204,15 @@ def markov(
         fail(f"{file}: the exact model does not apply: {why}")
     r = solve_model(m)
     per_hour = 3600.0
-    out = {
+    out: dict[str, Any] = {
         "agents": r.agents,
         "p_wait": r.p_wait,
         "abandon_rate": r.p_abandon,
         "mean_wait": r.mean_wait,
         "occupancy": r.occupancy,
-        "profit_per_hour": r.profit_rate(m.agent_cost_per_hour, m.abandon_cost, m.shrinkage)
+        "profit_per_hour": r.profit_rate(
+            m.agent_cost_per_hour, m.abandon_cost, float(np.mean(m.shrinkage))
+        )
         * per_hour,
         "segments": {
             name: {

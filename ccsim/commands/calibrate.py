@@ -308,6 +308,7 @@ def backtest(
     from ..render.charts import backtest_chart
 
     model = sim.load_scenario(file)
+    assert observed is not None  # exactly one of --observed and --log (checked above)
     obs = read_observed(observed)
     with make_executor(workers) as ex:
         res = run_backtest(model, obs, replications=replications, executor=ex)

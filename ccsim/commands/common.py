@@ -7,7 +7,7 @@ import dataclasses
 import functools
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -23,7 +23,7 @@ class _BareHelp:
     """--help shown as a bare flag (typer with click 8.2+ prints '<bool>' after it)."""
 
     def get_help_option(self, ctx):
-        option = super().get_help_option(ctx)  # type: ignore[misc]
+        option = super().get_help_option(ctx)
         if option is not None:
             option.metavar = ""
         return option
@@ -52,7 +52,7 @@ err_console = Console(stderr=True, emoji=False)
 EXIT_INFEASIBLE = 3  # optimize: no plan met every target; the best one is still written
 
 
-def fail(message: str, code: int = 2) -> None:
+def fail(message: str, code: int = 2) -> NoReturn:
     err_console.print(
         f"[bold red]error:[/bold red] {escape(message)}", highlight=False, soft_wrap=True
     )

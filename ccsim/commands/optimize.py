@@ -95,7 +95,7 @@ def optimize_cmd(
         )
     if method not in ("auto", "exact", "simulation"):
         fail(f"--method: unknown method {method!r}; use auto, exact or simulation")
-    lv = DEFAULT_LEVELS
+    lv: tuple[float, ...] = DEFAULT_LEVELS
     if levels:
         try:
             lv = tuple(float(x) for x in levels.split(","))

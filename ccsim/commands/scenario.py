@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.markup import escape
 
@@ -27,8 +28,8 @@ def validate(file: ScenarioArg) -> None:
     """Check a scenario file and summarise what it describes."""
     m = sim.load_scenario(file)
     lengths = m.interval_lengths
-    work = sum(m.rates[:, k] * m.handle[k].mean for k in range(m.n_segments))
-    load = work  # erlangs of base handle work per interval
+    # erlangs of base handle work per interval
+    load = (m.rates * np.array([h.mean for h in m.handle])[None, :]).sum(axis=1)
     out_console.print(f"[green]ok[/green] {escape(str(file))}: {escape(m.name)}")
     if m.steady:
         out_console.print(

@@ -11,6 +11,7 @@ import math
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -23,7 +24,7 @@ from .numbers import signed
 # Okabe-Ito: distinguishable with colour-vision deficiencies, and in grey print
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 SIZE = (10, 5.625)  # inches: 16:9, 2000 x 1125 px at 200 dpi
-STYLE = {
+STYLE: Any = {  # matplotlib rcParams (its stubs want literal keys)
     "font.size": 12,
     "axes.titlesize": 14,
     "axes.titleweight": "bold",

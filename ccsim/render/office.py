@@ -14,6 +14,7 @@ Both are built from the comparison JSON (`compare.json`, also written by `simula
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
 from ccsim.sim.stats import DEFINITIONS, STATISTICS
@@ -40,7 +41,7 @@ def workbook(js: dict, path: Path) -> Path:
     bold = Font(bold=True)
     alts = js["alternatives"]
 
-    def sheet(title: str, header: list[str], rows: list[list], kinds: list[str | None]):
+    def sheet(title: str, header: list[str], rows: list[list], kinds: Sequence[str | None]):
         ws = wb.create_sheet(title)
         ws.append(header)
         for c in ws[1]:
@@ -67,7 +68,8 @@ def workbook(js: dict, path: Path) -> Path:
         ],
         [None, None, None, *[kind_of(s) for s in stats]],
     )
-    diff_rows, diff_kinds = [], [None]
+    diff_rows: list[list] = []
+    diff_kinds: list[str | None] = [None]
     for s in stats:
         diff_kinds += [kind_of(s)] * 3
     for n, a in alts.items():

@@ -149,7 +149,8 @@ def print_optimize(r: OptimizeResult, console: Console) -> None:
     v = r.cross_sell_value()
     cur = f" {r.model.currency}" if r.model.currency else ""
     if v is not None:
-        p, lo, hi = v["profit"]["mean"], *v["profit"]["ci95"]
+        p = v["profit"]["mean"]
+        lo, hi = v["profit"]["ci95"]
         ci = "" if lo is None else f" (95% CI {lo:+,.0f} to {hi:+,.0f})"
         console.print(
             f"[bold]Cross-selling under this plan is worth {p:+,.0f}{cur} a day{ci}[/bold]: "
