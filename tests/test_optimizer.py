@@ -113,6 +113,7 @@ MIXES = {  # small centers (9-11 agents) keep the brute force quick
 }
 
 
+@pytest.mark.slow  # long statistical run: CI runs it, the default run skips it
 @pytest.mark.parametrize("name", list(MIXES))
 def test_exact_search_finds_the_optimum(name):
     segs, targets = MIXES[name]
@@ -131,6 +132,7 @@ def test_exact_search_finds_the_optimum(name):
         assert min(th) < 0 and min(chosen_th) < 0  # the case the mix was built for
 
 
+@pytest.mark.slow  # long statistical run: CI runs it, the default run skips it
 def test_simulation_search_on_a_stationary_case():
     """The simulation search, forced on a case the chain can judge."""
     segs, targets = MIXES["one rich, one poor segment"]
@@ -143,6 +145,7 @@ def test_simulation_search_on_a_stationary_case():
     assert profit >= best_profit - 0.01 * abs(best_profit), (profit, best_profit, res.plan, n, th)
 
 
+@pytest.mark.slow  # long statistical run: CI runs it, the default run skips it
 def test_day_plan_holds_on_fresh_days_and_beats_the_scenario():
     """The recommended plan, re-simulated on 400 days of another seed family that neither
     the search nor its confirmation saw, meets every target on the mean."""
@@ -171,6 +174,7 @@ def test_max_change_and_bounds_are_kept():
     assert math.isfinite(res.result.summary["profit"].mean)
 
 
+@pytest.mark.slow  # long statistical run: CI runs it, the default run skips it
 def test_optimizer_resumes_from_its_checkpoint(tmp_path):
     m = sim.load_scenario(ROOT / "scenarios/insurance_service.yaml")
     first = optimize(
@@ -186,6 +190,7 @@ def test_optimizer_resumes_from_its_checkpoint(tmp_path):
     assert again.result.summary["profit"].mean == first.result.summary["profit"].mean
 
 
+@pytest.mark.slow  # long statistical run: CI runs it, the default run skips it
 def test_search_turns_selling_on_from_a_no_sell_start():
     """From the best plan that sells to nobody, every threshold move alone breaks a target
     (the staffing is just enough without selling); the joint move (threshold + the

@@ -151,6 +151,7 @@ def test_optimize_without_a_feasible_plan_exits_3_and_marks_the_plan(tmp_path):
     assert "1099511627776" not in (out / "optimize.json").read_text()
 
 
+@pytest.mark.slow  # long statistical run: CI runs it, the default run skips it
 def test_simulating_the_plan_file_reproduces_the_optimizers_verdict(tmp_path):
     out = tmp_path / "opt"
     r = runner.invoke(
