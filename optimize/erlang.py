@@ -12,7 +12,7 @@ computed exactly from the tagged caller's phase-type waiting time (see `erlang_a
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
@@ -54,9 +54,6 @@ class QueueMetrics:
     mean_wait: float  # mean wait of all callers
     p_abandon: float
     occupancy: float
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def erlang_c_metrics(n: int, lam: float, mu: float, within: float) -> QueueMetrics:

@@ -51,6 +51,8 @@ MAX_SEARCH_REPLICATIONS = 320
 MAX_STAGES = 3
 CONFIRM_GROWTH = 2  # a borderline confirmation may grow to 2x its replications
 MAX_REPAIRS = 4
+# the KPIs set against the scenario's own plan: the optimize table and optimize.json's
+# `differences` (plan minus scenario, paired over the confirmation's replications)
 COMPARED_KPIS = (
     "profit",
     "revenue",
@@ -60,7 +62,7 @@ COMPARED_KPIS = (
     "abandon_rate",
     "attempts",
     "occupancy",
-)  # the KPIs of the plan-against-scenario table
+)
 
 
 @dataclass

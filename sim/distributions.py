@@ -175,10 +175,6 @@ class Sampler:
         return Sampler(self.kind, self.mean * c, self.a, self.b, values)
 
     @property
-    def is_exponential(self) -> bool:
-        return self.kind == "exponential"
-
-    @property
     def is_zero(self) -> bool:
         return self.kind == "deterministic" and self.mean == 0.0
 

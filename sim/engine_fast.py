@@ -10,209 +10,223 @@ gets the same outcome. Memory is bounded by the callers in the system, not by th
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Iterable
 
 import numpy as np
 from numba import njit
 
+from .event_heap import (
+    MAX_SLOTS,
+    key_kind,
+    key_seq,
+    key_slot,
+    make_key,
+    pop_root,
+    push,
+    rekey,
+    sift_down,
+)
 from .model import Model
-from .records import NREC
-from .stats import HIST_BINS, NFIELDS, RepResult
+from .records import (
+    NREC,
+    R_ACC,
+    R_ANS,
+    R_ARR,
+    R_ATT,
+    R_DEC,
+    R_ELIG,
+    R_END,
+    R_ID,
+    R_ITV,
+    R_OUT,
+    R_SEG,
+    R_WAIT,
+)
+from .stats import (
+    ABANDONED,
+    ABN_T,
+    ANS_T,
+    ANSWERED,
+    ATTEMPTS,
+    COMPLETED,
+    DECLINES,
+    HANDLE,
+    HIST_BINS,
+    NFIELDS,
+    OFFERED,
+    REVENUE,
+    WAIT_ALL,
+    WAIT_ANS,
+    WAITED,
+    RepResult,
+)
+from .stats import (
+    ACCEPTS as SALES,
+)
 from .stream import CallerChunk
 
-# event kinds in the heap payload (slot * 4 + kind)
-_ABANDON, _BASE_END, _COMPLETE = 0, 1, 2
-# slot columns
-_ID, _SEG, _ITV, _STATUS, _HPOS, _NEXT, _PREV, _FLAGS = range(8)
-_ARR, _BASE, _PAT, _OFF, _CLO, _ANS, _DEC = range(7)
-_WAITING, _SERVICE = 1, 2
-# state indices
-_SEQ, _BUSY, _NWAIT, _N, _BUCKET, _NEXTB, _BSEQ, _ASEQ, _HSIZE, _FREE, _CALLS, _AI = range(12)
-_NOW, _LAST, _ACREATED, _BTIME, _TA = range(5)
+# event kinds (the low bits of a heap key)
+ABANDON, BASE_END, COMPLETE = 0, 1, 2
+# integer columns of the slot table (one row per caller in the system)
+S_ID, S_SEG, S_ITV, S_STATUS, S_NEXT, S_PREV, S_FLAGS = range(7)
+N_INT_COLUMNS = 7
+# float columns: arrival, base handle time, patience, offer time, close time, answered,
+# end of the base handle time ("decided")
+F_ARR, F_BASE, F_PAT, F_OFF, F_CLO, F_ANS, F_DEC = range(7)
+N_FLOAT_COLUMNS = 7
+# S_STATUS: a free slot, a waiting caller, a caller in service
+FREE, WAITING, SERVICE = 0, 1, 2
+# S_FLAGS bits: eligible for an offer, would accept it, was offered, bought
+ELIGIBLE, ACCEPTS, OFFERED_BIT, SOLD = 1, 2, 4, 8
+
+# the scalar state carried between chunks (a one-element record array)
+STATE = np.dtype(
+    [
+        ("seq", np.int64),  # next sequence number (simpy's event order)
+        ("busy", np.int64),  # agents serving
+        ("nwait", np.int64),  # callers waiting
+        ("n", np.int64),  # agents on the phones now
+        ("bucket", np.int64),  # the interval whose statistics accrue
+        ("next_step", np.int64),  # next staffing step to start
+        ("step_seq", np.int64),  # sequence number of the staffing process's timeout
+        ("arrival_seq", np.int64),  # ... of the arrival process's timeout (-1: none)
+        ("heap_size", np.int64),
+        ("free", np.int64),  # first free slot (-1: the tables are full)
+        ("calls", np.int64),  # callers arrived
+        ("next_arrival", np.int64),  # index in the current chunk (not 0 after growth)
+        ("now", np.float64),
+        ("last", np.float64),  # time of the last busy/staffed accrual
+        ("arrival_created", np.float64),  # when the pending arrival's timeout was made
+        ("step_time", np.float64),  # when the next staffing step starts
+        ("arrival_time", np.float64),  # when the next arrival comes
+    ]
+)
+
+# argument groups of the compiled loop (numba takes named tuples of arrays)
+Arrivals = namedtuple(
+    "Arrivals", "arrival segment interval base patience eligible offer accept close first_id"
+)
+Tables = namedtuple("Tables", "islot fslot ht hk hpos qhead qtail")
+Plan = namedtuple(
+    "Plan", "bounds steps_per_interval staffing thresholds priority revenue sl_within"
+)
+Accumulators = namedtuple("Accumulators", "counts busy staffed hist")
 
 
-# A heap entry is (time, key) with key = seq << 24 | slot << 2 | kind: ordering by key is
-# ordering by sequence number, the tie-break shared with the reference engine.
-_KIND_BITS = 2
-_SLOT_BITS = 22
-_SEQ_SHIFT = _KIND_BITS + _SLOT_BITS
-MAX_SLOTS = 1 << _SLOT_BITS
+def new_tables(cap: int, priorities: int) -> Tables:
+    """Empty tables for `cap` callers in the system: every slot free, chained."""
+    islot = np.zeros((cap, N_INT_COLUMNS), np.int64)
+    islot[:, S_NEXT] = np.arange(1, cap + 1)
+    islot[-1, S_NEXT] = -1
+    return Tables(
+        islot,
+        np.zeros((cap, N_FLOAT_COLUMNS)),
+        np.empty(cap),
+        np.empty(cap, np.int64),
+        np.full(cap, -1, np.int64),
+        np.full(priorities, -1, np.int64),
+        np.full(priorities, -1, np.int64),
+    )
 
 
-@njit(cache=True)
-def _before(t1, k1, t2, k2):
-    return t1 < t2 or (t1 == t2 and k1 < k2)
-
-
-@njit(cache=True)
-def _sift_up(ht, hk, islot, i):
-    t = ht[i]
-    key = hk[i]
-    while i > 0:
-        parent = (i - 1) >> 1
-        if not _before(t, key, ht[parent], hk[parent]):
-            break
-        ht[i] = ht[parent]
-        hk[i] = hk[parent]
-        islot[(hk[i] >> 2) & (MAX_SLOTS - 1), _HPOS] = i
-        i = parent
-    ht[i] = t
-    hk[i] = key
-    islot[(key >> 2) & (MAX_SLOTS - 1), _HPOS] = i
-
-
-@njit(cache=True)
-def _sift_down(ht, hk, islot, i, size):
-    t = ht[i]
-    key = hk[i]
-    while True:
-        c = 2 * i + 1
-        if c >= size:
-            break
-        if c + 1 < size and _before(ht[c + 1], hk[c + 1], ht[c], hk[c]):
-            c += 1
-        if not _before(ht[c], hk[c], t, key):
-            break
-        ht[i] = ht[c]
-        hk[i] = hk[c]
-        islot[(hk[i] >> 2) & (MAX_SLOTS - 1), _HPOS] = i
-        i = c
-    ht[i] = t
-    hk[i] = key
-    islot[(key >> 2) & (MAX_SLOTS - 1), _HPOS] = i
-
-
-@njit(cache=True)
-def _rekey(ht, hk, islot, i, size, t, key):
-    """Give heap entry i a new time and key (a caller's one timer changes meaning)."""
-    up = _before(t, key, ht[i], hk[i])
-    ht[i] = t
-    hk[i] = key
-    if up:
-        _sift_up(ht, hk, islot, i)
-    else:
-        _sift_down(ht, hk, islot, i, size)
-
-
-@njit(cache=True)
-def _pop_root(ht, hk, islot, size):
-    """Remove the earliest entry from a heap of `size` entries."""
-    islot[(hk[0] >> 2) & (MAX_SLOTS - 1), _HPOS] = -1
-    last = size - 1
-    if last > 0:
-        ht[0] = ht[last]
-        hk[0] = hk[last]
-        _sift_down(ht, hk, islot, 0, last)
-
-
-@njit(cache=True)
-def _push(ht, hk, islot, size, t, key):
-    ht[size] = t
-    hk[size] = key
-    _sift_up(ht, hk, islot, size)
-
-
-@njit(cache=True)
-def _grow_slots(islot, fslot):
-    cap = islot.shape[0]
-    ni = np.empty((2 * cap, islot.shape[1]), np.int64)
-    nf = np.empty((2 * cap, fslot.shape[1]), np.float64)
-    ni[:cap] = islot
-    nf[:cap] = fslot
-    for s in range(cap, 2 * cap):
-        ni[s, _STATUS] = 0
-        ni[s, _NEXT] = s + 1 if s + 1 < 2 * cap else -1
-    return ni, nf
+def grown(tab: Tables) -> Tables:
+    """The tables at twice the capacity; the new slots free and chained (the caller sets
+    state.free to the first of them). Slot table and heap share one capacity: each caller
+    in the system holds at most one timer."""
+    cap = tab.islot.shape[0]
+    islot = np.zeros((2 * cap, N_INT_COLUMNS), np.int64)
+    fslot = np.zeros((2 * cap, N_FLOAT_COLUMNS))
+    islot[:cap] = tab.islot
+    fslot[:cap] = tab.fslot
+    islot[cap:, S_NEXT] = np.arange(cap + 1, 2 * cap + 1)
+    islot[-1, S_NEXT] = -1
+    hpos = np.full(2 * cap, -1, np.int64)
+    hpos[:cap] = tab.hpos
+    return Tables(
+        islot,
+        fslot,
+        np.concatenate([tab.ht, np.empty(cap)]),
+        np.concatenate([tab.hk, np.empty(cap, np.int64)]),
+        hpos,
+        tab.qhead,
+        tab.qtail,
+    )
 
 
 @njit(cache=True)
 def _record(rec, nrec, islot, fslot, s, outcome, wait, now):
-    rec[nrec, 0] = islot[s, _ID]
-    rec[nrec, 1] = islot[s, _SEG]
-    rec[nrec, 2] = islot[s, _ITV]
-    rec[nrec, 3] = fslot[s, _ARR]
-    rec[nrec, 4] = outcome
-    rec[nrec, 5] = wait
-    rec[nrec, 6] = fslot[s, _ANS] if outcome == 1 else np.nan
-    rec[nrec, 7] = fslot[s, _DEC] if outcome == 1 else np.nan
-    rec[nrec, 8] = now
-    f = islot[s, _FLAGS]
-    rec[nrec, 9] = f & 1
-    rec[nrec, 10] = (f >> 2) & 1
-    rec[nrec, 11] = (f >> 3) & 1
+    rec[nrec, R_ID] = islot[s, S_ID]
+    rec[nrec, R_SEG] = islot[s, S_SEG]
+    rec[nrec, R_ITV] = islot[s, S_ITV]
+    rec[nrec, R_ARR] = fslot[s, F_ARR]
+    rec[nrec, R_OUT] = outcome
+    rec[nrec, R_WAIT] = wait
+    rec[nrec, R_ANS] = fslot[s, F_ANS] if outcome == 1 else np.nan
+    rec[nrec, R_DEC] = fslot[s, F_DEC] if outcome == 1 else np.nan
+    rec[nrec, R_END] = now
+    f = islot[s, S_FLAGS]
+    rec[nrec, R_ELIG] = 1 if f & ELIGIBLE else 0
+    rec[nrec, R_ATT] = 1 if f & OFFERED_BIT else 0
+    rec[nrec, R_ACC] = 1 if f & SOLD else 0
 
 
 @njit(cache=True, nogil=True)
-def _run_chunk(
-    arr,
-    seg,
-    itv,
-    base,
-    pat,
-    elig,
-    offer,
-    acc,
-    close,
-    first_id,
-    final,
-    ist,
-    fst,
-    islot,
-    fslot,
-    ht,
-    hk,
-    qhead,
-    qtail,
-    bounds,
-    steps_per_interval,
-    staffing,
-    thresholds,
-    prio,
-    revenue,
-    sl_t,
-    counts,
-    busy_acc,
-    staffed_acc,
-    hist,
-    rec,
-    want_rec,
-):
+def _run_chunk(a, final, state, tab, plan, acc, rec, want_rec):
+    """Run events until the chunk's arrivals are used up (or, if `final`, until no event
+    is left). Returns (records written, status): status 1 means the slot table is full;
+    the caller grows it and calls again, and the loop resumes where it stopped."""
+    arr, seg, itv, base, pat = a.arrival, a.segment, a.interval, a.base, a.patience
+    elig, offer, accept, close, first_id = a.eligible, a.offer, a.accept, a.close, a.first_id
+    islot, fslot, ht, hk, hpos, qhead, qtail = (
+        tab.islot,
+        tab.fslot,
+        tab.ht,
+        tab.hk,
+        tab.hpos,
+        tab.qhead,
+        tab.qtail,
+    )
+    bounds, steps_per_interval, staffing = plan.bounds, plan.steps_per_interval, plan.staffing
+    thresholds, prio, revenue, sl_t = plan.thresholds, plan.priority, plan.revenue, plan.sl_within
+    counts, busy_acc, staffed_acc, hist = acc.counts, acc.busy, acc.staffed, acc.hist
     S = staffing.shape[0]  # staffing steps
     P = qhead.shape[0]
     n_arr = arr.shape[0]
     nb = hist.shape[2]
     nrec = 0
-    # scalar state lives in locals inside the loop (kept in registers) and in ist/fst between calls
-    seq = ist[_SEQ]
-    busy = ist[_BUSY]
-    nwait = ist[_NWAIT]
-    n = ist[_N]
-    bucket = ist[_BUCKET]
-    nextb = ist[_NEXTB]
-    bseq = ist[_BSEQ]
-    aseq = ist[_ASEQ]
-    hsize = ist[_HSIZE]
-    free = ist[_FREE]
-    calls = ist[_CALLS]
-    now = fst[_NOW]
-    last = fst[_LAST]
-    btime = fst[_BTIME]
-    ai = ist[_AI]  # next arrival of this chunk (not 0 when resuming after growth)
-    ta = fst[_TA]  # its time: created at fst[_ACREATED] as simpy's now + delay
+    # scalar state lives in locals inside the loop (kept in registers), in `state` between calls
+    st = state[0]
+    seq = st.seq
+    busy = st.busy
+    nwait = st.nwait
+    n = st.n
+    bucket = st.bucket
+    nextb = st.next_step
+    bseq = st.step_seq
+    aseq = st.arrival_seq
+    hsize = st.heap_size
+    free = st.free
+    calls = st.calls
+    now = st.now
+    last = st.last
+    btime = st.step_time
+    ai = st.next_arrival  # next arrival of this chunk (not 0 when resuming after growth)
+    ta = st.arrival_time  # its time: created at st.arrival_created as simpy's now + delay
     if ai == 0 and n_arr > 0:
-        d = arr[0] - fst[_ACREATED]
-        ta = fst[_ACREATED] + (d if d > 0.0 else 0.0)
+        d = arr[0] - st.arrival_created
+        ta = st.arrival_created + (d if d > 0.0 else 0.0)
     status = 0
     tb_max = thresholds.shape[0] - 1
     while True:
-        # ---- the next event: heap top, interval boundary, or arrival -------------------
-        kind = -1  # 0 heap, 1 boundary, 2 arrival
+        # ---- the next event: heap top, staffing step, or arrival ------------------------
+        kind = -1  # 0 heap, 1 staffing step, 2 arrival
         bt = np.inf
         bk = np.int64(0)  # sequence number of the best candidate
         if hsize > 0:
             kind = 0
             bt = ht[0]
-            bk = hk[0] >> _SEQ_SHIFT
+            bk = key_seq(hk[0])
         if nextb <= S and (kind < 0 or btime < bt or (btime == bt and bseq < bk)):
             kind = 1
             bt = btime
@@ -246,55 +260,46 @@ def _run_chunk(
             ai += 1
             calls += 1
             s = free
-            free = islot[s, _NEXT]
+            free = islot[s, S_NEXT]
             k = seg[i]
             it = itv[i]
-            islot[s, _ID] = first_id + i
-            islot[s, _SEG] = k
-            islot[s, _ITV] = it
-            islot[s, _FLAGS] = (1 if elig[i] else 0) | (2 if acc[i] else 0)
-            fslot[s, _ARR] = now
-            fslot[s, _BASE] = base[i]
-            fslot[s, _PAT] = pat[i]
-            fslot[s, _OFF] = offer[i]
-            fslot[s, _CLO] = close[i]
-            fslot[s, _DEC] = np.nan
-            counts[it, k, 0] += 1.0
+            islot[s, S_ID] = first_id + i
+            islot[s, S_SEG] = k
+            islot[s, S_ITV] = it
+            islot[s, S_FLAGS] = (ELIGIBLE if elig[i] else 0) | (ACCEPTS if accept[i] else 0)
+            fslot[s, F_ARR] = now
+            fslot[s, F_BASE] = base[i]
+            fslot[s, F_PAT] = pat[i]
+            fslot[s, F_OFF] = offer[i]
+            fslot[s, F_CLO] = close[i]
+            fslot[s, F_DEC] = np.nan
+            counts[it, k, OFFERED] += 1.0
             if busy < n:
                 # answered at once (wait 0)
-                islot[s, _STATUS] = _SERVICE
+                islot[s, S_STATUS] = SERVICE
                 busy += 1
-                fslot[s, _ANS] = now
-                counts[it, k, 1] += 1.0
-                counts[it, k, 3] += 1.0
+                fslot[s, F_ANS] = now
+                counts[it, k, ANSWERED] += 1.0
+                counts[it, k, ANS_T] += 1.0
                 hist[0, k, 0] += 1.0
-                _push(
-                    ht, hk, islot, hsize, now + base[i], (seq << _SEQ_SHIFT) | (s << 2) | _BASE_END
-                )
+                push(ht, hk, hpos, hsize, now + base[i], make_key(seq, s, BASE_END))
                 hsize += 1
                 seq += 1
             else:
-                fslot[s, _ANS] = np.nan
-                islot[s, _STATUS] = _WAITING
+                fslot[s, F_ANS] = np.nan
+                islot[s, S_STATUS] = WAITING
                 nwait += 1
                 p = prio[k]
-                islot[s, _NEXT] = -1
-                islot[s, _PREV] = qtail[p]
+                islot[s, S_NEXT] = -1
+                islot[s, S_PREV] = qtail[p]
                 if qtail[p] >= 0:
-                    islot[qtail[p], _NEXT] = s
+                    islot[qtail[p], S_NEXT] = s
                 else:
                     qhead[p] = s
                 qtail[p] = s
-                islot[s, _HPOS] = -1
+                hpos[s] = -1
                 if pat[i] < np.inf:
-                    _push(
-                        ht,
-                        hk,
-                        islot,
-                        hsize,
-                        now + pat[i],
-                        (seq << _SEQ_SHIFT) | (s << 2) | _ABANDON,
-                    )
+                    push(ht, hk, hpos, hsize, now + pat[i], make_key(seq, s, ABANDON))
                     hsize += 1
                     seq += 1
             # the arrival process creates the next arrival's timeout
@@ -306,87 +311,87 @@ def _run_chunk(
             elif not final:
                 aseq = seq
                 seq += 1
-                fst[_ACREATED] = now
+                st.arrival_created = now
             else:
                 aseq = -1
         else:
             # ---- a timed event from the heap --------------------------------------------
             # every caller in the system holds at most one timer, so no entry is stale
             key = hk[0]
-            ev = key & 3
-            s = (key >> 2) & (MAX_SLOTS - 1)
-            if ev != _BASE_END:
-                _pop_root(ht, hk, islot, hsize)
+            ev = key_kind(key)
+            s = key_slot(key)
+            if ev != BASE_END:
+                pop_root(ht, hk, hpos, hsize)
                 hsize -= 1
-            if ev == _ABANDON:
-                if islot[s, _STATUS] == _WAITING:
+            if ev == ABANDON:
+                if islot[s, S_STATUS] == WAITING:
                     nwait -= 1
-                    k = islot[s, _SEG]
+                    k = islot[s, S_SEG]
                     p = prio[k]
-                    nx = islot[s, _NEXT]
-                    pv = islot[s, _PREV]
+                    nx = islot[s, S_NEXT]
+                    pv = islot[s, S_PREV]
                     if pv >= 0:
-                        islot[pv, _NEXT] = nx
+                        islot[pv, S_NEXT] = nx
                     else:
                         qhead[p] = nx
                     if nx >= 0:
-                        islot[nx, _PREV] = pv
+                        islot[nx, S_PREV] = pv
                     else:
                         qtail[p] = pv
-                    wait = now - fslot[s, _ARR]
-                    it = islot[s, _ITV]
-                    counts[it, k, 2] += 1.0
-                    counts[it, k, 6] += wait
+                    wait = now - fslot[s, F_ARR]
+                    it = islot[s, S_ITV]
+                    counts[it, k, ABANDONED] += 1.0
+                    counts[it, k, WAIT_ALL] += wait
                     if wait > 0.0:
-                        counts[it, k, 7] += 1.0
+                        counts[it, k, WAITED] += 1.0
                     if wait <= sl_t:
-                        counts[it, k, 4] += 1.0
+                        counts[it, k, ABN_T] += 1.0
                     bi = int(wait)
                     hist[1, k, bi if bi < nb - 1 else nb - 1] += 1.0
                     if want_rec:
                         _record(rec, nrec, islot, fslot, s, 0, wait, now)
                         nrec += 1
-                    islot[s, _STATUS] = 0
-                    islot[s, _NEXT] = free
+                    islot[s, S_STATUS] = FREE
+                    islot[s, S_NEXT] = free
                     free = s
-            elif ev == _BASE_END:
-                fslot[s, _DEC] = now
-                k = islot[s, _SEG]
-                f = islot[s, _FLAGS]
-                if (f & 1) and nwait + busy - n <= thresholds[
+            elif ev == BASE_END:
+                fslot[s, F_DEC] = now
+                k = islot[s, S_SEG]
+                f = islot[s, S_FLAGS]
+                if (f & ELIGIBLE) and nwait + busy - n <= thresholds[
                     bucket if bucket < tb_max else tb_max, k
                 ]:
-                    it = islot[s, _ITV]
-                    counts[it, k, 10] += 1.0
-                    if f & 2:
-                        islot[s, _FLAGS] = f | 12
-                        counts[it, k, 11] += 1.0
-                        counts[it, k, 12] += revenue[k]
-                        extra = fslot[s, _OFF] + fslot[s, _CLO]
+                    it = islot[s, S_ITV]
+                    counts[it, k, ATTEMPTS] += 1.0
+                    if f & ACCEPTS:
+                        islot[s, S_FLAGS] = f | OFFERED_BIT | SOLD
+                        counts[it, k, SALES] += 1.0
+                        counts[it, k, REVENUE] += revenue[k]
+                        extra = fslot[s, F_OFF] + fslot[s, F_CLO]
                     else:
-                        islot[s, _FLAGS] = f | 4
-                        counts[it, k, 13] += 1.0
-                        extra = fslot[s, _OFF]
+                        islot[s, S_FLAGS] = f | OFFERED_BIT
+                        counts[it, k, DECLINES] += 1.0
+                        extra = fslot[s, F_OFF]
                     # the caller's timer (the heap root) now marks the end of the call
                     ht[0] = now + extra
-                    hk[0] = (seq << _SEQ_SHIFT) | (s << 2) | _COMPLETE
-                    _sift_down(ht, hk, islot, 0, hsize)
+                    hk[0] = make_key(seq, s, COMPLETE)
+                    sift_down(ht, hk, hpos, 0, hsize)
                     seq += 1
                 else:
-                    _pop_root(ht, hk, islot, hsize)
+                    pop_root(ht, hk, hpos, hsize)
                     hsize -= 1
-                    ev = _COMPLETE  # no offer: the agent is freed at once
-            if ev == _COMPLETE:
+                    ev = COMPLETE  # no offer: the agent is freed at once
+            if ev == COMPLETE:
                 busy -= 1
-                it = islot[s, _ITV]
-                k = islot[s, _SEG]
-                counts[it, k, 8] += now - fslot[s, _ANS]
-                counts[it, k, 9] += 1.0
+                it = islot[s, S_ITV]
+                k = islot[s, S_SEG]
+                counts[it, k, HANDLE] += now - fslot[s, F_ANS]
+                counts[it, k, COMPLETED] += 1.0
                 if want_rec:
-                    _record(rec, nrec, islot, fslot, s, 1, fslot[s, _ANS] - fslot[s, _ARR], now)
+                    _record(rec, nrec, islot, fslot, s, 1, fslot[s, F_ANS] - fslot[s, F_ARR], now)
                     nrec += 1
-                islot[s, _STATUS] = 0
-                islot[s, _NEXT] = free
+                islot[s, S_STATUS] = FREE
+                islot[s, S_NEXT] = free
                 free = s
                 dispatch = nwait > 0
         if dispatch:
@@ -394,35 +399,35 @@ def _run_chunk(
             for p in range(P):
                 while busy < n and qhead[p] >= 0:
                     s = qhead[p]
-                    nx = islot[s, _NEXT]
+                    nx = islot[s, S_NEXT]
                     qhead[p] = nx
                     if nx >= 0:
-                        islot[nx, _PREV] = -1
+                        islot[nx, S_PREV] = -1
                     else:
                         qtail[p] = -1
                     nwait -= 1
-                    islot[s, _STATUS] = _SERVICE
+                    islot[s, S_STATUS] = SERVICE
                     busy += 1
-                    fslot[s, _ANS] = now
-                    wait = now - fslot[s, _ARR]
-                    k = islot[s, _SEG]
-                    it = islot[s, _ITV]
-                    counts[it, k, 1] += 1.0
-                    counts[it, k, 5] += wait
-                    counts[it, k, 6] += wait
+                    fslot[s, F_ANS] = now
+                    wait = now - fslot[s, F_ARR]
+                    k = islot[s, S_SEG]
+                    it = islot[s, S_ITV]
+                    counts[it, k, ANSWERED] += 1.0
+                    counts[it, k, WAIT_ANS] += wait
+                    counts[it, k, WAIT_ALL] += wait
                     if wait > 0.0:
-                        counts[it, k, 7] += 1.0
+                        counts[it, k, WAITED] += 1.0
                     if wait <= sl_t:
-                        counts[it, k, 3] += 1.0
+                        counts[it, k, ANS_T] += 1.0
                     bi = int(wait)
                     hist[0, k, bi if bi < nb - 1 else nb - 1] += 1.0
-                    key = (seq << _SEQ_SHIFT) | (s << 2) | _BASE_END
+                    key = make_key(seq, s, BASE_END)
                     seq += 1
-                    h = islot[s, _HPOS]
+                    h = hpos[s]
                     if h >= 0:  # its abandonment timer becomes the end of the base handle time
-                        _rekey(ht, hk, islot, h, hsize, now + fslot[s, _BASE], key)
+                        rekey(ht, hk, hpos, h, hsize, now + fslot[s, F_BASE], key)
                     else:
-                        _push(ht, hk, islot, hsize, now + fslot[s, _BASE], key)
+                        push(ht, hk, hpos, hsize, now + fslot[s, F_BASE], key)
                         hsize += 1
                 if busy >= n:
                     break
@@ -430,123 +435,100 @@ def _run_chunk(
             bseq = seq  # the staffing process creates its next timeout
             seq += 1
             btime = now + (bounds[nextb] - now)
-    ist[_SEQ] = seq
-    ist[_BUSY] = busy
-    ist[_NWAIT] = nwait
-    ist[_N] = n
-    ist[_BUCKET] = bucket
-    ist[_NEXTB] = nextb
-    ist[_BSEQ] = bseq
-    ist[_ASEQ] = aseq
-    ist[_HSIZE] = hsize
-    ist[_FREE] = free
-    ist[_CALLS] = calls
-    ist[_AI] = ai
-    fst[_TA] = ta
-    fst[_NOW] = now
-    fst[_LAST] = last
-    fst[_BTIME] = btime
+    st.seq = seq
+    st.busy = busy
+    st.nwait = nwait
+    st.n = n
+    st.bucket = bucket
+    st.next_step = nextb
+    st.step_seq = bseq
+    st.arrival_seq = aseq
+    st.heap_size = hsize
+    st.free = free
+    st.calls = calls
+    st.next_arrival = ai
+    st.arrival_time = ta
+    st.now = now
+    st.last = last
+    st.step_time = btime
     return nrec, status
 
 
+INITIAL_SLOTS = 256  # callers in the system before the tables first double
+
+
 def run_fast(
-    model: Model, chunks: Iterable[CallerChunk], want_records: bool = False
+    model: Model,
+    chunks: Iterable[CallerChunk],
+    want_records: bool = False,
+    initial_slots: int = INITIAL_SLOTS,
 ) -> tuple[RepResult, np.ndarray | None]:
     """Simulate one replication on the given customer stream with the compiled loop."""
     T, K = model.n_intervals, model.n_segments
-    counts = np.zeros((T, K, NFIELDS))
-    busy_acc = np.zeros(T + 1)
-    staffed_acc = np.zeros(T + 1)
-    hist = np.zeros((2, K, HIST_BINS))
-    # slot table and heap share one capacity: each caller in the system holds <= 1 timer
-    cap = 256
-    islot = np.zeros((cap, 8), np.int64)
-    islot[:, _NEXT] = np.arange(1, cap + 1)
-    islot[-1, _NEXT] = -1
-    fslot = np.zeros((cap, 7))
-    ht = np.empty(islot.shape[0])
-    hk = np.empty(islot.shape[0], np.int64)
-    P = int(model.priority.max()) + 1
-    qhead = np.full(P, -1, np.int64)
-    qtail = np.full(P, -1, np.int64)
-    ist = np.zeros(12, np.int64)
-    fst = np.zeros(5)
-    # process start order of the reference engine: staffing first, then arrivals
-    ist[_N] = model.staffing[0]
-    ist[_NEXTB] = 1
-    ist[_BSEQ] = 0
-    ist[_ASEQ] = 1
-    ist[_SEQ] = 2
-    fst[_BTIME] = model.step_bounds[1]
+    acc = Accumulators(
+        np.zeros((T, K, NFIELDS)), np.zeros(T + 1), np.zeros(T + 1), np.zeros((2, K, HIST_BINS))
+    )
+    tab = new_tables(initial_slots, int(model.priority.max()) + 1)
     # staffing changes at interval boundaries, or at the steps of a roster's finer grid
-    bounds = model.step_bounds.astype(np.float64)
-    staffing = model.staffing.astype(np.int64)
-    thresholds = model.thresholds.astype(np.int64)
-    prio = model.priority.astype(np.int64)
-    revenue = model.revenue.astype(np.float64)
-    sl_t = float(model.sl_within)
+    plan = Plan(
+        model.step_bounds.astype(np.float64),
+        model.steps_per_interval,
+        model.staffing.astype(np.int64),
+        model.thresholds.astype(np.int64),
+        model.priority.astype(np.int64),
+        model.revenue.astype(np.float64),
+        float(model.sl_within),
+    )
+    state = np.zeros(1, STATE)
+    st = state[0]
+    # process start order of the reference engine: staffing first, then arrivals
+    st["n"] = model.staffing[0]
+    st["next_step"] = 1
+    st["step_seq"] = 0
+    st["arrival_seq"] = 1
+    st["seq"] = 2
+    st["step_time"] = model.step_bounds[1]
     records: list[np.ndarray] = []
     it = iter(chunks)
     first = next(it, None)
     chunk: CallerChunk = _EMPTY if first is None else first
     if first is None:  # nobody calls: the arrival process ends at once
-        ist[_ASEQ] = -1
-        ist[_SEQ] = 1
+        st["arrival_seq"] = -1
+        st["seq"] = 1
     while True:
         nxt = next(it, None)
         final = nxt is None
-        ist[_AI] = 0
+        st["next_arrival"] = 0
+        a = Arrivals(
+            chunk.arrival,
+            chunk.segment,
+            chunk.interval,
+            chunk.base,
+            chunk.patience,
+            chunk.eligible,
+            chunk.offer,
+            chunk.accept,
+            chunk.close,
+            chunk.first_id,
+        )
         while True:
-            cap = islot.shape[0]
-            rec = np.empty((len(chunk) - ist[_AI] + cap if want_records else 0, NREC))
-            nrec, status = _run_chunk(
-                chunk.arrival,
-                chunk.segment,
-                chunk.interval,
-                chunk.base,
-                chunk.patience,
-                chunk.eligible,
-                chunk.offer,
-                chunk.accept,
-                chunk.close,
-                chunk.first_id,
-                final,
-                ist,
-                fst,
-                islot,
-                fslot,
-                ht,
-                hk,
-                qhead,
-                qtail,
-                bounds,
-                model.steps_per_interval,
-                staffing,
-                thresholds,
-                prio,
-                revenue,
-                sl_t,
-                counts,
-                busy_acc,
-                staffed_acc,
-                hist,
-                rec,
-                want_records,
-            )
+            cap = tab.islot.shape[0]
+            rec = np.empty((len(chunk) - st["next_arrival"] + cap if want_records else 0, NREC))
+            nrec, status = _run_chunk(a, final, state, tab, plan, acc, rec, want_records)
             if want_records:
                 records.append(rec[:nrec].copy())
             if status == 0:
                 break
             if 2 * cap > MAX_SLOTS:
                 raise RuntimeError("more than 4 million callers in the system at once")
-            islot, fslot = _grow_slots(islot, fslot)
-            ht = np.concatenate([ht, np.empty(cap)])
-            hk = np.concatenate([hk, np.empty(cap, np.int64)])
-            ist[_FREE] = cap
+            tab = grown(tab)
+            st["free"] = cap
         if nxt is None:
             break
         chunk = nxt
-    result = RepResult(counts, busy_acc, staffed_acc, hist, int(ist[_CALLS]), float(fst[_NOW]))
+    result = RepResult(
+        acc.counts, acc.busy, acc.staffed, acc.hist, int(st["calls"]), float(st["now"])
+    )
     recs = np.concatenate(records) if want_records else None
     return result, recs
 

@@ -13,6 +13,7 @@ from helpers import model_from
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ccsim.sim import engine_fast
 from ccsim.sim.engine_fast import run_fast
 from ccsim.sim.engine_simpy import run_simpy
 from ccsim.sim.stream import customer_stream
@@ -90,9 +91,11 @@ def scenario(draw):
     }
 
 
-def compare(model, seed, rep):
+def compare(model, seed, rep, initial_slots=engine_fast.INITIAL_SLOTS):
     ra, a = run_simpy(model, customer_stream(model, seed, rep), want_records=True)
-    rb, b = run_fast(model, customer_stream(model, seed, rep), want_records=True)
+    rb, b = run_fast(
+        model, customer_stream(model, seed, rep), want_records=True, initial_slots=initial_slots
+    )
     a = a[np.argsort(a[:, 0], kind="stable")]
     b = b[np.argsort(b[:, 0], kind="stable")]
     assert a.shape == b.shape
@@ -135,8 +138,18 @@ def test_engines_agree_with_staffing_steps(data, m, draw, seed):
     compare(stepped, seed, 0)
 
 
-def test_engines_agree_across_chunks_and_growth():
-    """A long steady-state run: many chunks, tables that grow, 10^5 callers."""
+def test_engines_agree_across_chunks_and_growth(monkeypatch):
+    """A long steady-state run: many chunks, 10^5 callers, and tables that grow: they
+    start at 4 slots, so they double many times mid-chunk (counted), and every caller
+    still gets the reference engine's outcome."""
+    growths = []
+    real = engine_fast.grown
+
+    def counted(tab):
+        growths.append(tab.islot.shape[0])
+        return real(tab)
+
+    monkeypatch.setattr(engine_fast, "grown", counted)
     exp = {"dist": "exponential"}
     m = model_from(
         {
@@ -168,4 +181,5 @@ def test_engines_agree_across_chunks_and_growth():
             "policy": {"cross_sell": {"a": {"threshold": 5}, "b": {"threshold": -2}}},
         }
     )
-    compare(m, 3, 0)
+    compare(m, 3, 0, initial_slots=4)
+    assert growths[:4] == [4, 8, 16, 32] and len(growths) >= 5  # 4 -> 128 slots or more

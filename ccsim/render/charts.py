@@ -36,14 +36,6 @@ STYLE: Any = {  # matplotlib rcParams (its stubs want literal keys)
     "axes.grid": True,
     "grid.alpha": 0.3,
 }
-CHARTS = (
-    "profit_vs_asa",
-    "profit_vs_service_level",
-    "intervals",
-    "cross_sell",
-    "threshold_heatmap",
-    "waiting_time",
-)
 
 
 def _colors(names: list[str]) -> dict[str, str]:
@@ -357,18 +349,29 @@ def waiting_time(js: dict, out: Path) -> list[Path]:
         return _save(fig, out, "waiting_time")
 
 
+# every chart of a comparison, in the order of the summary page and the deck
+_DRAWERS = {
+    "profit_vs_asa": lambda js, out: profit_vs(js, "asa", out),
+    "profit_vs_service_level": lambda js, out: profit_vs(js, "service_level", out),
+    "intervals": lambda js, out: intervals(js, out),
+    "cross_sell": lambda js, out: cross_sell(js, out),
+    "threshold_heatmap": lambda js, out: threshold_heatmap(js, out),
+    "waiting_time": lambda js, out: waiting_time(js, out),
+}
+CHARTS = tuple(_DRAWERS)
+
+
 def draw_all(js: dict, out: Path) -> list[Path]:
     """Every chart that says something: the profit-against-service charts need more
-    than one plan (or a frontier), the heat map a threshold grid."""
+    than one plan (or a frontier), the heat map a threshold grid (it draws nothing
+    without one)."""
     out = Path(out)
-    paths = []
-    if len(js["alternatives"]) > 1 or js.get("frontier"):
-        paths += profit_vs(js, "asa", out)
-        paths += profit_vs(js, "service_level", out)
-    paths += intervals(js, out)
-    paths += cross_sell(js, out)
-    paths += threshold_heatmap(js, out)
-    paths += waiting_time(js, out)
+    trade_off = len(js["alternatives"]) > 1 or bool(js.get("frontier"))
+    paths: list[Path] = []
+    for name, draw in _DRAWERS.items():
+        if name.startswith("profit_vs") and not trade_off:
+            continue
+        paths += draw(js, out)
     return paths
 
 

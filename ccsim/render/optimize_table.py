@@ -12,7 +12,7 @@ from rich.table import Table
 from ccsim.optimize.optimizer import COMPARED_KPIS, OptimizeResult
 from ccsim.optimize.plan import Plan, policy_dict
 
-from .numbers import estimate
+from .numbers import DASH, difference, estimate, kind_of
 from .tables import judgement_line, worst_interval_line
 
 
@@ -95,19 +95,7 @@ def comparison_table(r: OptimizeResult) -> Table:
         t.add_column(col, justify="left" if col == "KPI" else "right")
     diffs = r.differences()
     for s in COMPARED_KPIS:
-        d = diffs[s]
-        lo, hi = d["ci95"]
-        if d["mean"] is None:
-            dtext = "–"
-        else:
-            scale = 100 if s in ("service_level", "abandon_rate", "occupancy") else 1
-            unit = " pts" if scale == 100 else ("s" if s == "asa" else "")
-            sig = "" if lo is None or (lo <= 0 <= hi) else " *"
-            dtext = (
-                f"{d['mean'] * scale:+,.1f}{unit}"
-                if lo is None
-                else f"{d['mean'] * scale:+,.1f}{unit} [{lo * scale:+,.1f}, {hi * scale:+,.1f}]{sig}"
-            )
+        dtext = difference(diffs[s], kind_of(s)) or DASH
         t.add_row(
             s,
             estimate(s, r.baseline.summary[s], sep=" "),

@@ -24,7 +24,7 @@ class BacktestResult:
     sim: SimResult
     observed: list[dict]
     rows: list[dict]  # per interval: observed, simulated mean and CI per metric
-    summary: dict  # per metric: weighted MAE, bias, share of intervals inside the 95% band
+    summary: dict  # per metric: weighted MAE and bias, worst interval, day values; offered
 
     def to_json(self) -> dict:
         return {

@@ -10,9 +10,10 @@
 - patience per segment: exponential maximum likelihood, rate = abandonments / total time
   waited by queued callers (answered callers' waits are censored patience); Kaplan-Meier
   for the empirical form;
-- staffing per interval: the agents seen busy in the interval (distinct agents with a
-  call overlapping it), averaged over the days; without an agent column, the offered
-  work divided by an 85% occupancy;
+- staffing per interval (`agents_by_day`), averaged over the days: 'present' (default),
+  agent time logged in, idle time counted unless a caller waited in it (gaps under the
+  break gap always count); or 'seen', distinct agents with a call overlapping the
+  interval; without an agent column, the offered work divided by an 85% occupancy;
 - observed KPIs per interval, pooled over the days, for the back-test.
 """
 
