@@ -72,8 +72,8 @@ def feasible(r, t: Targets) -> bool:
     )
 
 
-def brute_force(model):
-    """Every staffing level from Erlang A's up, every pair of thresholds."""
+def brute_force(model, cands=CANDS):
+    """Every staffing level from Erlang A's up, every combination of thresholds."""
     t = Targets.from_model(model)
     lam = float(model.rates[-1].sum())
     n0 = agents_needed(
@@ -87,7 +87,7 @@ def brute_force(model):
     )
     points = []
     for n in range(n0, n0 + 9):
-        for th in itertools.product(CANDS, repeat=model.n_segments):
+        for th in itertools.product(cands, repeat=model.n_segments):
             r = exact(model, n, th, within=False)
             points.append((r.profit_rate(model.agent_cost_per_hour, model.abandon_cost), n, th))
     points.sort(reverse=True)
@@ -130,6 +130,31 @@ def test_exact_search_finds_the_optimum(name):
     assert profit >= best_profit - 0.01 * abs(best_profit), (profit, best_profit, n, th)
     if name == "best threshold negative":
         assert min(th) < 0 and min(chosen_th) < 0  # the case the mix was built for
+
+
+@pytest.mark.slow  # long statistical run: CI runs it, the default run skips it
+def test_exact_search_with_three_sellable_segments():
+    """More than two sellable segments: the exact search's coordinate descent (with
+    pairwise moves) against every combination of thresholds in the bounds."""
+    segs = {
+        "gold": ("20/h", 1.0, 0.4, 60),
+        "silver": ("30/h", 0.8, 0.2, 30),
+        "basic": ("35/h", 0.6, 0.05, 25),
+    }
+    m = stationary(
+        segs, {"service_level": {"within": "20s", "fraction": 0.8}, "max_abandon_rate": 0.05}
+    )
+    m = dataclasses.replace(
+        m, optimizer=dataclasses.replace(m.optimizer, threshold_min=-1, threshold_max=2)
+    )
+    cands = [sim.NEVER, -1, 0, 1, 2, sim.ALWAYS]
+    best_profit, n, th = brute_force(m, cands)
+    res = optimize(m, replications=4, confirm_replications=4)
+    assert "Exact" in res.method
+    r = exact(m, res.plan.staffing[0], res.plan.thresholds[0])
+    assert feasible(r, Targets.from_model(m))
+    profit = r.profit_rate(m.agent_cost_per_hour, m.abandon_cost)
+    assert profit >= best_profit - 0.01 * abs(best_profit), (profit, best_profit, n, th)
 
 
 @pytest.mark.slow  # long statistical run: CI runs it, the default run skips it
