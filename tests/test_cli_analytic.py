@@ -131,6 +131,28 @@ def test_erlang_per_interval_table_from_a_scenario(tmp_path):
     assert (tmp_path / "erlang.csv").read_text().count("\n") == m.n_intervals + 1
     r = CliRunner().invoke(app, ["erlang", str(ROOT / "scenarios/erlang_a_steady.yaml")])
     assert r.exit_code == 2 and "day scenario" in r.output
+    # the table a planner reads: the same numbers as the JSON, one row per interval
+    r = CliRunner().invoke(
+        app,
+        ["erlang", str(ROOT / "scenarios/retail_bank.yaml"), "-r", "4", "--workers", "1"],
+        terminal_width=160,
+    )
+    assert r.exit_code == 0, r.output
+    rows = [[c.strip() for c in ln.split("│") if c.strip()] for ln in r.output.splitlines()]
+    cells = next(c for c in rows if c and c[0] == row["interval"])
+    assert cells[2:4] == [str(row["erlang_c"]["agents"]), str(row["erlang_a"]["agents"])]
+    assert "Simulated day with the Erlang A staffing" in r.output
+
+
+def test_init_writes_an_example_that_runs(tmp_path):
+    f = tmp_path / "mine.yaml"
+    r = CliRunner().invoke(app, ["init", str(f)])
+    assert r.exit_code == 0 and f.exists(), r.output
+    assert sim.load_scenario(f).expected_calls() > 0
+    r = CliRunner().invoke(app, ["init", str(f)])
+    assert r.exit_code == 2 and "already exists" in r.output
+    r = CliRunner().invoke(app, ["validate", str(f)])
+    assert r.exit_code == 0 and "ok" in r.output
 
 
 def test_version_and_flags_in_help():

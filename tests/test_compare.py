@@ -250,6 +250,14 @@ def test_single_plan_draws_only_charts_that_say_something(tmp_path):
     drawn = {p.stem for p in tmp_path.glob("*.png")}
     assert drawn == {"intervals", "cross_sell", "waiting_time"}
     assert (tmp_path / "workbook.xlsx").exists() and (tmp_path / "deck.pptx").exists()
+    # the deck's headline does not claim what one plan cannot show: the plan makes offers
+    # (no "no offers are made"), their net value was not measured, nothing was compared
+    from pptx import Presentation
+
+    first = Presentation(str(tmp_path / "deck.pptx")).slides[0]
+    text = " ".join(sh.text_frame.text for sh in first.shapes if sh.has_text_frame)
+    assert "no offers are made" not in text and "not measured" in text
+    assert "no alternative earns more" not in text and "One plan simulated" in text
 
 
 def test_selling_against_the_best_no_sell_plan(tmp_path):

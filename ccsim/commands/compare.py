@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 
 from ..output import csv_text, write_json, write_text
+from ..render.payload import comparison_json
 from .common import (
     ConfidenceOpt,
     DaskOpt,
@@ -176,7 +177,7 @@ def compare(
 
             progress("volume sensitivity", 0)
             sens = run_sensitivity(res, executor=executor)
-    js = res.to_json()
+    js = comparison_json(res)
     if "optimized_no_sell" in res.results:
         from ccsim.sim.results import joint_selling_value
 

@@ -72,18 +72,22 @@ def simulate(
         )
     js = res.to_json()
     if out:
-        from ccsim.optimize.compare import CompareResult
+        from ccsim.sim.comparison import CompareResult
+
+        from ..render.payload import comparison_json
 
         write_json(out / "results.json", js)
         write_text(out / "intervals.csv", res.intervals_csv())
         write_text(out / "segments.csv", res.segments_csv())
-        single = CompareResult(
-            model,
-            "scenario",
-            {"scenario": model},
-            {"scenario": res},
-            {"scenario": "the scenario's own plan"},
-        ).to_json()
+        single = comparison_json(
+            CompareResult(
+                model,
+                "scenario",
+                {"scenario": model},
+                {"scenario": res},
+                {"scenario": "the scenario's own plan"},
+            )
+        )
         write_json(out / "compare.json", single)
         write_deck(single, out, charts_only=True)
         if model.roster is not None and model.shifts is not None:

@@ -83,8 +83,16 @@ def value_text(js: dict, md: bool = True) -> str:
     the scenario's), against the same staffing without offers."""
     esc = md_escape if md else str
     name = js["recommendation"] or js["baseline"]
-    v = js["alternatives"][name].get("cross_sell_value")
+    a = js["alternatives"][name]
+    v = a.get("cross_sell_value")
     if not v:
+        if _makes_offers(a):  # one plan simulated: nothing run without its offers
+            return (
+                f"'{esc(name)}' makes {value(a['summary']['attempts']['mean'], 'n')} offers a "
+                f"day for {value(a['summary']['revenue']['mean'], 'money')}{currency(js)} of "
+                f"revenue; what selling is worth net of the service it costs was not measured "
+                f"here (ccsim compare runs the plan without offers on the same callers)."
+            )
         return f"Under '{esc(name)}' no offers are made, so cross-selling earns nothing."
     p, r, c = v["profit"], v["revenue"], v["service_cost"]
     cur = currency(js)
@@ -105,6 +113,10 @@ def value_text(js: dict, md: bool = True) -> str:
     return text
 
 
+def _makes_offers(a: dict) -> bool:
+    return bool((a["summary"].get("attempts") or {}).get("mean"))
+
+
 def _ci(e: dict) -> str:
     lo, hi = e["ci95"]
     return "" if lo is None else f" (95% CI {lo:+,.0f} to {hi:+,.0f})"
@@ -122,6 +134,9 @@ def recommendation_text(js: dict, md: bool = True) -> str:
             f"No plan meets every target with {conf:.0%} confidence, so none is recommended. "
             f"The scenario's plan:"
         )
+    elif rec == base and len(js["alternatives"]) == 1:
+        a = js["alternatives"][rec]
+        head = "One plan simulated, the scenario's own."
     elif rec == base:
         a = js["alternatives"][rec]
         head = "Keep the scenario's own plan: no alternative earns more while meeting the targets."
