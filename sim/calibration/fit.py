@@ -141,9 +141,11 @@ def agents_by_day(
             # before the first call and after the last: present back to the last wait
             # before it and on to the first wait after it (within the day)
             w0, w1 = waits
-            before, after = w1[w1 < blocks[0][0]], w0[w0 > blocks[-1][1]]
-            blocks[0] = (max(before.max(initial=lo), lo), blocks[0][1])
-            blocks[-1] = (blocks[-1][0], min(after.min(initial=edges[-1]), edges[-1]))
+            first, last = blocks[0][0], blocks[-1][1]
+            waited_before = np.minimum(w1[w0 < first], first)  # a wait up to the first call
+            waited_after = np.maximum(w0[w1 > last], last)  # ... from the last call on
+            blocks[0] = (max(waited_before.max(initial=lo), lo), blocks[0][1])
+            blocks[-1] = (blocks[-1][0], min(waited_after.min(initial=edges[-1]), edges[-1]))
             for x, y in blocks:
                 per[d] += (
                     np.clip(np.minimum(y, edges[1:]) - np.maximum(x, edges[:-1]), 0, None)
