@@ -208,7 +208,15 @@ def intervals(js: dict, out: Path) -> list[Path]:
         ax1b.grid(False)
         h1, l1 = ax1.get_legend_handles_labels()
         h2, l2 = ax1b.get_legend_handles_labels()
-        ax1.legend(h1 + h2, l1 + l2, loc="upper right", fontsize=9)
+        # legends beside the panels: inside, they cover the peak bar or the last points
+        ax1.legend(
+            h1 + h2,
+            l1 + l2,
+            loc="upper left",
+            bbox_to_anchor=(1.07, 1.0),
+            fontsize=9,
+            frameon=False,
+        )
         below = {}
         for n in show:
             sl = [_m(alts[n]["intervals"][i]["service_level"]["mean"]) * 100 for i in x]
@@ -226,7 +234,7 @@ def intervals(js: dict, out: Path) -> list[Path]:
         step = max(1, math.ceil(len(x) / 12))
         lab = [lbl.removeprefix("batch ") for lbl in lab]
         ax2.set_xticks(x[::step], lab[::step], rotation=0)
-        ax2.legend(loc="lower right", fontsize=9)
+        ax2.legend(loc="upper left", bbox_to_anchor=(1.07, 1.0), fontsize=9, frameon=False)
         rec = js["recommendation"]
         if target is not None and rec in below:
             ax1.set_title(
