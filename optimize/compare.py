@@ -129,7 +129,6 @@ def sensitivity(
     """The recommended plan (else the scenario's) on days whose volumes are above the
     forecast: profit, service and the verdict at each, on the comparison's seeds."""
     from ccsim.sim.alternatives import factor
-    from ccsim.sim.targets import Targets
 
     name = result.recommendation() or result.baseline
     plan = result.models[name]
