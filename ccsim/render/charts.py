@@ -235,14 +235,18 @@ def intervals(js: dict, out: Path) -> list[Path]:
         lab = [lbl.removeprefix("batch ") for lbl in lab]
         ax2.set_xticks(x[::step], lab[::step], rotation=0)
         ax2.legend(loc="upper left", bbox_to_anchor=(1.07, 1.0), fontsize=9, frameon=False)
-        rec = js["recommendation"]
-        if target is not None and rec in below:
+        # the finding for the recommended plan, else the scenario's own
+        name = js["recommendation"] or js["baseline"]
+        unit = "batches" if steady else "intervals"
+        if target is not None and name in below:
             ax1.set_title(
-                f"Under '{rec}', service level is below {target:.0%} in {below[rec]} of "
-                f"{len(x)} intervals"
+                f"Under '{name}', service level is below {target:.0%} in {below[name]} of "
+                f"{len(x)} {unit}"
             )
         else:
-            ax1.set_title("Staffing follows the calls; service level by interval")
+            ax1.set_title(
+                "Calls, agents and service level by " + ("batch" if steady else "interval")
+            )
         return _save(fig, out, "intervals")
 
 
