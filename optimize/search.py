@@ -360,6 +360,51 @@ def _per_interval_round(
     return cur, improved
 
 
+def batch_round(
+    ev: Evaluator,
+    cur: Evaluation,
+    moves: Sequence[tuple[str, frozenset, SearchPlan]],
+    combine: Callable[[list[int]], SearchPlan | None],
+    log: SearchLog,
+    kind: str,
+    rejected: list[tuple[str, float, float]],
+) -> tuple[Evaluation, bool]:
+    """One round of moves (label, what it touches, the moved plan), screened on the
+    earlier stages' replications: the best accepted move, or the accepted moves on
+    distinct keys together (all, else the better half, quarter, ...) when that gains
+    more; `combine(indices)` makes the plan of several moves (None: not allowed). A
+    search that takes one move a round needs many rounds."""
+    evs = screened(ev, cur, [p for *_, p in moves])
+    for (label, _, _), e in zip(moves, evs, strict=True):
+        if e is not None and e.feasible:
+            rejected.append((label, *_gain(cur, e)))
+    good = [i for i, e in enumerate(evs) if e is not None and _accepts(cur, e)]
+    if not good:
+        return cur, False
+    good.sort(key=lambda i: -_gain(cur, evs[i])[0])  # type: ignore[arg-type]
+    best = evs[good[0]]
+    assert best is not None  # `good` holds evaluated moves only
+    label = moves[good[0]][0]
+    chosen: list[int] = []
+    used: set = set()
+    for i in good:
+        if not (moves[i][1] & used):
+            used |= moves[i][1]
+            chosen.append(i)
+    k = len(chosen)
+    while k > 1:
+        combo = combine(chosen[:k])
+        if combo is not None:
+            ce = ev.evaluate(combo)
+            if _accepts(cur, ce) and _gain(cur, ce)[0] > _gain(cur, best)[0]:
+                best, label = ce, f"{k} {kind} moves at once"
+                break
+        k //= 2
+    g, se = _gain(cur, best)
+    log.moves.append(f"{kind}: {label} ({g:+,.0f} ± {se:,.0f})")
+    return best, True
+
+
 def _staffing_round(
     ev: Evaluator,
     cur: Evaluation,
@@ -371,43 +416,16 @@ def _staffing_round(
     when that is better still."""
     # +-2 agents in the first stage only: later stages refine what it found
     moves = _staffing_moves(cur.plan, ev.model, bounds, big=not ev.screens)
-    evs = screened(ev, cur, [p for *_, p in moves])
-    for (label, _, _), e in zip(moves, evs, strict=True):
-        if e is not None and e.feasible:
-            rejected.append((label, *_gain(cur, e)))
-    good = [i for i, e in enumerate(evs) if e is not None and _accepts(cur, e)]
-    if not good:
-        return cur, False
-    good.sort(key=lambda i: -_gain(cur, evs[i])[0])  # type: ignore[arg-type]
-    best = evs[good[0]]
-    assert best is not None  # `good` holds evaluated moves only
-    chosen: list[int] = []
-    used: set[int] = set()
-    for i in good:
-        touched = moves[i][1]
-        if not (touched & used):
-            used |= touched
-            chosen.append(i)
-    label = moves[good[0]][0]
-    # the improving moves on distinct intervals together: all of them, else the better
-    # half, quarter, ... (the first combination that is accepted and beats the best single
-    # move); a search that takes one move a round needs many rounds
-    k = len(chosen)
-    while k > 1:
-        s = np.array(cur.plan.staffing)
-        for i in chosen[:k]:
-            s += np.array(moves[i][2].staffing) - np.array(cur.plan.staffing)
+    now = np.array(cur.plan.staffing)
+
+    def combine(idx: list[int]) -> Plan | None:
+        s = now.copy()
+        for i in idx:
+            s += np.array(moves[i][2].staffing) - now
         combo = Plan(tuple(int(x) for x in s), cur.plan.thresholds)
-        if bounds.staffing_ok(combo.staffing):
-            ce = ev.evaluate(combo)
-            if _accepts(cur, ce) and _gain(cur, ce)[0] > _gain(cur, best)[0]:
-                best = ce
-                label = f"{k} staffing moves at once"
-                break
-        k //= 2
-    g, se = _gain(cur, best)
-    log.moves.append(f"staffing: {label} ({g:+,.0f} ± {se:,.0f})")
-    return best, True
+        return combo if bounds.staffing_ok(combo.staffing) else None
+
+    return batch_round(ev, cur, moves, combine, log, "staffing", rejected)
 
 
 def _th(k) -> str:

@@ -54,6 +54,7 @@ from .search import (
     repair_from_result,
     screened,
 )
+from .search import batch_round as search_batch_round
 from .seed import seed_staffing, seed_thresholds
 
 __all__ = ["RosterPlan", "default_shift_time_limit", "optimize_shifts"]
@@ -282,46 +283,29 @@ def batch_round(
     kind: str,
     rejected: list[tuple[str, float, float]],
 ) -> tuple[Evaluation, bool]:
-    """Every move at once (screened on the earlier stages' replications); then the best,
-    or the improving moves on distinct keys together (all, else the better half, quarter,
-    ...), whichever gains most."""
-    plans, kept = [], []
-    for m in moves:
-        moved = m[2](cur.plan)
+    """`search.batch_round` for roster moves: a move is a function of the plan, so moves
+    on distinct keys combine by applying them one after another."""
+    kept = []
+    for label, keys, fn in moves:
+        moved = fn(cur.plan)
         if moved is not None and moved != cur.plan:
-            plans.append(moved)
-            kept.append(m)
-    evs = screened(ev, cur, plans)
-    for (label, _, _), e in zip(kept, evs, strict=True):
-        if e is not None and e.feasible:
-            rejected.append((label, *_gain(cur, e)))
-    good = [i for i, e in enumerate(evs) if e is not None and _accepts(cur, e)]
-    if not good:
-        return cur, False
-    good.sort(key=lambda i: -_gain(cur, evs[i])[0])  # type: ignore[arg-type]
-    best = evs[good[0]]
-    assert best is not None
-    label = kept[good[0]][0]
-    chosen: list[int] = []
-    used: set = set()
-    for i in good:
-        if not (kept[i][1] & used):
-            used |= kept[i][1]
-            chosen.append(i)
-    k = len(chosen)
-    while k > 1:
+            kept.append((label, keys, moved, fn))
+
+    def combine(idx: list[int]) -> RosterPlan | None:
         p: RosterPlan | None = cur.plan
-        for i in chosen[:k]:
-            p = kept[i][2](p) if p is not None else None
-        if p is not None:
-            ce = ev.evaluate(p)
-            if _accepts(cur, ce) and _gain(cur, ce)[0] > _gain(cur, best)[0]:
-                best, label = ce, f"{k} {kind} moves at once"
-                break
-        k //= 2
-    g, se = _gain(cur, best)
-    log.moves.append(f"{kind}: {label} ({g:+,.0f} ± {se:,.0f})")
-    return best, True
+        for i in idx:
+            p = kept[i][3](p) if p is not None else None
+        return p
+
+    return search_batch_round(
+        ev,
+        cur,
+        [(label, keys, moved) for label, keys, moved, _ in kept],
+        combine,
+        log,
+        kind,
+        rejected,
+    )
 
 
 def segment_threshold_round(
