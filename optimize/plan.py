@@ -78,11 +78,17 @@ class Plan:
         return Plan(tuple(s), self.thresholds)
 
     def with_threshold(self, k: int, value: int, t: int | None = None) -> Plan:
-        rows = [list(r) for r in self.thresholds]
-        for i, row in enumerate(rows):
-            if t is None or i == t:
-                row[k] = value
-        return Plan(self.staffing, tuple(tuple(r) for r in rows))
+        return Plan(self.staffing, set_threshold(self.thresholds, k, value, t))
+
+
+def set_threshold(
+    thresholds: tuple[tuple[int, ...], ...], k: int, value: int, t: int | None = None
+) -> tuple[tuple[int, ...], ...]:
+    """Segment k's threshold set to `value` in interval t (every interval if t is None)."""
+    return tuple(
+        tuple(value if j == k and (t is None or i == t) else x for j, x in enumerate(row))
+        for i, row in enumerate(thresholds)
+    )
 
 
 def threshold_label(k: int) -> str | int:

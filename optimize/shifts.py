@@ -40,7 +40,7 @@ from .optimizer import (
     run_settings,
     search_stages,
 )
-from .plan import Plan
+from .plan import Plan, set_threshold
 from .schedule import Schedule, schedule_shifts
 from .search import (
     Bounds,
@@ -73,11 +73,7 @@ class RosterPlan:
         return model.with_roster(self.roster, np.asarray(self.thresholds, np.int64))
 
     def with_threshold(self, k: int, value: int, t: int | None = None) -> RosterPlan:
-        rows = [list(r) for r in self.thresholds]
-        for i, row in enumerate(rows):
-            if t is None or i == t:
-                row[k] = value
-        return RosterPlan(self.roster, tuple(tuple(r) for r in rows))
+        return RosterPlan(self.roster, set_threshold(self.thresholds, k, value, t))
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """For a checkpoint file: each row's template name, and [start, agents, break
