@@ -87,6 +87,11 @@ class Model:
     offer: list[Sampler]
     close: list[Sampler]
     forecast_cv: float = 0.0
+    # (T, K) whole numbers of callers per interval and segment, replayed exactly in every
+    # replication (times uniform in the interval: the Poisson day given its counts; no
+    # forecast multiplier); `rates` must be counts / interval length, for the analytic
+    # models. None: Poisson arrivals at `rates` (the scenario's forecast)
+    arrival_counts: np.ndarray | None = None
     agent_cost_per_hour: float = 0.0
     shrinkage: float | np.ndarray = 0.0  # the day's share, or (T,) one per interval
     abandon_cost: float = 0.0

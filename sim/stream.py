@@ -87,6 +87,9 @@ def _pieces(model: Model) -> list[tuple[int, float, float]]:
 def customer_stream(model: Model, seed: int, replication: int) -> Iterator[CallerChunk]:
     """Yield the replication's callers in arrival order, in chunks."""
     rng = {a: attribute_rng(seed, replication, a) for a in ATTRIBUTES}
+    if model.arrival_counts is not None:
+        yield from _counted_stream(model, rng)
+        return
     mult = day_multiplier(model, seed, replication)
     lam = model.rates * mult
     lam_tot = lam.sum(axis=1)
@@ -111,6 +114,29 @@ def customer_stream(model: Model, seed: int, replication: int) -> Iterator[Calle
             yield chunk
 
 
+def _counted_stream(model: Model, rng: dict[str, np.random.Generator]) -> Iterator[CallerChunk]:
+    """Callers at the model's exact counts per interval and segment. Given its count, a
+    Poisson process's arrival times are independent and uniform on the interval, so this
+    is the Poisson day conditioned on the counts: a back-test replays a logged day's
+    volumes this way instead of drawing new counts around them."""
+    counts = np.asarray(model.arrival_counts, dtype=np.int64)
+    times, itv, seg = [], [], []
+    for t in range(model.n_intervals):
+        n = int(counts[t].sum())
+        if n:
+            t0, t1 = float(model.boundaries[t]), float(model.boundaries[t + 1])
+            times.append(np.sort(rng["arrival"].uniform(t0, t1, n)))
+            itv.append(np.full(n, t, np.int64))
+            labels = np.repeat(np.arange(model.n_segments), counts[t])
+            seg.append(rng["segment"].permutation(labels))
+    if not times:
+        return
+    arrival, interval, segment = np.concatenate(times), np.concatenate(itv), np.concatenate(seg)
+    for a in range(0, len(arrival), CHUNK):
+        b = a + CHUNK
+        yield _attributes(model, rng, a, arrival[a:b], interval[a:b], segment[a:b])
+
+
 def _draw_attributes(
     model: Model,
     rng: dict[str, np.random.Generator],
@@ -131,6 +157,19 @@ def _draw_attributes(
         segment[start:stop] = np.searchsorted(cum[t], u[start:stop], side="right")
         start = stop
     np.minimum(segment, model.n_segments - 1, out=segment)
+    return _attributes(model, rng, first_id, arrival, interval, segment)
+
+
+def _attributes(
+    model: Model,
+    rng: dict[str, np.random.Generator],
+    first_id: int,
+    arrival: np.ndarray,
+    interval: np.ndarray,
+    segment: np.ndarray,
+) -> CallerChunk:
+    """The callers' own random quantities, given when and in which segment they arrive."""
+    n = len(arrival)
     return CallerChunk(
         first_id=first_id,
         arrival=arrival,

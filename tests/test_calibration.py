@@ -159,6 +159,8 @@ def test_a_perfect_model_predicts_its_own_log_within_the_noise_floor(round_trip)
     for m in ("abandon_rate", "service_level", "asa"):
         s = r["summary"][m]
         assert s["weighted_mae"] < 2.5 * s["noise_floor_model"], (m, s)
+    for row in r["rows"]:  # each logged day is replayed with its own calls
+        assert row["offered_simulated"] == pytest.approx(row["offered_observed"])
     slow = sim.parse_scenario(
         {
             **true.raw,
@@ -304,3 +306,50 @@ def test_present_counts_idle_time_only_while_nobody_waits():
     short = [(lo, 0, 600, "A"), (lo + 900, 0, 600, "A"), (lo + 660, 120, float("nan"), "")]
     got = present(short)
     assert got[0] == pytest.approx(1.0)  # 08:00-08:25 joined, then present to day end
+
+
+def test_a_logged_day_is_replayed_as_its_counts():
+    """With arrival counts set, every replication has exactly those calls per interval and
+    segment, at times uniform in the interval (the Poisson day given its counts: a KS test
+    of the times within the interval, all callers and one segment alone)."""
+    import dataclasses
+
+    from ccsim.sim.stats import OFFERED
+    from ccsim.sim.stream import customer_stream
+
+    EXP3 = {"dist": "exponential", "mean": "3min"}
+    base = model_from(
+        {
+            "horizon": {"start": "08:00", "interval": "30min", "intervals": 3},
+            "segments": {
+                "a": {"volume": [10, 10, 10], "handle_time": EXP3, "patience": "none"},
+                "b": {"volume": [10, 10, 10], "handle_time": EXP3, "patience": "none"},
+            },
+            "staffing": 6,
+            "simulation": {"replications": 30, "seed": 2},
+        }
+    )
+    counts = np.array([[40, 0], [7, 25], [0, 0]])
+    m = dataclasses.replace(base, rates=counts / 1800.0, arrival_counts=counts)
+    u_all, u_b, gaps = [], [], []
+    for rep in range(30):
+        calls = list(customer_stream(m, 2, rep))
+        arrival = np.concatenate([c.arrival for c in calls])
+        itv = np.concatenate([c.interval for c in calls])
+        seg = np.concatenate([c.segment for c in calls])
+        assert np.all(np.diff(arrival) >= 0)
+        got = np.zeros_like(counts)
+        np.add.at(got, (itv, seg), 1)
+        np.testing.assert_array_equal(got, counts)
+        assert np.all(arrival // 1800 == itv)
+        u = arrival / 1800.0 - itv
+        u_all.append(u)
+        u_b.append(u[seg == 1])
+        gaps.append(np.diff(u[itv == 0]))  # spacings of 40 uniforms: Beta(1, 40) each
+    assert stats.kstest(np.concatenate(u_all), "uniform").pvalue > 0.001
+    assert stats.kstest(np.concatenate(u_b), "uniform").pvalue > 0.001
+    assert stats.kstest(np.concatenate(gaps), "beta", args=(1, 40)).pvalue > 0.001
+    res = sim.simulate(m)
+    for r in res.reps:  # the engine sees the same callers: offered = the counts
+        np.testing.assert_array_equal(r.counts[:, :, OFFERED], counts)
+    assert res.reps[0].counts[:, :, OFFERED].sum() == 72

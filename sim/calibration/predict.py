@@ -4,7 +4,10 @@ The planner's question: fitted on last month, with next month's volumes and agen
 what service will we get? `predict_month` takes the fitted scenario's segments and
 distributions (handle times, patience), and from the other log each observed day's own
 calls per interval and segment and its own staffing estimate; it simulates every day
-(Poisson arrivals at that day's volumes) and compares with that log's observed KPIs.
+and compares with that log's observed KPIs. A day's calls are replayed as counts (each
+interval gets exactly its logged number of calls of each segment, at uniform times: the
+Poisson day given its counts), so the simulation has the logged day's volumes, not new
+Poisson counts around them.
 
 Both sides are pooled the same way: counts are summed over days (and replications) and
 rates are ratios of the sums, per interval or per hour, with the same formulas
@@ -127,13 +130,16 @@ def month_data(
 
 
 def day_model(model: Model, volumes: np.ndarray, staffing: np.ndarray) -> Model:
-    """The fitted model with one day's volumes (calls per interval and segment) and
-    staffing (rounded to whole agents; callers who never hang up need one at the end)."""
+    """The fitted model with one day's calls per interval and segment, replayed as counts
+    (the day as it happened, not new Poisson counts around it: those would add arrival
+    noise the logged day did not have), and its staffing (rounded to whole agents;
+    callers who never hang up need one at the end)."""
     L = model.interval_lengths[:, None]
     n = np.maximum(np.round(staffing), 0).astype(np.int64)
     if any(p.kind == "none" for p in model.patience):
         n[-1] = max(n[-1], 1)
-    out = dataclasses.replace(model, rates=volumes / L, forecast_cv=0.0)
+    counts = np.round(volumes).astype(np.int64)
+    out = dataclasses.replace(model, rates=counts / L, forecast_cv=0.0, arrival_counts=counts)
     return out.with_plan(staffing=n)
 
 
