@@ -31,11 +31,17 @@ def main() -> None:
     ap.add_argument("--staffing", default="present")
     ap.add_argument("--seed", type=int, default=1, help="first simulation seed")
     ap.add_argument("--break-gap", type=float, default=600.0, help="seconds")
+    ap.add_argument(
+        "--arrivals",
+        default="counts",
+        choices=["counts", "poisson"],
+        help="replay each day's logged counts (default) or draw Poisson counts around them",
+    )
     a = ap.parse_args()
     logs = {m: read_anonymous_bank(a.data / f"{m}_1999.txt") for m in ("january", "february")}
     print(
         f"weekdays, by {a.by}, staffing {a.staffing} (break gap {a.break_gap / 60:g} min), "
-        f"{a.reps} replications per observed day; errors in points (ASA in s), weighted by "
+        f"{a.reps} replications per observed day, arrivals {a.arrivals}; errors in points (ASA in s), weighted by "
         f"calls; floor = model / resampled days"
     )
     head = f"{'fit -> predict':<16} {'handle':<15}"
@@ -67,6 +73,7 @@ def main() -> None:
                     executor=ex,
                     staffing_method=a.staffing,
                     break_gap=a.break_gap,
+                    replay_counts=a.arrivals == "counts",
                 )
                 line = f"{fit[:3] + ' -> ' + pred[:3]:<16} {handle:<15}"
                 for m in ("abandon_rate", "service_level", "asa"):

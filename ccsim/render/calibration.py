@@ -117,7 +117,8 @@ def print_prediction(
         f"interval (each counted all interval, idle ones not at all). Weighted by observed "
         f"calls; "
         f"{js['replications_per_day']} replications per "
-        f"observed day with that day's volumes and staffing ({staffing}); noise floor: what a "
+        f"observed day with that day's calls (its counts per interval and segment, at "
+        f"uniform times) and staffing ({staffing}); noise floor: what a "
         f"perfect model would miss (model: one simulated month around the model's mean; "
         f"resampled days: the observed days bootstrapped)[/dim]"
     )

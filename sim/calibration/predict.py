@@ -129,17 +129,25 @@ def month_data(
     return MonthData([str(d) for d in dates], vol, staff, seen, c, unmatched)
 
 
-def day_model(model: Model, volumes: np.ndarray, staffing: np.ndarray) -> Model:
+def day_model(
+    model: Model, volumes: np.ndarray, staffing: np.ndarray, replay_counts: bool = True
+) -> Model:
     """The fitted model with one day's calls per interval and segment, replayed as counts
     (the day as it happened, not new Poisson counts around it: those would add arrival
-    noise the logged day did not have), and its staffing (rounded to whole agents;
-    callers who never hang up need one at the end)."""
+    noise the logged day did not have; `replay_counts=False` draws them, for comparison),
+    and its staffing (rounded to whole agents; callers who never hang up need one at the
+    end)."""
     L = model.interval_lengths[:, None]
     n = np.maximum(np.round(staffing), 0).astype(np.int64)
     if any(p.kind == "none" for p in model.patience):
         n[-1] = max(n[-1], 1)
     counts = np.round(volumes).astype(np.int64)
-    out = dataclasses.replace(model, rates=counts / L, forecast_cv=0.0, arrival_counts=counts)
+    out = dataclasses.replace(
+        model,
+        rates=counts / L,
+        forecast_cv=0.0,
+        arrival_counts=counts if replay_counts else None,
+    )
     return out.with_plan(staffing=n)
 
 
@@ -232,6 +240,7 @@ def predict_month(
     executor=None,
     staffing_method: str = "present",
     break_gap: float = 600.0,
+    replay_counts: bool = True,
 ) -> dict:
     """Simulate each selected day of `log` with the fitted model and compare the pooled
     KPIs by interval or hour; see the module docstring. Returns a JSON-ready dict."""
@@ -242,7 +251,7 @@ def predict_month(
     months = np.zeros((R, model.n_intervals, NFIELDS))  # replication r of every day
     calls = 0
     for d in range(len(data.dates)):
-        m = day_model(model, data.volumes[d], data.staffing[d])
+        m = day_model(model, data.volumes[d], data.staffing[d], replay_counts)
         if m.expected_calls() <= 0:
             continue
         res = simulate(
@@ -293,6 +302,9 @@ def predict_month(
         "staffing_method": staffing_method,
         "break_gap_s": break_gap,
         "replications_per_day": replications_per_day,
+        "arrivals": "logged counts, uniform times in the interval"
+        if replay_counts
+        else "Poisson at the logged counts",
         "unmatched_call_types": data.unmatched,
         "pooling": "rates are ratios of counts summed over the days (observed) and over "
         "the days' replications (simulated), with the same formulas",
