@@ -352,4 +352,7 @@ def test_a_logged_day_is_replayed_as_its_counts():
     res = sim.simulate(m)
     for r in res.reps:  # the engine sees the same callers: offered = the counts
         np.testing.assert_array_equal(r.counts[:, :, OFFERED], counts)
+    slow = sim.simulate(dataclasses.replace(m, engine="simpy"), replications=3)
+    for r, q in zip(res.reps, slow.reps, strict=False):  # both engines, the same callers
+        np.testing.assert_allclose(r.counts, q.counts)
     assert res.reps[0].counts[:, :, OFFERED].sum() == 72
