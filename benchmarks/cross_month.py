@@ -7,6 +7,7 @@ Prints the weighted mean absolute hourly error, the bias and the noise floors (w
 perfect model would still miss). The logs stay in ../shared/data/anonymous_bank/.
 
     python benchmarks/cross_month.py [--data DIR] [--by hour] [--reps 10] [--seed 1]
+        [--arrivals counts|poisson]
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ def main() -> None:
     logs = {m: read_anonymous_bank(a.data / f"{m}_1999.txt") for m in ("january", "february")}
     print(
         f"weekdays, by {a.by}, staffing {a.staffing} (break gap {a.break_gap / 60:g} min), "
-        f"{a.reps} replications per observed day, arrivals {a.arrivals}; errors in points (ASA in s), weighted by "
-        f"calls; floor = model / resampled days"
+        f"{a.reps} replications per observed day, arrivals {a.arrivals}; errors in points "
+        f"(ASA in s), weighted by calls; floor = model / resampled days"
     )
     head = f"{'fit -> predict':<16} {'handle':<15}"
     for m in ("abandonment", "SL", "ASA"):
