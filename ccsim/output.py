@@ -11,6 +11,19 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ccsim.sim.spreadsheet_safe import neutralise
+
+# every file this process has put in place, in order: a failure can say what was written
+_WRITTEN: list[Path] = []
+
+
+def written_files() -> list[Path]:
+    return list(_WRITTEN)
+
+
+def mark_written(path: Path) -> None:
+    _WRITTEN.append(path)
+
 
 def write_text(path: str | Path, text: str) -> Path:
     return write_bytes(path, text.encode("utf-8"))
@@ -28,6 +41,7 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    mark_written(path)
     return path
 
 
@@ -36,11 +50,12 @@ def write_json(path: str | Path, obj: Any) -> Path:
 
 
 def csv_text(header: list[str], rows: Iterable[Iterable[Any]]) -> str:
-    """CSV text: a header line, then one line per row."""
+    """CSV text: a header line, then one line per row; text a spreadsheet would run as a
+    formula (a name starting with =, +, - or @) is written as text."""
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(header)
-    w.writerows(rows)
+    w.writerow([neutralise(h) for h in header])
+    w.writerows([neutralise(v) for v in row] for row in rows)
     return buf.getvalue()
 
 

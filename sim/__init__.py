@@ -8,7 +8,14 @@ True
 """
 
 from .errors import PlanningError, ScenarioError
-from .executor import DaskExecutor, Executor, InProcess, LocalPool, make_executor
+from .executor import (
+    DaskExecutor,
+    Executor,
+    InProcess,
+    LocalPool,
+    executor_was_aborted,
+    make_executor,
+)
 from .loading import load_scenario, parse_scenario
 from .model import ALWAYS, NEVER, Model
 from .results import SimResult, aggregate, paired_difference
@@ -38,6 +45,7 @@ __all__ = [
     "aggregate",
     "customer_stream",
     "load_scenario",
+    "executor_was_aborted",
     "make_executor",
     "overall",
     "paired_difference",

@@ -61,8 +61,9 @@ def staffing_override(value, base: np.ndarray, T: int, file: str | None, path: s
     )
 
 
-def factor(value, file: str | None, path: str) -> float:
-    """1.1, "x1.1", "+10%" or "-5%" as a factor (1.1, 1.1, 1.1, 0.95)."""
+def factor(value, file: str | None, path: str, positive: bool = False) -> float:
+    """1.1, "x1.1", "+10%" or "-5%" as a factor (1.1, 1.1, 1.1, 0.95); `positive` for
+    durations (a handle time scaled by 0 is no call at all)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         f = float(value)
     else:
@@ -80,6 +81,12 @@ def factor(value, file: str | None, path: str) -> float:
             )
     if not (0 <= f <= 100) or not np.isfinite(f):
         raise ScenarioError(f"factor {f:g} is out of range (0 to 100)", file=file, path=path)
+    if positive and f <= 0:
+        raise ScenarioError(
+            f"factor {f:g} would make every duration 0; use a factor above 0 (e.g. x0.9)",
+            file=file,
+            path=path,
+        )
     return f
 
 
@@ -111,10 +118,10 @@ def _what_if(model: Model, alt: Alternative, file: str | None, path: str) -> Mod
         else:
             changes["rates"] = model.rates * factor(alt.volume, file, f"{path}.volume")
     if alt.handle_time is not None:
-        c = factor(alt.handle_time, file, f"{path}.handle_time")
+        c = factor(alt.handle_time, file, f"{path}.handle_time", positive=True)
         changes["handle"] = [h.scaled(c) for h in model.handle]
     if alt.patience is not None:
-        c = factor(alt.patience, file, f"{path}.patience")
+        c = factor(alt.patience, file, f"{path}.patience", positive=True)
         changes["patience"] = [p.scaled(c) for p in model.patience]
     if alt.shrinkage is not None:
         changes["shrinkage"] = alt.shrinkage
@@ -191,6 +198,10 @@ def parse_cli_alternative(text: str) -> tuple[str, Alternative]:
         raise ScenarioError("the alternative needs a name before '='", file="--alt")
     try:
         data = yaml.safe_load(body)
+    except RecursionError:
+        raise ScenarioError(
+            "nested too deeply to be an override", file="--alt", path=name
+        ) from None
     except yaml.YAMLError as exc:
         raise ScenarioError(
             f"not valid YAML: {getattr(exc, 'problem', exc)}", file="--alt", path=name

@@ -15,6 +15,8 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from .errors import input_file_problem
+from .spreadsheet_safe import header_names
 from .units import parse_duration
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
@@ -96,12 +98,14 @@ def read_csv_column(path: Path, column: str, unit_seconds: float) -> np.ndarray:
     """Read one numeric column of a CSV file, in seconds. Raises ValueError with the reason."""
     # messages name the file, the column and the line, never the file's contents: the
     # path could point at any file, and its text does not belong in a terminal or a log
-    if not path.is_file():
-        raise ValueError(f"file {str(path)!r} not found")
+    problem = input_file_problem(path)
+    if problem is not None:
+        raise ValueError(f"file {str(path)!r}: {problem}")
     values: list[float] = []
     try:
         with path.open(newline="", encoding="utf-8") as fh:
             reader = csv.DictReader(fh)
+            reader.fieldnames = header_names(reader.fieldnames) if reader.fieldnames else None
             if reader.fieldnames is None or column not in reader.fieldnames:
                 n = len(reader.fieldnames or [])
                 raise ValueError(

@@ -103,14 +103,29 @@ class LocalPool(Executor):
             self._pool = None
 
     def abort(self) -> None:
-        """Drop queued tasks; wait only for the ones running."""
+        """Stop now: drop queued tasks and kill the running ones (their results are not
+        wanted; waiting for them kept a Ctrl-C'd run alive for minutes)."""
+        global _ABORTED
         if self._pool is not None:
-            # queued tasks are cancelled; the few running ones (a batch of replications,
-            # one plan) finish, since workers ignore Ctrl-C. Killing them instead could cut
-            # a result in half on its way back, and the pool's reader would wait for the
-            # rest forever.
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            procs = list(getattr(self._pool, "_processes", {}).values())
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            for proc in procs:
+                if proc.is_alive():
+                    proc.kill()
+            for proc in procs:
+                proc.join(timeout=5)
             self._pool = None
+            _ABORTED = True
+
+
+_ABORTED = False
+
+
+def executor_was_aborted() -> bool:
+    """Did a pool kill its workers in this process? Then the pool's bookkeeping thread
+    may wait on a result cut in half, and a clean exit must not join it (the CLI leaves
+    with os._exit after an interrupt)."""
+    return _ABORTED
 
 
 class DaskExecutor(Executor):

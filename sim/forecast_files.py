@@ -19,7 +19,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from .errors import ScenarioError
+from .errors import ScenarioError, input_file_problem
+from .spreadsheet_safe import header_names
 from .units import format_clock, parse_clock, parse_duration
 
 _cache: dict[Path, list[dict[str, str]]] = {}
@@ -47,11 +48,16 @@ def _expected_starts(data: dict) -> list[str] | None:
 
 def _read(path: Path, file: str | None, where: str) -> list[dict[str, str]]:
     if path not in _cache:
-        if not path.is_file():
-            raise ScenarioError(f"file not found: {path}", file=file, path=where)
+        problem = input_file_problem(path)
+        if problem is not None:
+            raise ScenarioError(f"{path}: {problem}", file=file, path=where)
         try:
             with path.open(newline="", encoding="utf-8-sig") as fh:
-                _cache[path] = [dict(r) for r in csv.DictReader(fh)]
+                reader = csv.reader(fh)
+                header = header_names(next(reader, []))
+                _cache[path] = [dict(zip(header, r, strict=False)) for r in reader]
+        except ValueError as exc:
+            raise ScenarioError(f"{path.name}: {exc}", file=file, path=where) from None
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
             raise ScenarioError(f"cannot read {path}: {exc}", file=file, path=where) from None
     return _cache[path]

@@ -10,7 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from .alternatives import scenario_alternatives
-from .errors import ScenarioError
+from .errors import ScenarioError, input_file_problem
 from .forecast_files import resolve_file_columns
 from .model import Model, compile_scenario
 from .schema import Scenario
@@ -72,16 +72,20 @@ def load_yaml_text(text: str, file: str | None = None) -> Any:
     loader._ccsim_file = file  # type: ignore[attr-defined]
     try:
         return loader.get_single_data()
+    except RecursionError:
+        # a scenario is a few levels deep; 100,000 nested brackets are not one
+        raise ScenarioError("nested too deeply to be a scenario", file=file) from None
     finally:
         loader.dispose()
 
 
 def read_yaml(path: str | Path) -> Any:
     p = Path(path)
-    if not p.exists():
-        raise ScenarioError("file not found", file=str(path))
-    if p.is_dir():
-        raise ScenarioError("is a directory, not a scenario file", file=str(path))
+    problem = input_file_problem(p)
+    if problem == "is a folder, not a file":
+        problem = "is a folder, not a scenario file"
+    if problem is not None:
+        raise ScenarioError(problem, file=str(path))
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .spreadsheet_safe import neutralise
+
 # columns of a record row (float64); outcome 1 = answered, 0 = abandoned
 RECORD_FIELDS = (
     "id",
@@ -35,6 +37,7 @@ class CallWriter:
         self.path = Path(path)
         self.segments = segments
         self.clock_start = clock_start
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         # a private temp file beside the target (created exclusively: never a planted link),
         # renamed only when every replication is written; an interrupted run leaves nothing
         fd, tmp = tempfile.mkstemp(
@@ -72,7 +75,7 @@ class CallWriter:
                 [
                     replication,
                     int(r[R_ID]),
-                    self.segments[int(r[R_SEG])],
+                    neutralise(self.segments[int(r[R_SEG])]),
                     int(r[R_ITV]),
                     f"{r[R_ARR]:.3f}",
                     "answered" if answered else "abandoned",

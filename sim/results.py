@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .model import Model
+from .spreadsheet_safe import neutralise
 from .stats import (
     DECLINES,
     DEFINITIONS,
@@ -159,7 +160,7 @@ class SimResult:
         w = csv.writer(buf)
         w.writerow(["segment"] + [f"{s}{suf}" for s in STATISTICS for suf in ("", "_lo", "_hi")])
         for name, est in self.to_json()["segments"].items():
-            w.writerow([name] + _flat(est))
+            w.writerow([neutralise(name)] + _flat(est))
         return buf.getvalue()
 
 

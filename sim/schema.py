@@ -155,7 +155,8 @@ class Costs(_Model):
 
 class ServiceLevelTarget(_Model):
     within: Duration = Field(gt=0)
-    fraction: Probability = 0.8
+    # below 1: in a queue some callers always wait longer than T, so 100% is never met
+    fraction: float = Field(default=0.8, ge=0.0, lt=1.0)
     per: Literal["interval", "day"] = "day"
     convention: Literal[SL_CONVENTIONS] = "exclude_short_abandons"  # type: ignore[valid-type]
     floor: Probability | None = None  # with per: day, no interval may fall below this

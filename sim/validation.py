@@ -97,7 +97,16 @@ def useful_errors(exc: ValidationError, data: Any) -> list[dict[str, Any]]:
     for e in exc.errors():
         loc = _data_path(e["loc"], data, e["type"])
         key = loc[:3]
-        if key not in best or len(loc) > len(best[key]["_loc"]):
+        held = best.get(key)
+        # deeper wins; at the same depth an unknown field wins over a missing one (the
+        # typo 'maen' explains the missing 'mean', not the other way round)
+        if (
+            held is None
+            or len(loc) > len(held["_loc"])
+            or len(loc) == len(held["_loc"])
+            and e["type"] == "extra_forbidden"
+            and held["type"] != "extra_forbidden"
+        ):
             best[key] = {**e, "_loc": loc}
     # an unknown field first: it often explains a "missing" one (a typo of its name)
     return sorted(best.values(), key=lambda e: (e["type"] != "extra_forbidden", -len(e["_loc"])))

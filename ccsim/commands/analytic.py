@@ -111,8 +111,19 @@ def erlang(
     T = parse_option("--within", parse_duration, within)
     asa_target = parse_option("--max-asa", parse_duration, max_asa)
     pat = parse_option("--patience", parse_duration, patience)
-    if mean_aht <= 0:
+    if not lam > 0 or not math.isfinite(lam):
+        fail(f"--rate {rate}: must be a positive, finite rate (e.g. 100/30min)")
+    if not mean_aht > 0 or not math.isfinite(mean_aht):
         fail("--aht: must be positive")
+    if T < 0:
+        fail(f"--within {within}: a waiting-time threshold cannot be negative")
+    if asa_target is not None and asa_target < 0:
+        fail(f"--max-asa {max_asa}: cannot be negative")
+    if target_sl is not None and target_sl >= 1.0:
+        fail(
+            "--target-sl: must be below 1 (in Erlang C and A some callers always wait longer "
+            "than T; no number of agents answers every call within T)"
+        )
     if pat is not None and pat <= 0:
         fail("--patience: must be positive")
     mu, theta = 1.0 / mean_aht, (1.0 / pat if pat else 0.0)

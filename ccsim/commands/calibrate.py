@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from ccsim import sim
+from ccsim.sim.errors import require_input_file
 
 from ..output import csv_text, dicts_csv, write_json, write_text
 from ..render.calibration import print_backtest, print_calibration, print_prediction
@@ -110,8 +111,7 @@ def calibrate(
             "or empirical"
         )
     gap = parse_option("--break-gap", parse_duration, break_gap)
-    if not log.is_file():
-        fail(f"{log}: file not found")
+    require_input_file(log)
     stem = output.with_suffix("")
     side = [output] + [
         output.parent / f"{stem.name}{suffix}"
@@ -228,8 +228,7 @@ def read_log(
     log, ccsim's own --calls CSV, or a generic CSV through a column map."""
     from ccsim.sim.calibration import read_anonymous_bank, read_ccsim_calls, read_csv_log
 
-    if not log.is_file():
-        fail(f"{log}: file not found")
+    require_input_file(log)
     kind = fmt
     if kind == "auto":
         head = log.open(encoding="latin-1").readline()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -17,6 +18,8 @@ from typer.core import TyperCommand, TyperGroup
 
 from ccsim import sim
 from ccsim.sim import ScenarioError
+
+from ..output import written_files
 
 
 class _BareHelp:
@@ -60,8 +63,10 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def friendly(fn):
-    """Turn bad input into one clear line and exit code 2; Ctrl-C into an honest note of
-    what was kept; output paths checked before any long work starts."""
+    """Turn bad input into one clear line and exit code 2; a file-system failure (a full
+    disk, a folder that cannot be written) into one line naming what was written before
+    it; Ctrl-C into an honest note of what was kept; output paths checked before any long
+    work starts."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -70,23 +75,57 @@ def friendly(fn):
         for key in ("output", "calls"):
             if isinstance(kwargs.get(key), Path):
                 check_out_file(kwargs[key], f"--{key}")
+        written_before = len(written_files())
         try:
             return fn(*args, **kwargs)
         except ScenarioError as exc:
             fail(str(exc))
+        except OSError as exc:
+            fail(_os_error_line(exc, written_files()[written_before:], kwargs.get("out")))
         except KeyboardInterrupt:
-            out = kwargs.get("out")
-            err_console.print(
-                f"interrupted: finished work is kept under {out}/; run the same command again "
-                "to resume"
-                if out
-                else "interrupted: nothing was written (with --out DIR a rerun resumes)",
-                markup=False,
-                highlight=False,
-            )
-            raise typer.Exit(130) from None
+            _interrupted(kwargs.get("out"))
 
     return wrapper
+
+
+def _os_error_line(exc: OSError, written: list[Path], out: Path | None) -> str:
+    """'PATH: No space left on device; written before it: a, b; ...' Nothing is left
+    half-written: every output file goes to a temporary name and is renamed."""
+    where = exc.filename or (f"writing into {out}" if out is not None else "writing the outputs")
+    what = exc.strerror or type(exc).__name__
+    done = ", ".join(str(p) for p in written) if written else "nothing"
+    line = f"{where}: {what}; written before it: {done}"
+    if out is not None and _has_checkpoints(out):
+        line += f"; finished work is kept in {out}/.checkpoints: free space and rerun to resume"
+    return line
+
+
+def _interrupted(out: Path | None) -> NoReturn:
+    kept = out is not None and _has_checkpoints(out)
+    err_console.print(
+        f"interrupted: finished work is kept under {out}/.checkpoints; run the same command "
+        "again to resume"
+        if kept
+        else "interrupted: no finished work was kept"
+        + (" (with --out DIR, simulate and optimize resume)" if out is None else ""),
+        markup=False,
+        highlight=False,
+    )
+    if sim.executor_was_aborted():
+        # worker processes were killed mid-task; the pool's bookkeeping thread may wait on
+        # a result cut in half, and the interpreter would join it at exit: leave now
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    raise typer.Exit(130) from None
+
+
+def _has_checkpoints(out: Path) -> bool:
+    ck = out / ".checkpoints"
+    try:
+        return ck.is_dir() and any(p.is_file() for p in ck.rglob("*.npz"))
+    except OSError:
+        return False
 
 
 def _check_writable(path: Path, folder: Path, option: str) -> None:
@@ -176,7 +215,10 @@ WorkersOpt = Annotated[
     int | None, typer.Option(min=1, help="worker processes (default: all cores)")
 ]
 DaskOpt = Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786")]
-SeedOpt = Annotated[int | None, typer.Option(min=0, help="random seed (default: the scenario's)")]
+SeedOpt = Annotated[
+    int | None,
+    typer.Option(min=0, max=2**63 - 1, help="random seed (default: the scenario's)"),
+]
 ConfidenceOpt = Annotated[
     float | None,
     typer.Option(

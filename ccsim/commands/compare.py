@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from ccsim.sim.errors import require_input_file
+
 from ..output import csv_text, write_json, write_text
 from ..render.payload import comparison_json
 from .common import (
@@ -252,13 +254,12 @@ def plot(
     ] = None,
 ) -> None:
     """Redraw the charts (and summary) from saved results, without simulating."""
-    if not results.is_file():
-        fail(f"{results}: file not found")
+    require_input_file(results)
 
     def read(path: Path):
         try:
             return json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError, OSError, RecursionError) as exc:
             fail(f"{path}: not a JSON file ({type(exc).__name__})")
 
     js = read(results)

@@ -17,6 +17,7 @@ from ..render import tables as report
 from .common import (
     Flag,
     ScenarioArg,
+    check_out_file,
     fail,
     friendly,
     out_console,
@@ -58,6 +59,7 @@ def validate(file: ScenarioArg) -> None:
         )
 
 
+@friendly
 def init(
     file: Annotated[Path, typer.Argument(help="where to write the example")] = Path(
         "scenario.yaml"
@@ -67,6 +69,7 @@ def init(
     """Write a commented example scenario to start from."""
     from ..template import EXAMPLE
 
+    check_out_file(file, "init")  # a folder there is not overwritten, with --force or not
     if file.exists() and not force:
         fail(f"{file}: already exists (use --force to overwrite)")
     write_text(file, EXAMPLE)

@@ -19,6 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ..output import mark_written
 from .numbers import signed
 
 # Okabe-Ito: distinguishable with colour-vision deficiencies, and in grey print
@@ -62,7 +63,9 @@ def _save(fig, out: Path, name: str) -> list[Path]:
             os.replace(tmp, p)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
+            plt.close(fig)
             raise
+        mark_written(p)
         paths.append(p)
     plt.close(fig)
     return paths

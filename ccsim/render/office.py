@@ -48,6 +48,12 @@ def workbook(js: dict, path: Path) -> Path:
             c.font = bold
         for r in rows:
             ws.append([None if v is None else v for v in r])
+        for row in ws.iter_rows():
+            for cell in row:
+                # openpyxl stores a string that starts with '=' as a formula: names are
+                # user text (a segment called '=1+2'), so every string is written as text
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
         for j, k in enumerate(kinds, start=1):
             if k is None:
                 continue

@@ -10,10 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ScenarioError
+from ..errors import ScenarioError, require_input_file
 from ..model import Model
 from ..results import SimResult
 from ..runner import simulate
+from ..spreadsheet_safe import header_names
 
 METRICS = ("abandon_rate", "asa", "service_level", "p_wait")
 
@@ -39,17 +40,28 @@ class BacktestResult:
 def read_observed(path: str | Path) -> list[dict]:
     """observed.csv or observed.json written by `ccsim calibrate`."""
     p = Path(path)
-    if not p.is_file():
-        raise ScenarioError("file not found", file=str(path))
-    if p.suffix == ".json":
-        try:
-            data = json.loads(p.read_text())
-        except json.JSONDecodeError as exc:
-            raise ScenarioError(f"not valid JSON ({exc})", file=str(path)) from None
-        rows = data["intervals"] if isinstance(data, dict) else data
-    else:
-        with p.open(newline="") as fh:
-            rows = [dict(r) for r in csv.DictReader(fh)]
+    require_input_file(p)
+    try:
+        if p.suffix == ".json":
+            data = json.loads(p.read_text(encoding="utf-8"))
+            rows = data["intervals"] if isinstance(data, dict) else data
+        else:
+            with p.open(newline="", encoding="utf-8") as fh:
+                reader = csv.DictReader(fh)
+                reader.fieldnames = header_names(reader.fieldnames) if reader.fieldnames else None
+                rows = [dict(r) for r in reader]
+    except UnicodeDecodeError:
+        raise ScenarioError(
+            "not a UTF-8 text file (a CSV or JSON from ccsim calibrate)", file=str(path)
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(f"not valid JSON ({exc})", file=str(path)) from None
+    except (csv.Error, ValueError, KeyError, TypeError, RecursionError) as exc:
+        raise ScenarioError(
+            f"not an observed-KPI file ({type(exc).__name__}: {exc})", file=str(path)
+        ) from None
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise ScenarioError("not an observed-KPI file (expected rows of fields)", file=str(path))
     out = []
     for i, r in enumerate(rows):
         try:

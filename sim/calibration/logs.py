@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ScenarioError
+from ..errors import ScenarioError, require_input_file
 
 
 @dataclass
@@ -94,8 +94,7 @@ def read_anonymous_bank(path: str | Path, segment_by: str = "type") -> CallLog:
     The center's week is Sunday to Thursday.
     """
     p = Path(path)
-    if not p.is_file():
-        raise ScenarioError("file not found", file=str(path))
+    require_input_file(p)
     dropped = {"phantom": 0, "hung up in the VRU (never queued)": 0, "answered without an agent": 0}
     rows = []
     with p.open(newline="", encoding="latin-1") as fh:
@@ -164,8 +163,7 @@ def read_csv_log(
     wait (s) or answer (time), handle (s) or end (time), outcome, and optionally day,
     segment, agent."""
     p = Path(path)
-    if not p.is_file():
-        raise ScenarioError("file not found", file=str(path))
+    require_input_file(p)
     if "arrival" not in mapping or "outcome" not in mapping:
         raise ScenarioError(
             "the column mapping needs at least arrival= and outcome=", file=str(path)
