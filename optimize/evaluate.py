@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -24,7 +25,7 @@ from typing import Generic, TypeVar
 import numpy as np
 
 from ccsim.sim import Executor, InProcess, Model
-from ccsim.sim.checkpoint import load_arrays, save_arrays
+from ccsim.sim.checkpoint import discard, load_arrays, save_arrays
 from ccsim.sim.engine_fast import run_fast
 from ccsim.sim.engine_simpy import run_simpy
 from ccsim.sim.results import batch_kpis
@@ -200,14 +201,21 @@ class Evaluator(Generic[P]):
         self._saved_at = time.monotonic()
         self.resumed = 0
         self.discarded_checkpoint = False
-        if checkpoint is not None and checkpoint.exists():
-            raw = _raw_from_arrays(load_arrays(checkpoint), model, plan_type)
-            if raw is None:  # corrupt or from another scenario: discard it, start afresh
-                checkpoint.unlink(missing_ok=True)
+        if checkpoint is not None and os.path.lexists(checkpoint):
+            arrays = load_arrays(checkpoint, self._binding())
+            raw = _raw_from_arrays(arrays, model, plan_type)
+            if raw is None:  # corrupt, forged or from another run: discard, start afresh
+                discard(checkpoint)
                 self.discarded_checkpoint = True
             else:
                 self._raw = raw
                 self.resumed = len(raw)
+
+    def _binding(self) -> str:
+        """What the checkpoint file is: this search (its file name hashes the scenario,
+        seed, targets and stages) on these callers."""
+        name = self.checkpoint.name if self.checkpoint is not None else ""
+        return f"search|{name}|{self.key}|{self.reps[0]}|{len(self.reps)}"
 
     @property
     def replications(self) -> int:
@@ -259,7 +267,7 @@ class Evaluator(Generic[P]):
         """Write the evaluated plans to the checkpoint file (atomically)."""
         if self.checkpoint is None:
             return
-        save_arrays(self.checkpoint, _raw_to_arrays(self._raw))
+        save_arrays(self.checkpoint, _raw_to_arrays(self._raw), self._binding())
         self._saved_at = time.monotonic()
 
     def evaluate(self, plan: P, n: int | None = None) -> Evaluation[P]:

@@ -159,7 +159,12 @@ def alternative_model(
         thresholds = compile_policy(
             alt.policy, model.scenario, model.n_intervals, file, prefix=f"{path}.policy"
         )
-    out = _what_if(model, alt, file, path).with_plan(staffing=staffing, thresholds=thresholds)
+    # "+2" or "+10%" on a roster keeps the roster (and its rates, breaks and paid time)
+    # and pays the added agents at the agent cost; a number or a list replaces it
+    relative = isinstance(alt.staffing, str)
+    out = _what_if(model, alt, file, path).with_plan(
+        staffing=staffing, thresholds=thresholds, keep_roster=relative
+    )
     last_patience_free = any(p.kind == "none" for p in model.patience)
     if not model.steady and last_patience_free and out.staffing[-1] == 0:
         raise ScenarioError(

@@ -108,6 +108,9 @@ class Model:
     steps_per_interval: int = 1
     shifts: ShiftSet | None = None  # the scenario's shift templates, if any
     roster: Roster | None = None  # when set, staffing is its agents on the phones
+    # a what-if on a roster ("+2 agents"): agents per step on the phones beyond (or, when
+    # negative, short of) the roster's, paid at the agent cost for the time they add
+    extra_staffing: np.ndarray | None = None
     scenario: Scenario | None = field(default=None, repr=False)
     source: str | None = None
     raw: dict | None = field(default=None, repr=False)  # the file's data, for writing plans
@@ -167,18 +170,24 @@ class Model:
         with a roster its agents present and paid (paid breaks in, unpaid ones out)."""
         if self.roster is not None and self.shifts is not None:
             n = len(self.staffing)
-            paid = self.roster.paid_present(self.shifts, n)
+            paid = self.roster.paid_present(self.shifts, n) + self._extra_steps()
             hours = self._per_interval_sum(paid * self.shifts.grid / 3600.0)
         else:
             step = np.diff(self.step_bounds)
             hours = self._per_interval_sum(self.staffing * step / 3600.0)
         return gross_up(hours, self.shrinkage)
 
+    def _extra_steps(self) -> np.ndarray:
+        if self.extra_staffing is None:
+            return np.zeros(len(self.staffing))
+        return np.asarray(self.extra_staffing, np.float64)
+
     def staffing_cost(self) -> np.ndarray:
         """Staffing cost per interval: paid hours at the agent cost, or with a roster each
         template's paid hours at its own rate; grossed up by shrinkage."""
         if self.roster is not None and self.shifts is not None:
             cost = self.roster.cost_by_step(self.shifts, len(self.staffing))
+            cost = cost + self._extra_steps() * self.shifts.grid / 3600.0 * self.agent_cost_per_hour
             return gross_up(self._per_interval_sum(cost), self.shrinkage)
         return self.paid_hours() * self.agent_cost_per_hour
 
@@ -207,10 +216,15 @@ class Model:
         return self.eligible * self.offer_work()
 
     def with_plan(
-        self, staffing: np.ndarray | None = None, thresholds: np.ndarray | None = None
+        self,
+        staffing: np.ndarray | None = None,
+        thresholds: np.ndarray | None = None,
+        keep_roster: bool = False,
     ) -> Model:
         """A copy with another staffing (per interval, or per step of a finer grid) or
-        policy; the customer stream is unchanged. New staffing replaces a roster."""
+        policy; the customer stream is unchanged. New staffing replaces a roster, unless
+        `keep_roster` (a change of the roster's staffing, on its grid: the roster stays
+        and the agents added or removed are costed at the agent rate)."""
         import dataclasses
 
         changes: dict = {}
@@ -218,10 +232,13 @@ class Model:
             s = np.asarray(staffing, np.int64).copy()
             if len(s) % self.n_intervals:
                 raise ValueError(f"{len(s)} staffing steps for {self.n_intervals} intervals")
+            keep = keep_roster and self.roster is not None and len(s) == len(self.staffing)
+            base = self.staffing - (0 if self.extra_staffing is None else self.extra_staffing)
             changes = {
                 "staffing": s,
                 "steps_per_interval": len(s) // self.n_intervals,
-                "roster": None,
+                "roster": self.roster if keep else None,
+                "extra_staffing": (s - base) if keep else None,
             }
         if thresholds is not None:
             changes["thresholds"] = np.asarray(thresholds, np.int64).copy()
@@ -247,6 +264,7 @@ class Model:
             staffing=roster.on_phones(self.shifts, self.n_intervals * m),
             steps_per_interval=m,
             roster=roster,
+            extra_staffing=None,
         )
         return (
             out

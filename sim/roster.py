@@ -73,6 +73,12 @@ class Template:
         return np.arange(self.earliest, self.latest + grid / 2, grid)
 
 
+# the shift MIP's size limits: the examples have a few thousand variables; HiGHS solves a
+# few hundred thousand in seconds, and pulp's model of 10 million terms takes gigabytes
+MAX_MIP_VARIABLES = 500_000
+MAX_MIP_TERMS = 10_000_000
+
+
 @dataclass(frozen=True)
 class ShiftSet:
     """The scenario's `shifts:` section, compiled: the grid and the templates."""
@@ -89,6 +95,21 @@ class ShiftSet:
 
     def clock(self, t: float) -> str:
         return format_clock(self.clock_start + t)
+
+    def mip_size(self) -> tuple[int, int]:
+        """Variables and coverage terms of the shift MIP (optimize/schedule.py): one
+        variable per template start and per break placement; each covers its steps."""
+        g = self.grid
+        variables = terms = 0
+        for t in self.templates:
+            n_starts = len(t.starts(g))
+            variables += n_starts
+            terms += n_starts * round(t.length / g)
+            for b in t.breaks:
+                n_off = len(b.offsets(g))
+                variables += n_starts * n_off
+                terms += n_starts * n_off * round(b.length / g)
+        return variables, terms
 
 
 @dataclass(frozen=True, order=True)
@@ -296,7 +317,16 @@ def compile_shifts(
                 t.min_agents,
             )
         )
-    return ShiftSet(g, tuple(out), clock_start)
+    shifts = ShiftSet(g, tuple(out), clock_start)
+    variables, terms = shifts.mip_size()
+    if variables > MAX_MIP_VARIABLES or terms > MAX_MIP_TERMS:
+        raise err(
+            f"the shift MIP would have {variables:,} variables and {terms:,} coverage terms "
+            f"(at most {MAX_MIP_VARIABLES:,} and {MAX_MIP_TERMS:,}): use a coarser grid, "
+            "narrower start windows or break windows",
+            "shifts",
+        )
+    return shifts
 
 
 def compile_roster(rows: list[RosterRow], shifts: ShiftSet, file: str | None) -> Roster:

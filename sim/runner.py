@@ -9,13 +9,14 @@ an interrupted long run resumes where it stopped.
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from .checkpoint import load_arrays, rep_arrays, rep_from_arrays, save_arrays
+from .checkpoint import discard, load_arrays, rep_arrays, rep_from_arrays, save_arrays
 from .engine_fast import run_fast
 from .engine_simpy import run_simpy
 from .executor import Executor, InProcess
@@ -54,6 +55,25 @@ def model_fingerprint(model: Model, seed: int, engine: str) -> str:
     return h.hexdigest()[:16]
 
 
+def _rep_binding(fingerprint: str, r: int) -> str:
+    """What a replication's checkpoint is: this run's replication r (a file renamed from
+    another replication or run does not verify)."""
+    return f"replication|{fingerprint}|{r}"
+
+
+def _fits(rep: RepResult, model: Model) -> bool:
+    """The shapes of a replication of this model."""
+    T, K = model.n_intervals, model.n_segments
+    return (
+        rep.counts.ndim == 3
+        and rep.counts.shape[:2] == (T, K)
+        and rep.busy.shape == (T + 1,)
+        and rep.staffed.shape == (T + 1,)
+        and rep.hist.ndim == 3
+        and rep.hist.shape[:2] == (2, K)
+    )
+
+
 def simulate(
     model: Model,
     replications: int | None = None,
@@ -81,15 +101,16 @@ def simulate(
     results = Accumulator(model, keep_reps, first=R0)
     discarded = 0
     ck: Path | None = None
+    fingerprint = model_fingerprint(model, seed, engine)
     if checkpoint_dir is not None:
-        ck = Path(checkpoint_dir) / model_fingerprint(model, seed, engine)
+        ck = Path(checkpoint_dir) / fingerprint
         ck.mkdir(parents=True, exist_ok=True)
         for r in range(R0, R0 + R):
             f = ck / f"rep_{r:06d}.npz"
-            if f.exists():
-                rep = rep_from_arrays(load_arrays(f))
-                if rep is None or rep.counts.shape[:2] != (model.n_intervals, model.n_segments):
-                    f.unlink(missing_ok=True)  # corrupt or foreign: discard, run it again
+            if os.path.lexists(f):
+                rep = rep_from_arrays(load_arrays(f, _rep_binding(fingerprint, r)))
+                if rep is None or not _fits(rep, model):
+                    discard(f)  # corrupt, foreign, forged or not a file: run it again
                     discarded += 1
                     continue
                 results.add(rep, r)
@@ -119,7 +140,7 @@ def simulate(
         for r, res in zip(groups[gi], out, strict=True):
             results.add(res, r)
             if ck is not None:
-                save_arrays(ck / f"rep_{r:06d}.npz", rep_arrays(res))
+                save_arrays(ck / f"rep_{r:06d}.npz", rep_arrays(res), _rep_binding(fingerprint, r))
         if progress:
             progress(len(out))
     elapsed = time.perf_counter() - t0

@@ -250,7 +250,9 @@ class ShiftTemplate(_Model):
 
 
 class Shifts(_Model):
-    grid: Duration = Field(default=900.0, gt=0)
+    # 1 to 60 min: a roster on a finer grid is no plan a center runs, and its MIP grows
+    # with 1/grid squared (a 1 s grid: hundreds of millions of variables)
+    grid: Duration = Field(default=900.0, ge=60.0, le=3600.0)
     templates: dict[str, ShiftTemplate] = Field(min_length=1)
 
 

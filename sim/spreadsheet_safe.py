@@ -11,6 +11,7 @@ trip.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -38,7 +39,7 @@ def restore(text: str) -> str:
     return text
 
 
-def header_names(names: list[str] | None) -> list[str]:
+def header_names(names: Sequence[str] | None) -> list[str]:
     """A CSV header as names (stripped, `restore`d); raises ValueError on a name given
     twice: a reader keyed by name would silently use one of the two columns."""
     out = [restore((n or "").strip()) for n in (names or [])]

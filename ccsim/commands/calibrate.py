@@ -229,9 +229,15 @@ def read_log(
     from ccsim.sim.calibration import read_anonymous_bank, read_ccsim_calls, read_csv_log
 
     require_input_file(log)
+    with log.open("rb") as fh:
+        head_bytes = fh.read(8192)
+    if not head_bytes.strip():
+        fail(f"{log}: the log is empty")
+    if b"\0" in head_bytes:
+        fail(f"{log}: not a text file (a call log is CSV or tab-separated text)")
     kind = fmt
     if kind == "auto":
-        head = log.open(encoding="latin-1").readline()
+        head = head_bytes.decode("latin-1").splitlines()[0]
         kind = "bank" if "vru+line" in head else "ccsim" if "arrival_clock_s" in head else "csv"
     if kind == "bank":
         return read_anonymous_bank(log, segment_by)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import ScenarioError, require_input_file
+from ..spreadsheet_safe import header_names, restore
 
 
 @dataclass
@@ -51,14 +53,97 @@ class CallLog:
 
 
 def parse_time(text: str) -> float:
-    """'7:02:47' or '07:02' -> seconds after midnight; plain numbers are seconds."""
+    """'7:02:47' or '07:02' -> seconds after midnight; plain numbers are seconds.
+
+    Raises ValueError for anything that is not a time of day (25:61:00, x:y:z, -3)."""
     t = text.strip()
     if ":" in t:
-        parts = [float(p) for p in t.split(":")]
-        while len(parts) < 3:
-            parts.append(0.0)
-        return parts[0] * 3600 + parts[1] * 60 + parts[2]
-    return float(t)
+        parts = t.split(":")
+        if len(parts) > 3:
+            raise ValueError(f"{text!r} is not a time of day (h:mm:ss)")
+        try:
+            h, m, s = (float(x) for x in [*parts, "0", "0"][:3])
+        except ValueError:
+            raise ValueError(f"{text!r} is not a time of day (h:mm:ss)") from None
+        if not (0 <= h < 24 and 0 <= m < 60 and 0 <= s < 60) or h != int(h) or m != int(m):
+            raise ValueError(
+                f"{text!r} is not a time of day (hours 0-23, minutes and seconds 0-59)"
+            )
+        return h * 3600 + m * 60 + s
+    x = float(t)
+    if not math.isfinite(x) or x < 0:
+        raise ValueError(f"{text!r} is not a time in seconds")
+    return x
+
+
+def _seconds(text: str, what: str) -> float:
+    """A duration in seconds from a log field: finite and not negative."""
+    x = float(text)
+    if not math.isfinite(x) or x < 0:
+        raise ValueError(f"{what} {text!r} is not a duration in seconds")
+    return x
+
+
+def _yymmdd(text: str) -> str:
+    """'990201' -> '1999-02-01' (the bank log's dates); an ISO date is kept."""
+    d = text.strip()
+    try:
+        if len(d) == 6 and d.isdigit():
+            return dt.date(1900 + int(d[:2]), int(d[2:4]), int(d[4:6])).isoformat()
+        return dt.date.fromisoformat(d).isoformat()
+    except ValueError:
+        raise ValueError(f"date {text!r} is not a date (yymmdd or yyyy-mm-dd)") from None
+
+
+# repeated records: a few are an export glitch and are skipped (and reported); more than
+# this share is a log given twice (a `cat` slip) and is refused
+MAX_REPEATED_SHARE = 0.01
+
+
+class _Repeats:
+    """Records seen before (by call id, or the whole record): skipped and counted."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.first_line: dict = {}
+        self.repeated = 0
+        self.example: tuple[int, int, str] | None = None
+
+    def seen(self, key, line: int, label: str) -> bool:
+        if key in self.first_line:
+            self.repeated += 1
+            if self.example is None:
+                self.example = (line, self.first_line[key], label)
+            return True
+        self.first_line[key] = line
+        return False
+
+    def check(self, records: int, dropped: dict[str, int], what: str) -> None:
+        if not self.repeated:
+            return
+        if self.repeated > MAX_REPEATED_SHARE * records:
+            assert self.example is not None
+            line, first, label = self.example
+            raise ScenarioError(
+                f"line {line} repeats {label} of line {first}; {self.repeated:,} of "
+                f"{records:,} records repeat an earlier {what} (more than "
+                f"{MAX_REPEATED_SHARE:.0%}): is the log given twice?",
+                file=self.source,
+            )
+        dropped[f"repeated {what} (skipped)"] = self.repeated
+
+
+def _open_text_log(p: Path, encoding: str):
+    """The log as text, after checking it is one: not empty, no NUL bytes."""
+    with p.open("rb") as fh:
+        head = fh.read(8192)
+    if not head.strip():
+        raise ScenarioError("the log is empty", file=str(p))
+    if b"\0" in head:
+        raise ScenarioError(
+            "not a text file (a call log is CSV or tab-separated text)", file=str(p)
+        )
+    return p.open(newline="", encoding=encoding)
 
 
 def _build(rows: list[tuple], source: str, workweek, dropped) -> CallLog:
@@ -97,8 +182,13 @@ def read_anonymous_bank(path: str | Path, segment_by: str = "type") -> CallLog:
     require_input_file(p)
     dropped = {"phantom": 0, "hung up in the VRU (never queued)": 0, "answered without an agent": 0}
     rows = []
-    with p.open(newline="", encoding="latin-1") as fh:
-        reader = csv.DictReader(fh, delimiter="\t")
+    repeats = _Repeats(str(path))
+    records = 0
+    times = ("vru_entry", "vru_exit", "q_start", "q_exit", "ser_start", "ser_exit")
+    # the log has no quoting: a stray quote is a character, not the start of a field
+    # that runs on over the following lines
+    with _open_text_log(p, "latin-1") as fh:
+        reader = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
         need = {
             "date",
             "vru_exit",
@@ -110,14 +200,38 @@ def read_anonymous_bank(path: str | Path, segment_by: str = "type") -> CallLog:
             "type",
             "priority",
         }
-        if reader.fieldnames is None or not need <= {f.strip() for f in reader.fieldnames}:
+        try:
+            header = header_names(reader.fieldnames) if reader.fieldnames else []
+        except ValueError as exc:
+            raise ScenarioError(str(exc), file=str(path)) from None
+        if not need <= set(header):
             raise ScenarioError(
                 f"not an Anonymous Bank log: columns {sorted(need)} expected", file=str(path)
             )
+        reader.fieldnames = header
         for i, r in enumerate(reader, start=2):
-            r = {k.strip(): (v or "").strip() for k, v in r.items() if k}
+            r = {k: (v or "").strip() for k, v in r.items() if k}
+            if r.get("date") == "date" and r.get("outcome") == "outcome":
+                raise ScenarioError(
+                    f"line {i} repeats the header line: were two logs joined? (give each "
+                    "month its own file)",
+                    file=str(path),
+                )
+            records += 1
             try:
+                for name in times:
+                    if r.get(name):
+                        parse_time(r[name])
+                day = _yymmdd(r["date"])
+                # a call id is unique per VRU line and day (the same id recurs on other
+                # lines: 450 times in February 1999, 1,919 in January)
+                call = r.get("call_id", "")
+                key = (r.get("vru+line", ""), day, call)
+                if call and repeats.seen(key, i, f"call_id {call} (VRU line {key[0]}, {day})"):
+                    continue
                 outcome = r["outcome"]
+                if outcome not in ("AGENT", "HANG", "PHANTOM"):
+                    raise ValueError(f"outcome {outcome!r} is not AGENT, HANG or PHANTOM")
                 if outcome == "PHANTOM":
                     dropped["phantom"] += 1
                     continue
@@ -128,11 +242,9 @@ def read_anonymous_bank(path: str | Path, segment_by: str = "type") -> CallLog:
                 if outcome == "AGENT" and r["server"] == "NO_SERVER":
                     dropped["answered without an agent"] += 1
                     continue
-                d = r["date"]
-                day = f"19{d[:2]}-{d[2:4]}-{d[4:6]}" if len(d) == 6 else d
                 arrival = parse_time(r["q_start"]) if queued else parse_time(r["vru_exit"])
-                wait = float(r["q_time"]) if queued else 0.0
-                ser = float(r["ser_time"]) if outcome == "AGENT" else np.nan
+                wait = _seconds(r["q_time"], "q_time") if queued else 0.0
+                ser = _seconds(r["ser_time"], "ser_time") if outcome == "AGENT" else np.nan
                 seg = r[segment_by] if segment_by in r else r["type"]
                 rows.append(
                     (
@@ -149,6 +261,11 @@ def read_anonymous_bank(path: str | Path, segment_by: str = "type") -> CallLog:
                 raise ScenarioError(
                     f"line {i}: cannot read the record ({exc})", file=str(path)
                 ) from None
+            except csv.Error as exc:
+                raise ScenarioError(
+                    f"line {i}: not tab-separated text ({exc})", file=str(path)
+                ) from None
+    repeats.check(records, dropped, "call_id")
     return _build(rows, str(path), (6, 0, 1, 2, 3), dropped)
 
 
@@ -161,7 +278,8 @@ def read_csv_log(
 ) -> CallLog:
     """A generic CSV log. `mapping` names the columns: arrival (time of day, h:mm:ss or s),
     wait (s) or answer (time), handle (s) or end (time), outcome, and optionally day,
-    segment, agent."""
+    segment, agent, id (a call id: a repeated one is skipped; without it, a repeated
+    whole record is). More than 1% repeats refuses the log (given twice?)."""
     p = Path(path)
     require_input_file(p)
     if "arrival" not in mapping or "outcome" not in mapping:
@@ -169,40 +287,84 @@ def read_csv_log(
             "the column mapping needs at least arrival= and outcome=", file=str(path)
         )
     rows = []
-    with p.open(newline="") as fh:
-        reader = csv.DictReader(fh, delimiter=delimiter)
-        cols = set(reader.fieldnames or [])
+    dropped: dict[str, int] = {}
+    repeats = _Repeats(str(path))
+    records = 0
+    with _open_text_log(p, "utf-8-sig") as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        try:
+            header = header_names(next(reader, []))
+        except ValueError as exc:
+            raise ScenarioError(str(exc), file=str(path)) from None
+        except csv.Error as exc:
+            raise ScenarioError(f"line 1: not CSV text ({exc})", file=str(path)) from None
+        cols = set(header)
         missing = [c for c in mapping.values() if c not in cols]
         if missing:
             raise ScenarioError(
                 f"columns not in the file: {missing} (has {sorted(cols)})", file=str(path)
             )
-        for i, r in enumerate(reader, start=2):
-            try:
-                arrival = parse_time(r[mapping["arrival"]])
-                answered = r[mapping["outcome"]].strip() in answered_values
-                if "wait" in mapping:
-                    wait = float(r[mapping["wait"]] or 0)
-                elif "answer" in mapping and answered:
-                    wait = parse_time(r[mapping["answer"]]) - arrival
+        i = 1
+        try:
+            for i, cells in enumerate(reader, start=2):
+                if not any(c.strip() for c in cells):
+                    continue
+                if [restore(c.strip()) for c in cells] == header:
+                    raise ScenarioError(
+                        f"line {i} repeats the header line: were two logs joined? (give each "
+                        "log its own file)",
+                        file=str(path),
+                    )
+                if len(cells) != len(header):
+                    raise ScenarioError(
+                        f"line {i}: {len(cells)} fields where the header has {len(header)}",
+                        file=str(path),
+                    )
+                records += 1
+                r = dict(zip(header, cells, strict=True))
+                key: tuple[str, ...]
+                if "id" in mapping:
+                    key = (r.get(mapping.get("day", ""), ""), r[mapping["id"]].strip())
+                    label = f"{mapping['id']} {key[1]}"
                 else:
-                    wait = 0.0
-                handle = np.nan
-                if answered and "handle" in mapping and r[mapping["handle"]].strip():
-                    handle = float(r[mapping["handle"]])
-                elif answered and "end" in mapping and "answer" in mapping:
-                    handle = parse_time(r[mapping["end"]]) - parse_time(r[mapping["answer"]])
-                day = r[mapping["day"]].strip() if "day" in mapping else (day_value or "1970-01-01")
-                seg = r[mapping["segment"]].strip() if "segment" in mapping else "calls"
-                agent = r[mapping["agent"]].strip() if "agent" in mapping else ""
-            except (ValueError, KeyError) as exc:
-                raise ScenarioError(
-                    f"line {i}: cannot read the record ({exc})", file=str(path)
-                ) from None
-            rows.append(
-                (day, arrival, seg, answered, wait, handle if handle > 0 else np.nan, agent)
-            )
-    return _build(rows, str(path), (0, 1, 2, 3, 4), {})
+                    key = tuple(cells)
+                    label = "the whole record"
+                if repeats.seen(key, i, label):
+                    continue
+                rows.append(_csv_record(r, mapping, answered_values, day_value))
+        except (ValueError, KeyError) as exc:
+            raise ScenarioError(
+                f"line {i}: cannot read the record ({exc})", file=str(path)
+            ) from None
+        except csv.Error as exc:
+            raise ScenarioError(f"line {i}: not CSV text ({exc})", file=str(path)) from None
+    repeats.check(records, dropped, "call_id" if "id" in mapping else "record")
+    if not rows:
+        raise ScenarioError("no usable calls in the log", file=str(path))
+    return _build(rows, str(path), (0, 1, 2, 3, 4), dropped)
+
+
+def _csv_record(r: dict[str, str], mapping: dict[str, str], answered_values, day_value) -> tuple:
+    """One call of a generic CSV log (see `read_csv_log`); raises ValueError."""
+    arrival = parse_time(r[mapping["arrival"]])
+    answered = r[mapping["outcome"]].strip() in answered_values
+    if "wait" in mapping:
+        wait = _seconds(r[mapping["wait"]] or "0", "wait")
+    elif "answer" in mapping and answered:
+        wait = parse_time(r[mapping["answer"]]) - arrival
+        if wait < 0:
+            raise ValueError("answered before it arrived")
+    else:
+        wait = 0.0
+    handle = np.nan
+    if answered and "handle" in mapping and r[mapping["handle"]].strip():
+        handle = _seconds(r[mapping["handle"]], "handle")
+    elif answered and "end" in mapping and "answer" in mapping:
+        handle = parse_time(r[mapping["end"]]) - parse_time(r[mapping["answer"]])
+    day = r[mapping["day"]].strip() if "day" in mapping else (day_value or "1970-01-01")
+    seg = restore(r[mapping["segment"]].strip()) if "segment" in mapping else "calls"
+    agent = r[mapping["agent"]].strip() if "agent" in mapping else ""
+    return (day, arrival, seg, answered, wait, handle if handle > 0 else np.nan, agent)
 
 
 def read_ccsim_calls(path: str | Path) -> CallLog:
@@ -216,6 +378,7 @@ def read_ccsim_calls(path: str | Path) -> CallLog:
             "handle": "base_handle_s",
             "day": "replication",
             "segment": "segment",
+            "id": "call_id",
         },
         answered_values=("answered",),
     )
