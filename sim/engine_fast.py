@@ -65,6 +65,7 @@ from .stats import (
     ACCEPTS as SALES,
 )
 from .stream import CallerChunk
+from .wait_effects import accept_prob
 
 # event kinds (the low bits of a heap key)
 ABANDON, BASE_END, COMPLETE = 0, 1, 2
@@ -72,13 +73,14 @@ ABANDON, BASE_END, COMPLETE = 0, 1, 2
 S_ID, S_SEG, S_ITV, S_STATUS, S_NEXT, S_PREV, S_FLAGS = range(7)
 N_INT_COLUMNS = 7
 # float columns: arrival, base handle time, patience, offer time, close time, answered,
-# end of the base handle time ("decided")
-F_ARR, F_BASE, F_PAT, F_OFF, F_CLO, F_ANS, F_DEC = range(7)
-N_FLOAT_COLUMNS = 7
+# end of the base handle time ("decided"), the accept uniform u (sale iff u < p_k(wait))
+F_ARR, F_BASE, F_PAT, F_OFF, F_CLO, F_ANS, F_DEC, F_U = range(8)
+N_FLOAT_COLUMNS = 8
 # S_STATUS: a free slot, a waiting caller, a caller in service
 FREE, WAITING, SERVICE = 0, 1, 2
-# S_FLAGS bits: eligible for an offer, would accept it, was offered, bought
-ELIGIBLE, ACCEPTS, OFFERED_BIT, SOLD = 1, 2, 4, 8
+# S_FLAGS bits: eligible for an offer, was offered, bought (whether an offer is accepted
+# depends on the wait: u < p_k(wait), decided when the base handle ends)
+ELIGIBLE, OFFERED_BIT, SOLD = 1, 4, 8
 
 # the scalar state carried between chunks (a one-element record array)
 STATE = np.dtype(
@@ -109,8 +111,13 @@ Arrivals = namedtuple(
 )
 Tables = namedtuple("Tables", "islot fslot ht hk hpos qhead qtail")
 Plan = namedtuple(
-    "Plan", "bounds steps_per_interval staffing thresholds priority revenue sl_within"
+    "Plan",
+    "bounds steps_per_interval staffing thresholds priority revenue sl_within "
+    # callers who react to waiting (sim/wait_effects.py)
+    "max_wait accept_mode accept_base half_life table_waits table_probs table_points "
+    "handle_per_wait",
 )
+_accept_prob = njit(cache=True)(accept_prob)
 Accumulators = namedtuple("Accumulators", "counts busy staffed hist")
 
 
@@ -189,6 +196,7 @@ def _run_chunk(a, final, state, tab, plan, acc, rec, want_rec):
     )
     bounds, steps_per_interval, staffing = plan.bounds, plan.steps_per_interval, plan.staffing
     thresholds, prio, revenue, sl_t = plan.thresholds, plan.priority, plan.revenue, plan.sl_within
+    max_wait, growth = plan.max_wait, plan.handle_per_wait
     counts, busy_acc, staffed_acc, hist = acc.counts, acc.busy, acc.staffed, acc.hist
     S = staffing.shape[0]  # staffing steps
     P = qhead.shape[0]
@@ -266,7 +274,8 @@ def _run_chunk(a, final, state, tab, plan, acc, rec, want_rec):
             islot[s, S_ID] = first_id + i
             islot[s, S_SEG] = k
             islot[s, S_ITV] = it
-            islot[s, S_FLAGS] = (ELIGIBLE if elig[i] else 0) | (ACCEPTS if accept[i] else 0)
+            islot[s, S_FLAGS] = ELIGIBLE if elig[i] else 0
+            fslot[s, F_U] = accept[i]
             fslot[s, F_ARR] = now
             fslot[s, F_BASE] = base[i]
             fslot[s, F_PAT] = pat[i]
@@ -358,12 +367,26 @@ def _run_chunk(a, final, state, tab, plan, acc, rec, want_rec):
                 fslot[s, F_DEC] = now
                 k = islot[s, S_SEG]
                 f = islot[s, S_FLAGS]
-                if (f & ELIGIBLE) and nwait + busy - n <= thresholds[
-                    bucket if bucket < tb_max else tb_max, k
-                ]:
+                tb = bucket if bucket < tb_max else tb_max
+                waited = fslot[s, F_ANS] - fslot[s, F_ARR]
+                if (
+                    (f & ELIGIBLE)
+                    and nwait + busy - n <= thresholds[tb, k]
+                    and waited <= max_wait[tb, k]
+                ):
                     it = islot[s, S_ITV]
                     counts[it, k, ATTEMPTS] += 1.0
-                    if f & ACCEPTS:
+                    p_w = _accept_prob(
+                        k,
+                        waited,
+                        plan.accept_mode,
+                        plan.accept_base,
+                        plan.half_life,
+                        plan.table_waits,
+                        plan.table_probs,
+                        plan.table_points,
+                    )
+                    if fslot[s, F_U] < p_w:
                         islot[s, S_FLAGS] = f | OFFERED_BIT | SOLD
                         counts[it, k, SALES] += 1.0
                         counts[it, k, REVENUE] += revenue[k]
@@ -424,10 +447,12 @@ def _run_chunk(a, final, state, tab, plan, acc, rec, want_rec):
                     key = make_key(seq, s, BASE_END)
                     seq += 1
                     h = hpos[s]
+                    # the base handle time, lengthened by the wait where the scenario says so
+                    b = fslot[s, F_BASE] + growth[k] * wait
                     if h >= 0:  # its abandonment timer becomes the end of the base handle time
-                        rekey(ht, hk, hpos, h, hsize, now + fslot[s, F_BASE], key)
+                        rekey(ht, hk, hpos, h, hsize, now + b, key)
                     else:
-                        push(ht, hk, hpos, hsize, now + fslot[s, F_BASE], key)
+                        push(ht, hk, hpos, hsize, now + b, key)
                         hsize += 1
                 if busy >= n:
                     break
@@ -470,6 +495,7 @@ def run_fast(
     )
     tab = new_tables(initial_slots, int(model.priority.max()) + 1)
     # staffing changes at interval boundaries, or at the steps of a roster's finer grid
+    fx = model.effects()
     plan = Plan(
         model.step_bounds.astype(np.float64),
         model.steps_per_interval,
@@ -478,6 +504,14 @@ def run_fast(
         model.priority.astype(np.int64),
         model.revenue.astype(np.float64),
         float(model.sl_within),
+        model.max_wait_table().astype(np.float64),
+        fx.accept_mode.astype(np.int64),
+        fx.accept_base.astype(np.float64),
+        fx.half_life.astype(np.float64),
+        fx.table_waits.astype(np.float64),
+        fx.table_probs.astype(np.float64),
+        fx.table_points.astype(np.int64),
+        fx.handle_per_wait.astype(np.float64),
     )
     state = np.zeros(1, STATE)
     st = state[0]
@@ -507,7 +541,7 @@ def run_fast(
             chunk.patience,
             chunk.eligible,
             chunk.offer,
-            chunk.accept,
+            chunk.accept_uniforms(),
             chunk.close,
             chunk.first_id,
         )

@@ -81,7 +81,7 @@ class Caller:
         "patience",
         "eligible",
         "offer",
-        "accept",
+        "u",
         "close",
         "state",
         "answer_time",
@@ -99,7 +99,12 @@ class Caller:
         self.patience = float(chunk.patience[i])
         self.eligible = bool(chunk.eligible[i])
         self.offer = float(chunk.offer[i])
-        self.accept = bool(chunk.accept[i])
+        # the accept uniform u: the sale happens iff u < p_k(wait)
+        self.u = (
+            float(chunk.accept_u[i])
+            if chunk.accept_u is not None
+            else (-1.0 if chunk.accept[i] else 2.0)
+        )
         self.close = float(chunk.close[i])
         self.state = WAITING
         self.answer_time = math.nan
@@ -128,6 +133,8 @@ class CallCenter:
         self.calls = 0
         self.records: list[np.ndarray] | None = [] if want_records else None
         self.sl_t = model.sl_within
+        self.effects = model.effects()
+        self.max_wait = model.max_wait_table()
 
     # --- time integrals ------------------------------------------------------------
     def _advance(self) -> None:
@@ -203,19 +210,23 @@ class CallCenter:
         if wait <= self.sl_t:
             row[ANS_T] += 1
         self.hist[0, c.segment, min(int(wait), HIST_BINS - 1)] += 1
-        self.env.timeout(c.base).callbacks.append(_then(self.decide, c))
+        # the base handle time, lengthened by the wait where the scenario says so
+        base = c.base + float(self.effects.handle_per_wait[c.segment]) * wait
+        self.env.timeout(base).callbacks.append(_then(self.decide, c))
 
     def decide(self, c: Caller) -> None:
         """Base handle time is over: offer the product or free the agent."""
         c.decision_time = self.env.now
         k = c.segment
         in_system = self.waiting + self.busy
-        threshold = self.m.thresholds[min(self.bucket, self.m.n_intervals - 1), k]
-        if c.eligible and in_system - self.n <= threshold:
+        tb = min(self.bucket, self.m.n_intervals - 1)
+        threshold = self.m.thresholds[tb, k]
+        waited = c.answer_time - c.arrival
+        if c.eligible and in_system - self.n <= threshold and waited <= self.max_wait[tb, k]:
             c.attempted = True
             row = self.counts[c.interval, k]
             row[ATTEMPTS] += 1
-            if c.accept:
+            if c.u < self.effects.accept_probability(k, waited):
                 c.accepted = True
                 row[ACCEPTS] += 1
                 row[REVENUE] += self.m.revenue[k]

@@ -7,6 +7,7 @@ measurement window, so both modes share one engine and one statistics layout.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from .roster import Roster, ShiftSet, compile_roster, compile_shifts
 from .schema import Scenario, ThresholdPolicy
 from .targets import Targets
 from .units import format_clock
+from .wait_effects import WaitEffects, compile_max_wait, compile_wait_effects, neutral
 
 MAX_CALLS_PER_REPLICATION = 200_000_000
 
@@ -111,6 +113,9 @@ class Model:
     # a what-if on a roster ("+2 agents"): agents per step on the phones beyond (or, when
     # negative, short of) the roster's, paid at the agent cost for the time they add
     extra_staffing: np.ndarray | None = None
+    # callers who react to waiting (sim/wait_effects.py); None: they do not
+    wait_effects: WaitEffects | None = None
+    max_wait: np.ndarray | None = None  # (T, K) seconds: offer only if waited at most this
     scenario: Scenario | None = field(default=None, repr=False)
     source: str | None = None
     raw: dict | None = field(default=None, repr=False)  # the file's data, for writing plans
@@ -220,6 +225,7 @@ class Model:
         staffing: np.ndarray | None = None,
         thresholds: np.ndarray | None = None,
         keep_roster: bool = False,
+        max_wait: np.ndarray | None = None,
     ) -> Model:
         """A copy with another staffing (per interval, or per step of a finer grid) or
         policy; the customer stream is unchanged. New staffing replaces a roster, unless
@@ -242,7 +248,24 @@ class Model:
             }
         if thresholds is not None:
             changes["thresholds"] = np.asarray(thresholds, np.int64).copy()
+        if max_wait is not None:
+            mw = np.asarray(max_wait, np.float64).copy()
+            changes["max_wait"] = None if np.isinf(mw).all() else mw
         return dataclasses.replace(self, **changes)
+
+    def effects(self) -> WaitEffects:
+        """The wait effects the engines use, at this model's accept rates (a what-if may
+        have scaled them)."""
+        import dataclasses
+
+        base = self.wait_effects or neutral(self.accept)
+        return dataclasses.replace(base, accept_base=np.asarray(self.accept, np.float64))
+
+    def max_wait_table(self) -> np.ndarray:
+        """(T, K) max_wait in seconds, inf where the policy sets none."""
+        if self.max_wait is None:
+            return np.full((self.n_intervals, self.n_segments), np.inf)
+        return self.max_wait
 
     def makes_offers(self) -> bool:
         """Does the policy offer anything (an eligible segment not set to never)?"""
@@ -396,6 +419,7 @@ def compile_scenario(sc: Scenario, file: str | None = None, base_dir: Path | Non
 
     # --- policy --------------------------------------------------------------------
     thresholds = compile_policy(sc.policy, sc, T, file)
+    max_wait = compile_max_wait(sc.policy, sc.segments, T, file, "policy")
 
     # --- segments ------------------------------------------------------------------
     def prob(attr: str, default: float) -> np.ndarray:
@@ -467,6 +491,12 @@ def compile_scenario(sc: Scenario, file: str | None = None, base_dir: Path | Non
         roster=roster,
         scenario=sc,
         source=file,
+    )
+    effects = compile_wait_effects(sc.segments, model.accept)
+    model = dataclasses.replace(
+        model,
+        wait_effects=effects if effects.active else None,
+        max_wait=None if np.isinf(max_wait).all() else max_wait,
     )
     check_model(model, file)
     return model

@@ -51,6 +51,8 @@ def model_fingerprint(model: Model, seed: int, engine: str) -> str:
     h.update((sc.model_dump_json() if sc is not None else model.name).encode())
     for a in (model.boundaries, model.rates, model.staffing, model.thresholds):
         h.update(np.ascontiguousarray(a).tobytes())
+    if model.max_wait is not None:
+        h.update(b"max_wait" + np.ascontiguousarray(model.max_wait).tobytes())
     h.update(f"{seed}|{engine}".encode())
     return h.hexdigest()[:16]
 

@@ -81,13 +81,40 @@ class Horizon(_Model):
         return self
 
 
+class AcceptDecay(_Model):
+    """p(w) = accept x 2^(-w / half_life): a caller who waited buys less."""
+
+    half_life: Duration = Field(gt=0)
+
+
 class CrossSell(_Model):
     eligible: Probability = 1.0
-    accept: Probability
+    accept: Probability | None = None  # p at no wait; with accept_by_wait, its first point
+    # acceptance that falls with the caller's wait in queue (one of the two, or neither)
+    accept_decay: AcceptDecay | None = None
+    accept_by_wait: list[tuple[Duration, Probability]] | None = Field(default=None, min_length=1)
     revenue: NonNegative
     offer_time: DistSpec = Deterministic(dist="deterministic", value=0.0)
     close_time: DistSpec | None = None
     decline_cost: NonNegative = 0.0
+
+    @model_validator(mode="after")
+    def _acceptance(self) -> CrossSell:
+        if self.accept_decay is not None and self.accept_by_wait is not None:
+            raise ValueError("give accept_decay or accept_by_wait, not both")
+        if self.accept_by_wait is not None:
+            waits = [w for w, _ in self.accept_by_wait]
+            if any(b <= a for a, b in zip(waits, waits[1:], strict=False)):
+                raise ValueError(
+                    "accept_by_wait: the waits must increase ([[0s, 0.3], [1min, 0.2]])"
+                )
+            if any(w < 0 for w in waits):
+                raise ValueError("accept_by_wait: a wait cannot be negative")
+            if self.accept is None:
+                self.accept = self.accept_by_wait[0][1]
+        if self.accept is None:
+            raise ValueError("'accept' is required (the share of offers accepted)")
+        return self
 
 
 class Segment(_Model):
@@ -98,6 +125,9 @@ class Segment(_Model):
     patience: Annotated[DistSpec | None, BeforeValidator(_none_word)] = None
     priority: int = 0
     cross_sell: CrossSell | None = None
+    # the base handle time grows by this much per minute the caller waited (field data:
+    # up to 21 s per minute past the announced delay); default none
+    handle_per_minute_waited: Duration = Field(default=0.0, ge=0.0, le=3600.0)
 
     @model_validator(mode="after")
     def _one_volume(self) -> Segment:
@@ -132,7 +162,20 @@ ThresholdEntry = (
 
 
 class ThresholdPolicy(_Model):
-    threshold: ThresholdEntry | list[ThresholdEntry]
+    """Offer iff the queue is short enough (threshold) and, with max_wait, the caller
+    waited at most that long; each a value or one per interval."""
+
+    threshold: ThresholdEntry | list[ThresholdEntry] = "always"
+    max_wait: Duration | list[Duration] | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> ThresholdPolicy:
+        if "threshold" not in self.model_fields_set and self.max_wait is None:
+            raise ValueError("give 'threshold', 'max_wait' or both")
+        waits = self.max_wait if isinstance(self.max_wait, list) else [self.max_wait]
+        if any(w is not None and w < 0 for w in waits):
+            raise ValueError("max_wait cannot be negative")
+        return self
 
 
 SegmentPolicy = Literal["never", "always"] | ThresholdPolicy

@@ -51,8 +51,17 @@ class CallerChunk:
     patience: np.ndarray  # inf when the caller never abandons
     eligible: np.ndarray  # bool
     offer: np.ndarray  # offer time, used only if an offer is made
-    accept: np.ndarray  # bool, used only if an offer is made
+    accept: np.ndarray  # bool: would accept at no wait (u < accept); used if offered
     close: np.ndarray  # close time, used only if the offer is accepted
+    # the accept uniform u: the sale happens iff u < p_k(wait) (sim/wait_effects.py);
+    # None in hand-written streams, where `accept` decides
+    accept_u: np.ndarray | None = None
+
+    def accept_uniforms(self) -> np.ndarray:
+        """u for the engines: the drawn one, or from `accept` (-1 buys, 2 never does)."""
+        if self.accept_u is not None:
+            return self.accept_u
+        return np.where(self.accept, -1.0, 2.0)
 
     def __len__(self) -> int:
         return len(self.arrival)
@@ -170,6 +179,7 @@ def _attributes(
 ) -> CallerChunk:
     """The callers' own random quantities, given when and in which segment they arrive."""
     n = len(arrival)
+    u = rng["accept"].random(n)
     return CallerChunk(
         first_id=first_id,
         arrival=arrival,
@@ -179,8 +189,9 @@ def _attributes(
         patience=draw_by_segment(model.patience, rng["patience"], segment),
         eligible=rng["eligible"].random(n) < model.eligible[segment],
         offer=draw_by_segment(model.offer, rng["offer"], segment),
-        accept=rng["accept"].random(n) < model.accept[segment],
+        accept=u < model.accept[segment],
         close=draw_by_segment(model.close, rng["close"], segment),
+        accept_u=u,
     )
 
 

@@ -91,6 +91,12 @@ def _data_path(loc: tuple, data: Any, err_type: str) -> tuple:
     return tuple(out)
 
 
+def _rank(err_type: str) -> int:
+    """At the same depth: an unknown field first, then a real problem of a branch the
+    user chose, last "should be 'never' or 'always'" from a union branch not chosen."""
+    return 0 if err_type == "extra_forbidden" else 2 if err_type == "literal_error" else 1
+
+
 def useful_errors(exc: ValidationError, data: Any) -> list[dict[str, Any]]:
     """One error per field; of a union's alternatives, the one that got deepest into the data."""
     best: dict[tuple, dict[str, Any]] = {}
@@ -104,8 +110,7 @@ def useful_errors(exc: ValidationError, data: Any) -> list[dict[str, Any]]:
             held is None
             or len(loc) > len(held["_loc"])
             or len(loc) == len(held["_loc"])
-            and e["type"] == "extra_forbidden"
-            and held["type"] != "extra_forbidden"
+            and _rank(e["type"]) < _rank(held["type"])
         ):
             best[key] = {**e, "_loc": loc}
     # an unknown field first: it often explains a "missing" one (a typo of its name)

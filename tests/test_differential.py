@@ -66,8 +66,17 @@ def scenario(draw):
             }
             if draw(st.booleans()):
                 seg["cross_sell"]["close_time"] = draw(distribution(allow_zero=True))
+            # callers who react to waiting: acceptance by wait, offers that look at it
+            reacts = draw(st.integers(0, 2))
+            if reacts == 1:
+                seg["cross_sell"]["accept_decay"] = {
+                    "half_life": draw(st.sampled_from(["20s", "1min"]))
+                }
+            elif reacts == 2:
+                seg["cross_sell"]["accept_by_wait"] = [["10s", 0.9], ["40s", 0.4], ["2min", 0.1]]
             entry = st.one_of(st.integers(-4, 4), st.sampled_from(["never", "always"]))
-            choice = draw(st.integers(0, 3))
+            waits = st.sampled_from(["0s", "20s", "1min"])
+            choice = draw(st.integers(0, 5))
             policy[name] = (
                 "never"
                 if choice == 0
@@ -76,7 +85,13 @@ def scenario(draw):
                 else {"threshold": draw(entry)}
                 if choice == 2
                 else {"threshold": draw(st.lists(entry, min_size=T, max_size=T))}
+                if choice == 3
+                else {"threshold": draw(entry), "max_wait": draw(waits)}
+                if choice == 4
+                else {"max_wait": draw(st.lists(waits, min_size=T, max_size=T))}
             )
+        if draw(st.booleans()):
+            seg["handle_per_minute_waited"] = draw(st.sampled_from(["5s", "20s"]))
         segments[name] = seg
     staffing = draw(st.lists(st.integers(0, 8), min_size=T, max_size=T))
     if any_impatient_free and staffing[-1] == 0:
