@@ -37,7 +37,11 @@ from .plan import Plan, SearchPlan
 __all__ = ["Evaluation", "Evaluator", "StreamCache", "Targets", "paired", "stream_key"]
 
 DAY_STATS = (
+    "objective",  # what the search maximises: profit, or long-run profit (optimizer.objective)
     "profit",
+    "long_run_profit",
+    "value_at_risk",
+    "satisfaction",
     "service_level",
     "abandon_rate",
     "asa",
@@ -111,6 +115,7 @@ def _evaluate_task(args) -> tuple[dict, dict, int]:
         np.stack([r.busy for r in out]),
         np.stack([r.staffed for r in out]),
     )
+    k["summary"]["objective"] = k["summary"][m.optimizer.objective]
     samples = {s: np.asarray(k["summary"][s], dtype=float) for s in DAY_STATS}
     intervals = {s: np.asarray(k["intervals"][s], dtype=float) for s in INTERVAL_STATS}
     return samples, intervals, sum(r.calls for r in out)
@@ -129,7 +134,8 @@ class Evaluation(Generic[P]):
 
     @property
     def profit(self) -> float:
-        return float(np.mean(self.samples["profit"]))
+        """The mean objective: profit, or long-run profit when the scenario says so."""
+        return float(np.mean(self.samples["objective"]))
 
     @property
     def feasible(self) -> bool:
@@ -229,7 +235,7 @@ class Evaluator(Generic[P]):
 
     def _have(self, p: P) -> int:
         raw = self._raw.get(p)
-        return 0 if raw is None else len(raw[0]["profit"])
+        return 0 if raw is None else len(raw[0]["objective"])
 
     def evaluate_many(self, plans: Sequence[P], n: int | None = None) -> list[Evaluation[P]]:
         n = self.n if n is None else min(n, len(self.reps))
@@ -322,7 +328,7 @@ def _raw_from_arrays(
     return raw
 
 
-def paired(a: Evaluation, b: Evaluation, stat: str = "profit") -> tuple[float, float]:
+def paired(a: Evaluation, b: Evaluation, stat: str = "objective") -> tuple[float, float]:
     """Mean and standard error of b - a over the common replications."""
     d = b.samples[stat] - a.samples[stat]
     d = d[np.isfinite(d)]

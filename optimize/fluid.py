@@ -13,6 +13,13 @@ Queueing delay is invisible to a fluid model, which is why `rho_max` (an occupan
 stands in for the service-level target. The LP's worth is its ranking: an offer to
 segment k pays v_k for w_k seconds of agent time, so segments are worth selling to in
 the order of v_k / w_k, and only while that beats the agent cost per second.
+
+Callers who react to waiting (accept_decay, accept_by_wait, max_wait): p_k is replaced
+by the expected acceptance over a nominal wait W ~ Exp(mean m) of answered callers, m
+the mean the service-level target allows (P(W > T) = 1 - SL: m = T / ln(1 / (1 - SL))),
+else the ASA target, else 20 s; under max_wait w only the share P(W <= w) is offered,
+with acceptance E[p_k(W) | W <= w]. That is where the ranking changes: a segment whose
+acceptance fades fast is worth less per agent hour than its accept rate says.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pulp
+from scipy.integrate import trapezoid
 
 from .lp import solve
 
@@ -36,6 +44,45 @@ class FluidPlan:
     status: str
 
 
+NOMINAL_WAIT = 20.0  # seconds, when the scenario sets neither an SL nor an ASA target
+
+
+def nominal_wait(model) -> float:
+    """Mean wait of answered callers that the targets allow (see the module docstring)."""
+    t = model.targets
+    if t.sl_fraction is not None and 0.0 < t.sl_fraction < 1.0:
+        return float(model.sl_within / np.log(1.0 / (1.0 - t.sl_fraction)))
+    if t.max_asa:
+        return float(t.max_asa)
+    return NOMINAL_WAIT
+
+
+def expected_acceptance(model) -> tuple[np.ndarray, np.ndarray]:
+    """Per segment: the acceptance E[p_k(W) | W <= max_wait] and the share P(W <= max_wait)
+    of answered callers who may be offered, at the nominal wait; (accept, 1) when callers
+    do not react to waiting."""
+    K = model.n_segments
+    reach = np.ones(K)
+    if model.wait_effects is None and model.max_wait is None:
+        return np.asarray(model.accept, float), reach
+    fx = model.effects()
+    m = nominal_wait(model)
+    cap = model.max_wait_table().min(axis=0)  # the tightest interval's limit
+    p = np.empty(K)
+    for k in range(K):
+        hi = min(cap[k], 20.0 * m)
+        ws = np.linspace(0.0, hi, 801)
+        dens = np.exp(-ws / m) / m
+        pw = np.array([fx.accept_probability(k, x) for x in ws])
+        mass = trapezoid(dens, ws) if hi > 0 else 0.0
+        if mass <= 1e-12:  # max_wait 0: only callers answered at once (the atom at 0)
+            p[k] = fx.accept_probability(k, 0.0)
+        else:
+            p[k] = float(trapezoid(pw * dens, ws) / mass)
+        reach[k] = 1.0 - np.exp(-cap[k] / m) if np.isfinite(cap[k]) else 1.0
+    return p, reach
+
+
 def fluid_plan(
     model,
     staffing: np.ndarray | None = None,
@@ -47,9 +94,12 @@ def fluid_plan(
     lam = model.rates
     L = model.interval_lengths
     b = np.array([h.mean for h in model.handle])
-    w = model.offer_work()
-    v = model.accept * model.revenue - (1 - model.accept) * model.decline_cost
-    e = model.eligible
+    p, reach = expected_acceptance(model)
+    w = np.array(
+        [o.mean + pk * c.mean for o, pk, c in zip(model.offer, p, model.close, strict=True)]
+    )
+    v = p * model.revenue - (1 - p) * model.decline_cost
+    e = model.eligible * reach
     sellable = (e > 0) & (v > 0)
     cost_per_agent_second = model.cost_per_phone_hour / 3600.0
     if max_abandon is None:

@@ -227,6 +227,11 @@ def applicable(model) -> str | None:
     """Why a compiled sim.Model cannot be solved exactly, or None if it can."""
     if not model.steady:
         return "the exact model is for steady-state scenarios"
+    if model.wait_effects is not None or model.max_wait is not None:
+        # the chain's state is the number in the system; a caller's own wait is not in it
+        return "callers react to their own wait (accept_decay, accept_by_wait, max_wait or handle growth)"
+    if model.optimizer.objective != "profit":
+        return "the objective counts customer value at risk, which the chain does not track"
     if len(set(model.priority.tolist())) > 1:
         return "segments have different priorities (the chain assumes one FCFS queue)"
     h = {(x.kind, x.mean) for x in model.handle}

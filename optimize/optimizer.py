@@ -10,6 +10,7 @@ under the service targets.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from collections.abc import Callable
@@ -37,11 +38,13 @@ from .evaluate import Evaluator
 from .markov import MarkovResult, applicable
 from .plan import Plan, SearchPlan, policy_dict, staffing_value
 from .search import (
+    MAX_WAIT_GRID,
     Bounds,
     Progress,
     SearchLog,
     exact_search,
     repair_from_result,
+    searches_max_wait,
     simulation_search,
 )
 from .seed import seed_plan
@@ -63,6 +66,13 @@ COMPARED_KPIS = (
     "attempts",
     "occupancy",
 )
+# ... and, when the scenario models the customer beyond the call, these
+CUSTOMER_KPIS = ("satisfaction", "value_at_risk", "long_run_profit")
+
+
+def compared_kpis(model: Model) -> tuple[str, ...]:
+    """The KPIs set against the scenario's plan (customer figures when modelled)."""
+    return COMPARED_KPIS + (CUSTOMER_KPIS if model.customer_value is not None else ())
 
 
 @dataclass
@@ -133,7 +143,7 @@ class OptimizeResult:
     def differences(self) -> dict:
         """Plan minus the scenario's own plan, paired over the confirmation replications."""
         out = {}
-        for s in COMPARED_KPIS:
+        for s in compared_kpis(self.model):
             e = paired_difference(self.baseline, self.result, s)
             out[s] = e.to_json()
         return out
@@ -184,6 +194,21 @@ class OptimizeResult:
             "calls_simulated": self.calls_simulated,
             "notes": self.notes,
         }
+
+
+def _objective_text(model: Model) -> str:
+    return (
+        "long-run profit (profit - customer value at risk)"
+        if model.optimizer.objective == "long_run_profit"
+        else "profit"
+    )
+
+
+def _max_wait_text(model: Model) -> str:
+    if not searches_max_wait(model):
+        return ""
+    grid = ", ".join(f"{w:g}s" for w in MAX_WAIT_GRID if w < float("inf"))
+    return f"; each offered segment's max_wait (any wait, {grid}) likewise"
 
 
 def default_time_limit(model: Model) -> float:
@@ -350,6 +375,7 @@ def optimize(
             f"offered load per interval; improved by local search: each segment's threshold "
             f"in [{bounds.th_min}, {bounds.th_max}] plus never/always, alone or with the "
             f"agents that make it feasible"
+            f"{_max_wait_text(model)}"
             f"{', per-interval thresholds' if bounds.per_interval else ''}, +-1 agent in an "
             f"interval (and +-2 in the first stage), one agent moved to the next interval, and "
             f"improving staffing moves together. {log.rounds} round(s) in {len(used)} stage(s) of "
@@ -357,7 +383,7 @@ def optimize(
             f"one's plan; {log.evaluations} plans, every plan of a stage on the same "
             f"replications (common random numbers). A move was taken only when every target "
             f"was met at {targets.confidence:.0%} confidence on the stage's replications and "
-            f"its paired profit gain exceeded one standard error.{gap}"
+            f"its paired {_objective_text(model)} gain exceeded one standard error.{gap}"
             f"{' Stopped by the time limit.' if log.stopped_by_time else ''}"
         )
     how += ranking_text
@@ -369,14 +395,14 @@ def optimize(
 
     def mend(plan: Plan, res: SimResult, judged: list[Judgement]) -> Plan | None:
         s = bounds.clamp(np.array(plan.staffing) + repair_from_result(res, judged, targets))
-        return None if s == plan.staffing else Plan(s, plan.thresholds)
+        return None if s == plan.staffing else dataclasses.replace(plan, staffing=s)
 
     res, base, judged, attempts, c_calls = confirm(
         model, plan, targets, seed, Rc, executor, mend, exact is not None, progress
     )
     calls += c_calls
     if attempts:
-        plan = Plan.of(res.model.staffing, res.model.thresholds)
+        plan = dataclasses.replace(plan, staffing=tuple(int(x) for x in res.model.staffing))
         notes.append(
             f"confirmation missed a target {attempts} time(s); agents were added where it "
             f"missed and the plan confirmed again on new fresh seeds"

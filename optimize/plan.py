@@ -1,4 +1,6 @@
-"""A plan: staffing per interval and a threshold per (interval, segment).
+"""A plan: staffing per interval, a threshold per (interval, segment) and, when the search
+moves it, a max_wait per (interval, segment) (offer only to callers who waited at most
+that long; None keeps the scenario's own).
 
 Thresholds use the simulator's sentinels (`sim.NEVER`, `sim.ALWAYS`); a plan turns back
 into scenario YAML that `ccsim simulate` runs as is.
@@ -7,8 +9,9 @@ into scenario YAML that `ccsim simulate` runs as is.
 from __future__ import annotations
 
 import copy
+import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol, Self
 
@@ -16,6 +19,7 @@ import numpy as np
 import yaml
 
 from ccsim.sim import ALWAYS, NEVER, Model
+from ccsim.sim.units import format_duration
 
 
 class SearchPlan(Protocol):
@@ -35,10 +39,14 @@ class SearchPlan(Protocol):
     def from_arrays(cls, a: dict[str, np.ndarray], model: Model) -> Self | None: ...
 
 
+MaxWait = tuple[tuple[float, ...], ...]  # [interval][segment] seconds, inf: no limit
+
+
 @dataclass(frozen=True)
 class Plan:
     staffing: tuple[int, ...]
     thresholds: tuple[tuple[int, ...], ...]  # [interval][segment]
+    max_wait: MaxWait | None = None  # None: the scenario's own max_wait
 
     @classmethod
     def of(cls, staffing, thresholds) -> Plan:
@@ -55,14 +63,18 @@ class Plan:
         return model.with_plan(
             staffing=np.asarray(self.staffing, np.int64),
             thresholds=np.asarray(self.thresholds, np.int64),
+            max_wait=None if self.max_wait is None else np.asarray(self.max_wait, np.float64),
         )
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """The plan as arrays, for a checkpoint file."""
-        return {
+        out = {
             "staffing": np.asarray(self.staffing, np.int64),
             "thresholds": np.asarray(self.thresholds, np.int64),
         }
+        if self.max_wait is not None:
+            out["max_wait"] = np.asarray(self.max_wait, np.float64)
+        return out
 
     @classmethod
     def from_arrays(cls, a: dict[str, np.ndarray], model: Model) -> Plan | None:
@@ -70,15 +82,37 @@ class Plan:
         p = cls.of(a["staffing"], a["thresholds"])
         if len(p.staffing) != model.n_intervals:
             return None
+        if "max_wait" in a:
+            mw = np.asarray(a["max_wait"], np.float64)
+            if mw.shape != (model.n_intervals, model.n_segments) or (mw < 0).any():
+                return None
+            p = replace(p, max_wait=_max_wait_tuple(mw))
         return p
 
     def with_staffing(self, t: int, value: int) -> Plan:
         s = list(self.staffing)
         s[t] = value
-        return Plan(tuple(s), self.thresholds)
+        return replace(self, staffing=tuple(s))
 
     def with_threshold(self, k: int, value: int, t: int | None = None) -> Plan:
-        return Plan(self.staffing, set_threshold(self.thresholds, k, value, t))
+        return replace(self, thresholds=set_threshold(self.thresholds, k, value, t))
+
+    def with_max_wait(self, model: Model, k: int, seconds: float) -> Plan:
+        """Segment k offered only to callers who waited at most `seconds` (inf: any wait),
+        in every interval; the other segments keep theirs."""
+        mw = self.max_wait_table(model)
+        mw[:, k] = seconds
+        return replace(self, max_wait=_max_wait_tuple(mw))
+
+    def max_wait_table(self, model: Model) -> np.ndarray:
+        """(T, K) max_wait in seconds (the scenario's where the plan sets none)."""
+        if self.max_wait is None:
+            return model.max_wait_table().copy()
+        return np.asarray(self.max_wait, np.float64)
+
+
+def _max_wait_tuple(mw: np.ndarray) -> MaxWait:
+    return tuple(tuple(float(x) for x in row) for row in mw)
 
 
 def set_threshold(
@@ -95,18 +129,35 @@ def threshold_label(k: int) -> str | int:
     return "never" if k <= NEVER else "always" if k >= ALWAYS else int(k)
 
 
-def policy_dict(plan: Plan, model: Model) -> dict:
-    """The plan's cross-sell policy in scenario form."""
+def policy_dict(plan: SearchPlan, model: Model) -> dict:
+    """The plan's cross-sell policy in scenario form, max_wait included (a roster plan
+    keeps the scenario's)."""
     th = np.asarray(plan.thresholds)
+    table = getattr(plan, "max_wait_table", None)
+    mw = table(model) if table is not None else model.max_wait_table()
     out: dict = {}
     for k, name in enumerate(model.segments):
         col = th[:, k]
         if (col == col[0]).all():
             v = threshold_label(col[0])
-            out[name] = v if isinstance(v, str) else {"threshold": v}
+            entry: str | dict = v if isinstance(v, str) else {"threshold": v}
         else:
-            out[name] = {"threshold": [threshold_label(x) for x in col]}
+            entry = {"threshold": [threshold_label(x) for x in col]}
+        waits = mw[:, k]
+        if not np.isinf(waits).all() and entry != "never":
+            entry = {"threshold": entry} if isinstance(entry, str) else entry
+            if entry.get("threshold") == "always":
+                del entry["threshold"]
+            if (waits == waits[0]).all():
+                entry["max_wait"] = _wait_text(waits[0])
+            else:
+                entry["max_wait"] = [_wait_text(w) for w in waits]
+        out[name] = entry
     return out
+
+
+def _wait_text(seconds: float) -> str:
+    return format_duration(seconds) if math.isfinite(seconds) else "none"
 
 
 def staffing_value(plan: Plan, model: Model):

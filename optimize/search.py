@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -143,7 +144,7 @@ def _staffing_moves(
         for d in steps:
             s = tuple(x + d for x in plan.staffing)
             if bounds.staffing_ok(s) and s[0] >= 1:
-                moves.append((f"staffing {d:+d}", frozenset({0}), Plan(s, plan.thresholds)))
+                moves.append((f"staffing {d:+d}", frozenset({0}), replace(plan, staffing=s)))
         return moves
     meas = model.measured
     T = model.n_intervals
@@ -170,7 +171,7 @@ def _staffing_moves(
                     (
                         f"one agent from {model.interval_label(a)} to {model.interval_label(b)}",
                         frozenset({a, b}),
-                        Plan(tuple(moved), plan.thresholds),
+                        replace(plan, staffing=tuple(moved)),
                     )
                 )
     return moves
@@ -225,7 +226,7 @@ def repair_from_result(res, judged: list, targets: Targets) -> np.ndarray:
 
 def _add_staffing(plan: Plan, add: np.ndarray, bounds: Bounds) -> Plan | None:
     s = bounds.clamp(np.array(plan.staffing) + add)
-    return None if s == plan.staffing else Plan(s, plan.thresholds)
+    return None if s == plan.staffing else replace(plan, staffing=s)
 
 
 def repair(
@@ -263,6 +264,60 @@ def repair(
     return cur
 
 
+def _best_policy_move(
+    ev: Evaluator,
+    cur: Evaluation,
+    trial: list,
+    bounds: Bounds,
+    deadline: float,
+    rejected: list[tuple[str, float, float]],
+    label: Callable[[SearchPlan], str],
+) -> tuple[Evaluation | None, bool]:
+    """The best of a segment's policy changes `trial` (thresholds or max_wait), each alone
+    or with the agents that mend the targets it breaks (a joint move: the change, then
+    agents added where the targets miss); (best, joint) or (None, False)."""
+    trial = [p for p in dict.fromkeys(trial) if p != cur.plan]
+    evs = [e for e in screened(ev, cur, trial) if e is not None]
+    ok = [e for e in evs if _accepts(cur, e)]
+    for e in evs:
+        if e.feasible:
+            rejected.append((label(e.plan), *_gain(cur, e)))
+    best = max(ok, key=lambda e: _gain(cur, e)[0]) if ok else None
+    joint = False
+    # joint moves: the most profitable changes that break a target, each with the agents
+    # that mend it (ranked on the screening sample in later stages: it is cheap)
+    small_n = ev.screens[-1] if ev.screens else ev.n
+    pool = ev.evaluate_many(trial, n=small_n)
+    base = ev.evaluate(cur.plan, n=small_n)
+    infeasible = sorted(
+        (e for e in pool if not e.feasible and paired(base, e)[0] > 0),
+        key=lambda e: -paired(base, e)[0],
+    )
+    for top in infeasible[:JOINT_TRIES]:  # the most profitable first
+        if time.perf_counter() > deadline:
+            break
+        fixed = repair(ev, top.plan, bounds, None, None, deadline, max_steps=8)
+        if _accepts(cur, fixed) and (best is None or _gain(cur, fixed)[0] > _gain(cur, best)[0]):
+            best, joint = fixed, True
+    return best, joint
+
+
+def _move_text(cur: Evaluation, best: Evaluation, what: str, joint: bool) -> str:
+    g, se = _gain(cur, best)
+    extra = sum(best.plan.staffing) - sum(cur.plan.staffing)
+    return (
+        what + (f" with {extra:+d} agent-intervals" if joint else "") + f" ({g:+,.0f} ± {se:,.0f})"
+    )
+
+
+def _threshold_label(p: SearchPlan, k: int, name: str) -> str:
+    return f"{name}: threshold {_th(p.thresholds[0][k])}"
+
+
+def _max_wait_label(p: Plan, model: Model, k: int, name: str) -> str:
+    return f"{name}: max_wait {_wait_text(p.max_wait_table(model)[0, k])}"
+
+
 def _threshold_round(
     ev: Evaluator,
     cur: Evaluation,
@@ -272,8 +327,7 @@ def _threshold_round(
     deadline: float,
     rejected: list[tuple[str, float, float]],
 ) -> tuple[Evaluation, bool]:
-    """One pass over the segments' thresholds; each change may bring the staffing that
-    pays for it (a joint move: the threshold, then agents added where the targets miss)."""
+    """One pass over the segments' thresholds (`_best_policy_move`)."""
     model = ev.model
     cands = bounds.candidates()
     improved = False
@@ -281,43 +335,75 @@ def _threshold_round(
         if model.eligible[k] <= 0 or time.perf_counter() > deadline:
             continue
         now = cur.plan.thresholds[0][k] if not bounds.per_interval else None
-        trial = [cur.plan.with_threshold(k, c) for c in cands]
-        trial = [p for p in trial if p != cur.plan]
-        evs = [e for e in screened(ev, cur, trial) if e is not None]
         name = model.segments[k]
-        ok = [e for e in evs if _accepts(cur, e)]
-        for e in evs:
-            if e.feasible:
-                rejected.append(
-                    (f"{name}: threshold {_th(e.plan.thresholds[0][k])}", *_gain(cur, e))
-                )
-        best = max(ok, key=lambda e: _gain(cur, e)[0]) if ok else None
-        joint = False
-        # joint moves: the most profitable thresholds that break a target, each with the
-        # agents that mend it (ranked on the screening sample in later stages: it is cheap)
-        small_n = ev.screens[-1] if ev.screens else ev.n
-        pool = ev.evaluate_many(trial, n=small_n)
-        base = ev.evaluate(cur.plan, n=small_n)
-        infeasible = sorted(
-            (e for e in pool if not e.feasible and paired(base, e)[0] > 0),
-            key=lambda e: -paired(base, e)[0],
+        best, joint = _best_policy_move(
+            ev,
+            cur,
+            [cur.plan.with_threshold(k, c) for c in cands],
+            bounds,
+            deadline,
+            rejected,
+            functools.partial(_threshold_label, k=k, name=name),
         )
-        for top in infeasible[:JOINT_TRIES]:  # the most profitable first
-            if time.perf_counter() > deadline:
-                break
-            fixed = repair(ev, top.plan, bounds, None, None, deadline, max_steps=8)
-            if _accepts(cur, fixed) and (
-                best is None or _gain(cur, fixed)[0] > _gain(cur, best)[0]
-            ):
-                best, joint = fixed, True
         if best is not None:
-            g, se = _gain(cur, best)
-            extra = sum(best.plan.staffing) - sum(cur.plan.staffing)
-            log.moves.append(
-                f"{name}: threshold {_th(now)} -> {_th(best.plan.thresholds[0][k])}"
-                + (f" with {extra:+d} agent-intervals" if joint else "")
-                + f" ({g:+,.0f} ± {se:,.0f})"
-            )
+            what = f"{name}: threshold {_th(now)} -> {_th(best.plan.thresholds[0][k])}"
+            log.moves.append(_move_text(cur, best, what, joint))
+            cur = best
+            improved = True
+    return cur, improved
+
+
+# offer only to callers who waited at most this long (inf: any wait); seconds
+MAX_WAIT_GRID = (math.inf, 0.0, 10.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0, 300.0)
+
+
+def searches_max_wait(model: Model) -> bool:
+    """The search moves max_wait when callers react to waiting, the customer's value is
+    modelled or the scenario already limits offers by the wait; otherwise it has no
+    reason to (and the search stays as it was)."""
+    return (
+        model.wait_effects is not None
+        or model.max_wait is not None
+        or model.customer_value is not None
+    )
+
+
+def _wait_text(seconds: float) -> str:
+    return "any wait" if not math.isfinite(seconds) else f"{seconds:g}s"
+
+
+def _max_wait_round(
+    ev: Evaluator,
+    cur: Evaluation,
+    ranking: list[int],
+    bounds: Bounds,
+    log: SearchLog,
+    deadline: float,
+    rejected: list[tuple[str, float, float]],
+) -> tuple[Evaluation, bool]:
+    """One pass over the offered segments' max_wait (one value for the day), from the
+    grid `MAX_WAIT_GRID`, each alone or with the agents that mend the targets."""
+    model = ev.model
+    improved = False
+    for k in ranking:
+        offered = any(row[k] > NEVER for row in cur.plan.thresholds)
+        if model.eligible[k] <= 0 or not offered or time.perf_counter() > deadline:
+            continue
+        name = model.segments[k]
+        now = cur.plan.max_wait_table(model)[:, k]
+        best, joint = _best_policy_move(
+            ev,
+            cur,
+            [cur.plan.with_max_wait(model, k, w) for w in MAX_WAIT_GRID],
+            bounds,
+            deadline,
+            rejected,
+            functools.partial(_max_wait_label, model=model, k=k, name=name),
+        )
+        if best is not None:
+            was = _wait_text(now[0]) if (now == now[0]).all() else "per interval"
+            new = _wait_text(best.plan.max_wait_table(model)[0, k])
+            log.moves.append(_move_text(cur, best, f"{name}: max_wait {was} -> {new}", joint))
             cur = best
             improved = True
     return cur, improved
@@ -422,7 +508,7 @@ def _staffing_round(
         s = now.copy()
         for i in idx:
             s += np.array(moves[i][2].staffing) - now
-        combo = Plan(tuple(int(x) for x in s), cur.plan.thresholds)
+        combo = replace(cur.plan, staffing=tuple(int(x) for x in s))
         return combo if bounds.staffing_ok(combo.staffing) else None
 
     return batch_round(ev, cur, moves, combine, log, "staffing", rejected)
@@ -461,6 +547,11 @@ def simulation_search(
             improved |= imp
             if progress:
                 progress("policy search", ev.evaluations)
+            if searches_max_wait(ev.model) and isinstance(cur.plan, Plan):
+                cur, imp = _max_wait_round(ev, cur, ranking, bounds, log, deadline, rejected)
+                improved |= imp
+                if progress:
+                    progress("max_wait search", ev.evaluations)
             if bounds.per_interval:
                 cur, imp = _per_interval_round(ev, cur, ranking, bounds, log, deadline)
                 improved |= imp

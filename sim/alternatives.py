@@ -24,6 +24,7 @@ from .errors import ScenarioError
 from .model import Model, compile_policy
 from .schema import Alternative
 from .validation import clean_message, format_loc, useful_errors
+from .wait_effects import compile_max_wait
 
 _CHANGE = re.compile(r"^\s*([+-])\s*(\d+(?:\.\d+)?)\s*(%?)\s*$")
 _FACTOR = re.compile(r"^\s*[x*]\s*(\d+(?:\.\d+)?)\s*$")
@@ -154,16 +155,19 @@ def alternative_model(
                 file=file,
                 path=f"{path}.staffing",
             )
-    thresholds = None
-    if alt.policy is not None:
+    thresholds = max_wait = None
+    if alt.policy is not None:  # the whole policy: thresholds and max_wait
         thresholds = compile_policy(
             alt.policy, model.scenario, model.n_intervals, file, prefix=f"{path}.policy"
+        )
+        max_wait = compile_max_wait(
+            alt.policy, model.scenario.segments, model.n_intervals, file, f"{path}.policy"
         )
     # "+2" or "+10%" on a roster keeps the roster (and its rates, breaks and paid time)
     # and pays the added agents at the agent cost; a number or a list replaces it
     relative = isinstance(alt.staffing, str)
     out = _what_if(model, alt, file, path).with_plan(
-        staffing=staffing, thresholds=thresholds, keep_roster=relative
+        staffing=staffing, thresholds=thresholds, keep_roster=relative, max_wait=max_wait
     )
     last_patience_free = any(p.kind == "none" for p in model.patience)
     if not model.steady and last_patience_free and out.staffing[-1] == 0:

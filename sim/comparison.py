@@ -40,8 +40,10 @@ class CompareResult:
         return overall(self.model.targets.judge(self.results[name]))
 
     def recommendation(self) -> str | None:
-        """The most profitable alternative whose every target is met (None if none is)."""
+        """The alternative with the highest objective (profit, or long-run profit when the
+        scenario says so) whose every target is met (None if none is)."""
         ok = [n for n in self.results if self.verdict(n) == "met"]
         if not ok:
             return None
-        return max(ok, key=lambda n: self.results[n].summary["profit"].mean)
+        stat = self.model.optimizer.objective
+        return max(ok, key=lambda n: self.results[n].summary[stat].mean)

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 import numpy as np
 from numba import njit
 
+from .customer_value import value_at_risk
 from .event_heap import (
     MAX_SLOTS,
     key_kind,
@@ -51,11 +52,18 @@ from .stats import (
     ATTEMPTS,
     COMPLETED,
     DECLINES,
+    H_ABANDONED,
+    H_ANSWERED,
+    H_OFFERS,
+    H_SALES,
     HANDLE,
     HIST_BINS,
+    HIST_ROWS,
     NFIELDS,
     OFFERED,
     REVENUE,
+    SATISFIED,
+    VALUE_RISK,
     WAIT_ALL,
     WAIT_ANS,
     WAITED,
@@ -115,9 +123,12 @@ Plan = namedtuple(
     "bounds steps_per_interval staffing thresholds priority revenue sl_within "
     # callers who react to waiting (sim/wait_effects.py)
     "max_wait accept_mode accept_base half_life table_waits table_probs table_points "
-    "handle_per_wait",
+    "handle_per_wait "
+    # the customer beyond today's call (sim/customer_value.py) and the satisfaction figure
+    "cv_value cv_wait cv_abandon cv_decline satisfied_within no_pitch_after",
 )
 _accept_prob = njit(cache=True)(accept_prob)
+_value_at_risk = njit(cache=True)(value_at_risk)
 Accumulators = namedtuple("Accumulators", "counts busy staffed hist")
 
 
@@ -197,6 +208,8 @@ def _run_chunk(a, final, state, tab, plan, acc, rec, want_rec):
     bounds, steps_per_interval, staffing = plan.bounds, plan.steps_per_interval, plan.staffing
     thresholds, prio, revenue, sl_t = plan.thresholds, plan.priority, plan.revenue, plan.sl_within
     max_wait, growth = plan.max_wait, plan.handle_per_wait
+    cv_v, cv_w, cv_a, cv_d = plan.cv_value, plan.cv_wait, plan.cv_abandon, plan.cv_decline
+    sat_t, no_pitch = plan.satisfied_within, plan.no_pitch_after
     counts, busy_acc, staffed_acc, hist = acc.counts, acc.busy, acc.staffed, acc.hist
     S = staffing.shape[0]  # staffing steps
     P = qhead.shape[0]
@@ -290,7 +303,7 @@ def _run_chunk(a, final, state, tab, plan, acc, rec, want_rec):
                 fslot[s, F_ANS] = now
                 counts[it, k, ANSWERED] += 1.0
                 counts[it, k, ANS_T] += 1.0
-                hist[0, k, 0] += 1.0
+                hist[H_ANSWERED, k, 0] += 1.0
                 push(ht, hk, hpos, hsize, now + base[i], make_key(seq, s, BASE_END))
                 hsize += 1
                 seq += 1
@@ -356,7 +369,10 @@ def _run_chunk(a, final, state, tab, plan, acc, rec, want_rec):
                     if wait <= sl_t:
                         counts[it, k, ABN_T] += 1.0
                     bi = int(wait)
-                    hist[1, k, bi if bi < nb - 1 else nb - 1] += 1.0
+                    hist[H_ABANDONED, k, bi if bi < nb - 1 else nb - 1] += 1.0
+                    counts[it, k, VALUE_RISK] += _value_at_risk(
+                        k, wait, True, False, cv_v, cv_w, cv_a, cv_d
+                    )
                     if want_rec:
                         _record(rec, nrec, islot, fslot, s, 0, wait, now)
                         nrec += 1
@@ -386,8 +402,12 @@ def _run_chunk(a, final, state, tab, plan, acc, rec, want_rec):
                         plan.table_probs,
                         plan.table_points,
                     )
+                    bi = int(waited)
+                    bi = bi if bi < nb - 1 else nb - 1
+                    hist[H_OFFERS, k, bi] += 1.0
                     if fslot[s, F_U] < p_w:
                         islot[s, S_FLAGS] = f | OFFERED_BIT | SOLD
+                        hist[H_SALES, k, bi] += 1.0
                         counts[it, k, SALES] += 1.0
                         counts[it, k, REVENUE] += revenue[k]
                         extra = fslot[s, F_OFF] + fslot[s, F_CLO]
@@ -410,6 +430,15 @@ def _run_chunk(a, final, state, tab, plan, acc, rec, want_rec):
                 k = islot[s, S_SEG]
                 counts[it, k, HANDLE] += now - fslot[s, F_ANS]
                 counts[it, k, COMPLETED] += 1.0
+                f = islot[s, S_FLAGS]
+                waited = fslot[s, F_ANS] - fslot[s, F_ARR]
+                pitched = (f & OFFERED_BIT) != 0
+                declined = pitched and (f & SOLD) == 0
+                counts[it, k, VALUE_RISK] += _value_at_risk(
+                    k, waited, False, declined, cv_v, cv_w, cv_a, cv_d
+                )
+                if waited <= sat_t and not (pitched and waited > no_pitch):
+                    counts[it, k, SATISFIED] += 1.0
                 if want_rec:
                     _record(rec, nrec, islot, fslot, s, 1, fslot[s, F_ANS] - fslot[s, F_ARR], now)
                     nrec += 1
@@ -443,7 +472,7 @@ def _run_chunk(a, final, state, tab, plan, acc, rec, want_rec):
                     if wait <= sl_t:
                         counts[it, k, ANS_T] += 1.0
                     bi = int(wait)
-                    hist[0, k, bi if bi < nb - 1 else nb - 1] += 1.0
+                    hist[H_ANSWERED, k, bi if bi < nb - 1 else nb - 1] += 1.0
                     key = make_key(seq, s, BASE_END)
                     seq += 1
                     h = hpos[s]
@@ -491,11 +520,15 @@ def run_fast(
     """Simulate one replication on the given customer stream with the compiled loop."""
     T, K = model.n_intervals, model.n_segments
     acc = Accumulators(
-        np.zeros((T, K, NFIELDS)), np.zeros(T + 1), np.zeros(T + 1), np.zeros((2, K, HIST_BINS))
+        np.zeros((T, K, NFIELDS)),
+        np.zeros(T + 1),
+        np.zeros(T + 1),
+        np.zeros((HIST_ROWS, K, HIST_BINS)),
     )
     tab = new_tables(initial_slots, int(model.priority.max()) + 1)
     # staffing changes at interval boundaries, or at the steps of a roster's finer grid
     fx = model.effects()
+    cv = model.customer()
     plan = Plan(
         model.step_bounds.astype(np.float64),
         model.steps_per_interval,
@@ -512,6 +545,12 @@ def run_fast(
         fx.table_probs.astype(np.float64),
         fx.table_points.astype(np.int64),
         fx.handle_per_wait.astype(np.float64),
+        cv.value.astype(np.float64),
+        cv.log_keep_per_second.astype(np.float64),
+        cv.log_keep_abandon.astype(np.float64),
+        cv.log_keep_decline.astype(np.float64),
+        float(model.satisfied_within),
+        float(model.no_pitch_after),
     )
     state = np.zeros(1, STATE)
     st = state[0]

@@ -51,11 +51,18 @@ from .stats import (
     ATTEMPTS,
     COMPLETED,
     DECLINES,
+    H_ABANDONED,
+    H_ANSWERED,
+    H_OFFERS,
+    H_SALES,
     HANDLE,
     HIST_BINS,
+    HIST_ROWS,
     NFIELDS,
     OFFERED,
     REVENUE,
+    SATISFIED,
+    VALUE_RISK,
     WAIT_ALL,
     WAIT_ANS,
     WAITED,
@@ -128,13 +135,14 @@ class CallCenter:
         self.counts = np.zeros((T, K, NFIELDS))
         self.busy_time = np.zeros(T + 1)
         self.staffed_time = np.zeros(T + 1)
-        self.hist = np.zeros((2, K, HIST_BINS))
+        self.hist = np.zeros((HIST_ROWS, K, HIST_BINS))
         self.last = 0.0
         self.calls = 0
         self.records: list[np.ndarray] | None = [] if want_records else None
         self.sl_t = model.sl_within
         self.effects = model.effects()
         self.max_wait = model.max_wait_table()
+        self.customer = model.customer()
 
     # --- time integrals ------------------------------------------------------------
     def _advance(self) -> None:
@@ -192,7 +200,8 @@ class CallCenter:
             row[WAITED] += 1
         if wait <= self.sl_t:
             row[ABN_T] += 1
-        self.hist[1, c.segment, min(int(wait), HIST_BINS - 1)] += 1
+        self.hist[H_ABANDONED, c.segment, min(int(wait), HIST_BINS - 1)] += 1
+        row[VALUE_RISK] += self.customer.at_risk(c.segment, wait, True, False)
         self._record(c, 0, wait)
 
     def start_service(self, c: Caller) -> None:
@@ -209,7 +218,7 @@ class CallCenter:
             row[WAITED] += 1
         if wait <= self.sl_t:
             row[ANS_T] += 1
-        self.hist[0, c.segment, min(int(wait), HIST_BINS - 1)] += 1
+        self.hist[H_ANSWERED, c.segment, min(int(wait), HIST_BINS - 1)] += 1
         # the base handle time, lengthened by the wait where the scenario says so
         base = c.base + float(self.effects.handle_per_wait[c.segment]) * wait
         self.env.timeout(base).callbacks.append(_then(self.decide, c))
@@ -226,8 +235,11 @@ class CallCenter:
             c.attempted = True
             row = self.counts[c.interval, k]
             row[ATTEMPTS] += 1
+            bi = min(int(waited), HIST_BINS - 1)
+            self.hist[H_OFFERS, k, bi] += 1
             if c.u < self.effects.accept_probability(k, waited):
                 c.accepted = True
+                self.hist[H_SALES, k, bi] += 1
                 row[ACCEPTS] += 1
                 row[REVENUE] += self.m.revenue[k]
                 extra = c.offer + c.close
@@ -245,6 +257,13 @@ class CallCenter:
         row = self.counts[c.interval, c.segment]
         row[HANDLE] += self.env.now - c.answer_time
         row[COMPLETED] += 1
+        waited = c.answer_time - c.arrival
+        declined = c.attempted and not c.accepted
+        row[VALUE_RISK] += self.customer.at_risk(c.segment, waited, False, declined)
+        if waited <= self.m.satisfied_within and not (
+            c.attempted and waited > self.m.no_pitch_after
+        ):
+            row[SATISFIED] += 1
         self._record(c, 1, c.answer_time - c.arrival)
         self.dispatch()
 

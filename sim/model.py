@@ -14,6 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .customer_value import (
+    NO_PITCH_AFTER,
+    SATISFIED_WITHIN,
+    CustomerValue,
+    compile_customer_value,
+    no_customer_value,
+)
 from .distributions import ZERO, Sampler, make_sampler
 from .errors import ScenarioError
 from .roster import Roster, ShiftSet, compile_roster, compile_shifts
@@ -50,6 +57,7 @@ class OptimizerConfig:
     replications: int | None = None
     confirm_replications: int | None = None
     time_limit: float | None = None
+    objective: str = "profit"  # or "long_run_profit": profit - customer value at risk
 
     @classmethod
     def from_spec(cls, o) -> OptimizerConfig:
@@ -63,6 +71,7 @@ class OptimizerConfig:
             o.replications,
             o.confirm_replications,
             o.time_limit,
+            o.objective,
         )
 
 
@@ -116,6 +125,11 @@ class Model:
     # callers who react to waiting (sim/wait_effects.py); None: they do not
     wait_effects: WaitEffects | None = None
     max_wait: np.ndarray | None = None  # (T, K) seconds: offer only if waited at most this
+    # the customer beyond today's call (sim/customer_value.py); None: not modelled
+    customer_value: CustomerValue | None = None
+    satisfied_within: float = SATISFIED_WITHIN  # satisfied: answered within this ...
+    no_pitch_after: float = NO_PITCH_AFTER  # ... and not offered after waiting longer
+    satisfaction_set: bool = False  # the scenario has a satisfaction section (shown then)
     scenario: Scenario | None = field(default=None, repr=False)
     source: str | None = None
     raw: dict | None = field(default=None, repr=False)  # the file's data, for writing plans
@@ -260,6 +274,10 @@ class Model:
 
         base = self.wait_effects or neutral(self.accept)
         return dataclasses.replace(base, accept_base=np.asarray(self.accept, np.float64))
+
+    def customer(self) -> CustomerValue:
+        """The customer-value model the engines use (value 0 where none is given)."""
+        return self.customer_value or no_customer_value(self.n_segments)
 
     def max_wait_table(self) -> np.ndarray:
         """(T, K) max_wait in seconds, inf where the policy sets none."""
@@ -497,6 +515,10 @@ def compile_scenario(sc: Scenario, file: str | None = None, base_dir: Path | Non
         model,
         wait_effects=effects if effects.active else None,
         max_wait=None if np.isinf(max_wait).all() else max_wait,
+        customer_value=compile_customer_value(sc.segments),
+        satisfied_within=sc.satisfaction.answered_within,
+        no_pitch_after=sc.satisfaction.no_pitch_after,
+        satisfaction_set="satisfaction" in sc.model_fields_set,
     )
     check_model(model, file)
     return model

@@ -35,6 +35,8 @@ ADDITIVE = {
     "abandon_cost",
     "decline_cost",
     "profit",
+    "value_at_risk",
+    "long_run_profit",
 }
 
 

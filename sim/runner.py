@@ -23,7 +23,7 @@ from .executor import Executor, InProcess
 from .model import Model
 from .records import CallWriter
 from .results import Accumulator, SimResult
-from .stats import RepResult
+from .stats import HIST_BINS, HIST_ROWS, NFIELDS, RepResult
 from .stream import CHUNK, customer_stream, prefetched
 
 ENGINES = {"fast": run_fast, "simpy": run_simpy}
@@ -49,7 +49,14 @@ def model_fingerprint(model: Model, seed: int, engine: str) -> str:
     h = hashlib.sha256()
     sc = model.scenario
     h.update((sc.model_dump_json() if sc is not None else model.name).encode())
-    for a in (model.boundaries, model.rates, model.staffing, model.thresholds):
+    for a in (
+        model.boundaries,
+        model.rates,
+        model.staffing,
+        model.thresholds,
+        model.accept,
+        model.revenue,
+    ):
         h.update(np.ascontiguousarray(a).tobytes())
     if model.max_wait is not None:
         h.update(b"max_wait" + np.ascontiguousarray(model.max_wait).tobytes())
@@ -67,12 +74,10 @@ def _fits(rep: RepResult, model: Model) -> bool:
     """The shapes of a replication of this model."""
     T, K = model.n_intervals, model.n_segments
     return (
-        rep.counts.ndim == 3
-        and rep.counts.shape[:2] == (T, K)
+        rep.counts.shape == (T, K, NFIELDS)
         and rep.busy.shape == (T + 1,)
         and rep.staffed.shape == (T + 1,)
-        and rep.hist.ndim == 3
-        and rep.hist.shape[:2] == (2, K)
+        and rep.hist.shape == (HIST_ROWS, K, HIST_BINS)
     )
 
 

@@ -117,6 +117,17 @@ class CrossSell(_Model):
         return self
 
 
+class CustomerValue(_Model):
+    """The customer beyond today's call (sim/customer_value.py): the long-run value of one
+    customer and how each experience raises the chance that the customer is lost."""
+
+    value: NonNegative  # long-run value of one customer, in the scenario's currency
+    # below 1: a certain loss per minute would make a zero wait undefined (0 x ln 0)
+    lost_per_minute_waited: float = Field(default=0.0, ge=0.0, lt=1.0)
+    lost_if_abandoned: Probability = 0.0
+    lost_per_declined_offer: Probability = 0.0
+
+
 class Segment(_Model):
     volume: Volume | list[Volume] | None = None
     rate: Rate | list[Rate] | None = None
@@ -128,6 +139,7 @@ class Segment(_Model):
     # the base handle time grows by this much per minute the caller waited (field data:
     # up to 21 s per minute past the announced delay); default none
     handle_per_minute_waited: Duration = Field(default=0.0, ge=0.0, le=3600.0)
+    customer_value: CustomerValue | None = None
 
     @model_validator(mode="after")
     def _one_volume(self) -> Segment:
@@ -161,12 +173,16 @@ ThresholdEntry = (
 )
 
 
+MaxWaitEntry = Annotated[Duration | None, BeforeValidator(_none_word)]
+
+
 class ThresholdPolicy(_Model):
     """Offer iff the queue is short enough (threshold) and, with max_wait, the caller
     waited at most that long; each a value or one per interval."""
 
     threshold: ThresholdEntry | list[ThresholdEntry] = "always"
-    max_wait: Duration | list[Duration] | None = None
+    # per interval, `none` is no limit in that interval
+    max_wait: MaxWaitEntry | list[MaxWaitEntry] = None
 
     @model_validator(mode="after")
     def _something(self) -> ThresholdPolicy:
@@ -222,6 +238,14 @@ class Targets(_Model):
     confidence: float = Field(default=0.95, ge=0.5, lt=1.0)
 
 
+class Satisfaction(_Model):
+    """A satisfied caller: answered within `answered_within` and, if offered the product,
+    waited at most `no_pitch_after` (both assumptions to set per center)."""
+
+    answered_within: Duration = Field(default=60.0, gt=0)
+    no_pitch_after: Duration = Field(default=30.0, ge=0)
+
+
 class Simulation(_Model):
     replications: int = Field(default=20, ge=1, le=100_000)
     seed: int = Field(default=0, ge=0, le=2**63 - 1)
@@ -252,6 +276,8 @@ class OptimizerSettings(_Model):
     replications: int | None = Field(default=None, ge=2, le=10_000)
     confirm_replications: int | None = Field(default=None, ge=2, le=100_000)
     time_limit: Duration | None = Field(default=None, gt=0)
+    # what the search maximises: today's profit, or profit less customer value at risk
+    objective: Literal["profit", "long_run_profit"] = "profit"
 
 
 class ShiftBreak(_Model):
@@ -339,6 +365,7 @@ class Scenario(_Model):
     policy: Policy = Policy()
     costs: Costs = Costs()
     targets: Targets = Targets()
+    satisfaction: Satisfaction = Satisfaction()
     simulation: Simulation = Simulation()
     optimizer: OptimizerSettings = OptimizerSettings()
     alternatives: dict[str, Alternative] = Field(default_factory=dict)

@@ -30,9 +30,15 @@ from scipy import stats as sps
     ACCEPTS,
     REVENUE,
     DECLINES,
-) = range(14)
-NFIELDS = 14
+    VALUE_RISK,  # sum over callers of customer value x P(customer lost)
+    SATISFIED,  # callers answered in time and not pitched after a long wait
+) = range(16)
+NFIELDS = 16
 HIST_BINS = 1801  # 1-second bins of waiting time; the last holds waits of 30 min and more
+# rows of the waiting-time histogram: waits of answered and of abandoned callers, and the
+# waits of callers offered the product and of those who bought it (offers by wait)
+H_ANSWERED, H_ABANDONED, H_OFFERS, H_SALES = range(4)
+HIST_ROWS = 4
 
 STATISTICS = (
     "offered",
@@ -53,6 +59,9 @@ STATISTICS = (
     "abandon_cost",
     "decline_cost",
     "profit",
+    "satisfaction",
+    "value_at_risk",
+    "long_run_profit",
 )
 
 DEFINITIONS = {
@@ -74,6 +83,9 @@ DEFINITIONS = {
     "abandon_cost": "abandoned calls x cost per abandoned call",
     "decline_cost": "declined offers x goodwill cost per declined offer",
     "profit": "revenue - staffing_cost - abandon_cost - decline_cost",
+    "satisfaction": "share of offered calls answered within the satisfaction time and not pitched after waiting longer than the no-pitch time (scenario 'satisfaction:'; defaults 60 s and 30 s)",
+    "value_at_risk": "customer value at risk: sum over callers of the customer's long-run value x P(customer lost), P rising with minutes waited, abandoning and each declined offer (segments' customer_value; 0 without it)",
+    "long_run_profit": "profit - value_at_risk",
 }
 
 SL_CONVENTION_TEXT = {
@@ -91,7 +103,7 @@ class RepResult:
     counts: np.ndarray  # (T, K, NFIELDS)
     busy: np.ndarray  # (T+1,) busy agent-seconds per interval; index T: after the close
     staffed: np.ndarray  # (T+1,) staffed agent-seconds (max(staffing, busy) integrated)
-    hist: np.ndarray  # (2, K, HIST_BINS) waits of answered (0) and abandoned (1) callers
+    hist: np.ndarray  # (HIST_ROWS, K, HIST_BINS) waits: answered, abandoned, offered, sold
     calls: int  # callers simulated
     end_time: float  # when the last caller left
 
@@ -150,6 +162,9 @@ def kpis(
         if staffing_cost is None
         else revenue - out["staffing_cost"] - abandon_cost - out["decline_cost"]
     )
+    out["satisfaction"] = _div(c[..., SATISFIED], off)
+    out["value_at_risk"] = c[..., VALUE_RISK]
+    out["long_run_profit"] = out["profit"] - out["value_at_risk"]
     return out
 
 

@@ -132,5 +132,5 @@ def compile_max_wait(policy, segments: dict, T: int, file: str | None, prefix: s
                 file=file,
                 path=f"{prefix}.cross_sell.{name}.max_wait",
             )
-        out[:, k] = values
+        out[:, k] = [math.inf if v is None else v for v in values]
     return out

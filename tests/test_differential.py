@@ -92,6 +92,13 @@ def scenario(draw):
             )
         if draw(st.booleans()):
             seg["handle_per_minute_waited"] = draw(st.sampled_from(["5s", "20s"]))
+        if draw(st.booleans()):  # the customer beyond today's call
+            seg["customer_value"] = {
+                "value": draw(st.sampled_from([0, 800, 2500.5])),
+                "lost_per_minute_waited": draw(st.sampled_from([0.0, 0.004, 0.9])),
+                "lost_if_abandoned": draw(st.sampled_from([0.0, 0.05, 1.0])),
+                "lost_per_declined_offer": draw(st.sampled_from([0.0, 0.02])),
+            }
         segments[name] = seg
     staffing = draw(st.lists(st.integers(0, 8), min_size=T, max_size=T))
     if any_impatient_free and staffing[-1] == 0:
@@ -103,6 +110,10 @@ def scenario(draw):
         "segments": segments,
         "staffing": staffing,
         "policy": {"cross_sell": policy},
+        "satisfaction": {
+            "answered_within": draw(st.sampled_from(["20s", "1min"])),
+            "no_pitch_after": draw(st.sampled_from(["0s", "30s"])),
+        },
     }
 
 

@@ -364,6 +364,119 @@ def waiting_time(js: dict, out: Path) -> list[Path]:
         return _save(fig, out, "waiting_time")
 
 
+def offers_by_wait(js: dict, out: Path) -> list[Path]:
+    """Offers and sales per day by the caller's wait (bars), conversion (line, right
+    axis), under the recommended alternative: where selling still pays after a wait."""
+    rec = js["recommendation"] or js["baseline"]
+    wb = js["alternatives"][rec].get("wait_buckets")
+    if not wb or not sum(wb["offers"]):
+        return []
+    edges = wb["from_seconds"]
+    labels = [f"{a:g}-{b:g}" for a, b in zip(edges, edges[1:], strict=False)] + [f"{edges[-1]:g}+"]
+    x = np.arange(len(labels))
+    cur = js.get("currency") or ""
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=SIZE, layout="constrained")
+        b1 = ax.bar(x - 0.2, wb["offers"], 0.4, color=PALETTE[0], label="offers per day")
+        b2 = ax.bar(x + 0.2, wb["sales"], 0.4, color=PALETTE[2], label="sales per day")
+        _gid_bars(b1, "series:offers")
+        _gid_bars(b2, "series:sales")
+        ax.set_xticks(x, labels)
+        ax.set_xlabel("Caller's wait before an agent answered (s)")
+        ax.set_ylabel("Offers and sales per day")
+        ax2 = ax.twinx()
+        ax2.grid(False)
+        conv = [math.nan if c is None else 100 * c for c in wb["conversion"]]
+        (ln,) = ax2.plot(x, conv, "o-", color=PALETTE[3], lw=2, label="conversion (%)")
+        ln.set_gid("series:conversion")
+        ax2.set_ylabel("Conversion (%)")
+        ax2.set_ylim(0, max([c for c in conv if math.isfinite(c)] + [1.0]) * 1.25)
+        ax2.spines["right"].set_visible(True)
+        h1, l1 = ax.get_legend_handles_labels()
+        h2, l2 = ax2.get_legend_handles_labels()
+        ax.legend(h1 + h2, l1 + l2, loc="upper right", frameon=False)
+        total = sum(wb["revenue"])
+        quick = sum(r for a, r in zip(edges, wb["revenue"], strict=True) if a < 30)
+        first = conv[0] if math.isfinite(conv[0]) else math.nan
+        finite = [c for c in conv if math.isfinite(c)]
+        ax.set_title(
+            f"Under '{rec}', {100 * quick / total:.0f}% of cross-sell revenue comes from "
+            f"callers answered within 30 s\nconversion {first:.0f}% at no wait, "
+            f"{finite[-1]:.0f}% for the longest waits offered"
+            if total > 0 and finite
+            else f"Offers by the caller's wait under '{rec}'",
+            fontsize=13,
+        )
+        ax.text(
+            0.0,
+            -0.16,
+            f"revenue per day {total:,.0f}{f' {cur}' if cur else ''}; "
+            "waits bucketed by whole seconds",
+            transform=ax.transAxes,
+            fontsize=9,
+            color="#555555",
+        )
+        return _save(fig, out, "offers_by_wait")
+
+
+def profit_vs_value_at_risk(js: dict, out: Path) -> list[Path]:
+    """Each alternative's profit against the customer value it puts at risk (95% CI bars);
+    the line joins the plans no other plan beats on both (the frontier)."""
+    alts = js["alternatives"]
+    names = list(alts)
+    col = _colors(names)
+    rec = js["recommendation"]
+    cur = js.get("currency") or ""
+    pts = []
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=SIZE, layout="constrained")
+        for n in names:
+            s = alts[n]["summary"]
+            x, (xl, xh) = (
+                _m(s["value_at_risk"]["mean"]),
+                [_m(v) for v in s["value_at_risk"]["ci95"]],
+            )
+            y, (yl, yh) = _m(s["profit"]["mean"]), [_m(v) for v in s["profit"]["ci95"]]
+            pts.append((x, y, n))
+            h = ax.errorbar(
+                x,
+                y,
+                xerr=[[x - xl], [xh - x]] if math.isfinite(xl) else None,
+                yerr=[[y - yl], [yh - y]] if math.isfinite(yl) else None,
+                fmt="o",
+                ms=9,
+                capsize=4,
+                color=col[n],
+                label=n + (" (recommended)" if n == rec else ""),
+            )
+            h[0].set_gid(f"series:{n}")
+        front = [
+            p for p in pts if not any(q[0] <= p[0] and q[1] >= p[1] and q[:2] != p[:2] for q in pts)
+        ]
+        front.sort()
+        if len(front) > 1:
+            (line,) = ax.plot(
+                [p[0] for p in front],
+                [p[1] for p in front],
+                "-",
+                color="#777777",
+                lw=2,
+                label="frontier (no plan beats these on both)",
+            )
+            line.set_gid("series:frontier")
+        best = max(pts, key=lambda p: p[1] - p[0])
+        ax.set_title(
+            f"'{best[2]}' has the highest long-run profit (profit - value at risk):\n"
+            f"{best[1] - best[0]:,.0f}{f' {cur}' if cur else ''} a day",
+            fontsize=13,
+        )
+        unit = f" ({cur})" if cur else ""
+        ax.set_xlabel(f"Customer value at risk per day{unit}: value x P(customer lost)")
+        ax.set_ylabel(f"Profit per day{unit}, revenue - costs")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
+        return _save(fig, out, "profit_vs_value_at_risk")
+
+
 # every chart of a comparison, in the order of the summary page and the deck
 _DRAWERS = {
     "profit_vs_asa": lambda js, out: profit_vs(js, "asa", out),
@@ -372,8 +485,13 @@ _DRAWERS = {
     "cross_sell": lambda js, out: cross_sell(js, out),
     "threshold_heatmap": lambda js, out: threshold_heatmap(js, out),
     "waiting_time": lambda js, out: waiting_time(js, out),
+    "offers_by_wait": lambda js, out: offers_by_wait(js, out),
+    "profit_vs_value_at_risk": lambda js, out: profit_vs_value_at_risk(js, out),
 }
-CHARTS = tuple(_DRAWERS)
+# the views of callers who react to waiting and of the customer beyond the call: drawn
+# only when the scenario models them
+CUSTOMER_CHARTS = ("offers_by_wait", "profit_vs_value_at_risk")
+CHARTS = tuple(n for n in _DRAWERS if n not in CUSTOMER_CHARTS)  # every comparison
 
 
 def draw_all(js: dict, out: Path) -> list[Path]:
@@ -383,8 +501,16 @@ def draw_all(js: dict, out: Path) -> list[Path]:
     out = Path(out)
     trade_off = len(js["alternatives"]) > 1 or bool(js.get("frontier"))
     paths: list[Path] = []
+    c = js.get("customer") or {}
     for name, draw in _DRAWERS.items():
         if name.startswith("profit_vs") and not trade_off:
+            continue
+        # the views of callers who react to waiting: only when the scenario models them
+        if name == "offers_by_wait" and not (c.get("wait_aware") or c.get("value_modelled")):
+            continue
+        if name == "profit_vs_value_at_risk" and not (
+            c.get("value_modelled") and len(js["alternatives"]) > 1
+        ):
             continue
         paths += draw(js, out)
     return paths

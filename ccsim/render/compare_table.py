@@ -9,9 +9,9 @@ from rich.table import Table
 
 from .numbers import difference, value
 from .summary import (
-    STATS,
     kpi_label,
     recommendation_text,
+    stats_for,
     value_text,
     worst_interval_text,
 )
@@ -30,7 +30,7 @@ def print_compare(js: dict, console: Console) -> None:
     t.add_column("KPI")
     for n in names:
         t.add_column(escape(n) + (" (baseline)" if n == base else ""), justify="right")
-    for key, label, kind in STATS:
+    for key, label, kind in stats_for(js):
         row = []
         for n in names:
             v = js["alternatives"][n]["summary"][key]

@@ -9,9 +9,21 @@ import math
 
 from ccsim.sim import Estimate
 
-RATES = frozenset({"service_level", "abandon_rate", "p_wait", "occupancy", "conversion"})
+RATES = frozenset(
+    {"service_level", "abandon_rate", "p_wait", "occupancy", "conversion", "satisfaction"}
+)
 SECONDS = frozenset({"asa", "mean_wait", "aht"})
-MONEY = frozenset({"revenue", "staffing_cost", "abandon_cost", "decline_cost", "profit"})
+MONEY = frozenset(
+    {
+        "revenue",
+        "staffing_cost",
+        "abandon_cost",
+        "decline_cost",
+        "profit",
+        "value_at_risk",
+        "long_run_profit",
+    }
+)
 DASH = "–"  # no value (no call answered, no offer made, ...)
 
 

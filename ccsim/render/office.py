@@ -21,7 +21,7 @@ from ccsim.sim.stats import DEFINITIONS, STATISTICS
 
 from ..output import write_bytes
 from .numbers import kind_of
-from .summary import STATS, kpi_label, recommendation_text, value_text
+from .summary import kpi_label, recommendation_text, stats_for, value_text
 
 FORMATS = {"pct": "0.0%", "s": "0.0", "money": "#,##0", "n": "#,##0.0"}
 
@@ -199,7 +199,11 @@ def deck(js: dict, charts: list[Path], path: Path) -> Path:
     s = prs.slides.add_slide(blank)
     s.shapes.title.text = "Alternatives on the same callers"
     alts = js["alternatives"]
-    cols = ["Alternative", *[kpi_label(label, kind, js) for _, label, kind in STATS], "Targets"]
+    cols = [
+        "Alternative",
+        *[kpi_label(label, kind, js) for _, label, kind in stats_for(js)],
+        "Targets",
+    ]
     shape = s.shapes.add_table(
         len(alts) + 1, len(cols), Inches(0.4), Inches(1.5), Inches(12.5), Inches(0.4)
     )
@@ -208,7 +212,7 @@ def deck(js: dict, charts: list[Path], path: Path) -> Path:
         tbl.cell(0, j).text = c
     for i, (n, a) in enumerate(alts.items(), start=1):
         tbl.cell(i, 0).text = n
-        for j, (key, _, kind) in enumerate(STATS, start=1):
+        for j, (key, _, kind) in enumerate(stats_for(js), start=1):
             v = a["summary"][key]["mean"]
             tbl.cell(i, j).text = (
                 "–"

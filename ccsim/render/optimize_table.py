@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ccsim.optimize.optimizer import COMPARED_KPIS, OptimizeResult
+from ccsim.optimize.optimizer import OptimizeResult, compared_kpis
 from ccsim.optimize.plan import Plan, policy_dict
 
 from .numbers import DASH, difference, estimate, kind_of
@@ -17,15 +17,16 @@ from .tables import judgement_line, worst_interval_line
 
 
 def _policy_text(v) -> str:
-    return (
-        v
-        if isinstance(v, str)
-        else (
-            f"threshold {v['threshold']}"
-            if not isinstance(v["threshold"], list)
-            else "per interval"
-        )
-    )
+    """'threshold 3', 'threshold 3, max_wait 45s', 'always, max_wait 1min', 'never'."""
+    if isinstance(v, str):
+        return v
+    th = v.get("threshold", "always")
+    text = "per interval" if isinstance(th, list) else str(th)
+    text = f"threshold {text}" if text not in ("always", "never") else text
+    mw = v.get("max_wait")
+    if mw is not None:
+        text += f", max_wait {'per interval' if isinstance(mw, list) else mw}"
+    return text
 
 
 def staffing_table(r: OptimizeResult) -> Table:
@@ -94,7 +95,7 @@ def comparison_table(r: OptimizeResult) -> Table:
     for col in ("KPI", "Scenario plan", "Recommended", "Difference (95% CI)"):
         t.add_column(col, justify="left" if col == "KPI" else "right")
     diffs = r.differences()
-    for s in COMPARED_KPIS:
+    for s in compared_kpis(r.model):
         dtext = difference(diffs[s], kind_of(s)) or DASH
         t.add_row(
             s,

@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 
 from ccsim.optimize.plan import Plan, policy_dict
-from ccsim.sim import SimResult
+from ccsim.sim import Model, SimResult
 from ccsim.sim.comparison import CompareResult
 from ccsim.sim.results import staffing_json
-from ccsim.sim.stats import SL_CONVENTION_TEXT, STATISTICS
+from ccsim.sim.stats import H_OFFERS, H_SALES, SL_CONVENTION_TEXT, STATISTICS
 from ccsim.sim.targets import Targets, overall, verdict_rule_text
 
 WAIT_POINTS = 601  # waiting-time CDF, 1-second steps up to 10 minutes
@@ -42,6 +42,7 @@ def comparison_json(c: CompareResult) -> dict:
             if name == c.baseline
             else {s: c.difference(name, s).to_json() for s in STATISTICS},
             "waiting": _waiting(res),
+            "wait_buckets": wait_buckets(res),
             "cross_sell_value": c.cross_sell_value(name),
         }
     return {
@@ -65,6 +66,7 @@ def comparison_json(c: CompareResult) -> dict:
             "rule": verdict_rule_text(t.confidence),
         },
         "currency": m.currency,
+        "customer": customer_json(m),
         "definitions": {
             "cross_sell_value": "the plan's profit minus the same plan's without offers, "
             "paired over the same replications: cross-sell revenue minus the abandonment "
@@ -83,7 +85,7 @@ def comparison_json(c: CompareResult) -> dict:
 
 def _waiting(res: SimResult) -> dict:
     """Per segment: P(wait <= t) for answered callers, t = 0..600 s, and the share answered."""
-    hist = res.hist  # (2, K, bins), summed over replications
+    hist = res.hist  # (HIST_ROWS, K, bins), summed over replications
     assert hist is not None  # a finished result carries its histogram
     out = {}
     for k, name in enumerate(res.model.segments):
@@ -95,3 +97,44 @@ def _waiting(res: SimResult) -> dict:
             "answered_share": float(ans.sum() / total) if total else None,
         }
     return out
+
+
+# waits (s) that bound the buckets of the offers-by-wait chart; the last is open
+WAIT_BUCKETS = (0, 10, 20, 30, 45, 60, 90, 120, 180, 300)
+
+
+def customer_json(m: Model) -> dict:
+    """What the scenario says of callers who react to waiting and of the customer beyond
+    the call: which views to show, and the definitions they rest on."""
+    return {
+        "wait_aware": m.wait_effects is not None or m.max_wait is not None,
+        "value_modelled": m.customer_value is not None,
+        "satisfaction_set": m.satisfaction_set,
+        "objective": m.optimizer.objective,
+        "satisfied_within": m.satisfied_within,
+        "no_pitch_after": m.no_pitch_after,
+    }
+
+
+def wait_buckets(res: SimResult) -> dict:
+    """Offers, sales and revenue per day by the caller's wait before an agent answered
+    (buckets `WAIT_BUCKETS`), all segments together, and the conversion in each bucket."""
+    hist = res.hist
+    assert hist is not None  # a finished result carries its histogram
+    R = max(1, int(res.meta.get("replications") or 1))
+    edges = list(WAIT_BUCKETS) + [hist.shape[2]]
+    offers, sales, revenue = [], [], []
+    rev = np.asarray(res.model.revenue, float)
+    for a, b in zip(edges, edges[1:], strict=False):
+        o = hist[H_OFFERS, :, a:b].sum(axis=1)
+        s = hist[H_SALES, :, a:b].sum(axis=1)
+        offers.append(float(o.sum()) / R)
+        sales.append(float(s.sum()) / R)
+        revenue.append(float(s @ rev) / R)
+    return {
+        "from_seconds": list(WAIT_BUCKETS),
+        "offers": offers,
+        "sales": sales,
+        "revenue": revenue,
+        "conversion": [s / o if o > 0 else None for s, o in zip(sales, offers, strict=True)],
+    }

@@ -19,6 +19,23 @@ STATS = [
     ("attempts", "Offers", "n"),
     ("conversion", "Conversion", "pct"),
 ]
+# shown when the scenario models the customer beyond the call (or sets satisfaction)
+CUSTOMER_STATS = [
+    ("satisfaction", "Satisfied callers", "pct"),
+    ("value_at_risk", "Customer value at risk", "money"),
+    ("long_run_profit", "Long-run profit", "money"),
+]
+
+
+def stats_for(js: dict) -> list[tuple[str, str, str]]:
+    """The KPI rows of a comparison: the customer's figures when the scenario has them."""
+    c = js.get("customer") or {}
+    rows = list(STATS)
+    if c.get("value_modelled"):
+        rows += CUSTOMER_STATS
+    elif c.get("satisfaction_set"):
+        rows += CUSTOMER_STATS[:1]
+    return rows
 
 
 _MD_SPECIAL = "\\`*_{}[]<>()#+!|~"
@@ -142,9 +159,12 @@ def recommendation_text(js: dict, md: bool = True) -> str:
         head = "Keep the scenario's own plan: no alternative earns more while meeting the targets."
     else:
         a = js["alternatives"][rec]
-        d = a["difference"]["profit"]
+        # the objective the scenario ranks plans by: profit, or long-run profit
+        obj = (js.get("customer") or {}).get("objective", "profit")
+        d = a["difference"][obj]
         head = (
-            f"Recommend **{esc(rec)}** ({esc(a['description'] or 'alternative')}): profit "
+            f"Recommend **{esc(rec)}** ({esc(a['description'] or 'alternative')}): "
+            f"{'long-run profit' if obj == 'long_run_profit' else 'profit'} "
             f"{d['mean']:+,.0f}{currency(js)} per day against the scenario's plan "
             f"(95% CI {d['ci95'][0]:+,.0f} to {d['ci95'][1]:+,.0f})."
         )
@@ -153,6 +173,11 @@ def recommendation_text(js: dict, md: bool = True) -> str:
         f"Service level {value(s['service_level']['mean'], 'pct')}, ASA {value(s['asa']['mean'], 's')}, "
         f"abandonment {value(s['abandon_rate']['mean'], 'pct')}"
     )
+    if (js.get("customer") or {}).get("value_modelled"):
+        svc += (
+            f", customer value at risk {value(s['value_at_risk']['mean'], 'money')}"
+            f"{currency(js)}, satisfied callers {value(s['satisfaction']['mean'], 'pct')}"
+        )
     return f"{head} {svc}; {esc(verdict_text(a)) if md else verdict_text(a)} (judged at {conf:.0%} confidence)."
 
 
@@ -167,7 +192,7 @@ def markdown(js: dict, charts: list[str]) -> str:
         "",
     ]
     lines += ["| KPI | " + " | ".join(map(md_escape, names)) + " |", "|---|" + "---:|" * len(names)]
-    for key, label, kind in STATS:
+    for key, label, kind in stats_for(js):
         row = [value(js["alternatives"][n]["summary"][key]["mean"], kind) for n in names]
         lines.append(f"| {kpi_label(label, kind, js)} | " + " | ".join(row) + " |")
     lines.append(
@@ -184,7 +209,7 @@ def markdown(js: dict, charts: list[str]) -> str:
         "| KPI | " + " | ".join(md_escape(n) for n in names if n != js["baseline"]) + " |",
         "|---|" + "---:|" * (len(names) - 1),
     ]
-    for key, label, kind in STATS:
+    for key, label, kind in stats_for(js):
         row = [
             difference(js["alternatives"][n]["difference"][key], kind)
             for n in names

@@ -73,6 +73,33 @@ def interval_table(res: SimResult, title: str | None = None) -> Table:
     return t
 
 
+CUSTOMER_COLUMNS = [("satisfaction", "Satisf."), ("value_at_risk", "Value at risk")]
+
+
+def customer_modelled(res: SimResult) -> bool:
+    """Does the scenario say anything about the customer beyond the call (customer_value
+    or a satisfaction section)? Without it the tables stay as they were."""
+    return res.model.customer_value is not None or res.model.satisfaction_set
+
+
+def customer_line(res: SimResult) -> str:
+    """'customer: 84.1% satisfied (...); value at risk 1,204 ±31; long-run profit ...'."""
+    m, s = res.model, res.summary
+    cur = f" {m.currency}" if m.currency else ""
+    text = (
+        f"customer: {estimate('satisfaction', s['satisfaction'], sep=' ')} satisfied "
+        f"(answered within {m.satisfied_within:g} s and not offered after waiting more than "
+        f"{m.no_pitch_after:g} s)"
+    )
+    if m.customer_value is not None:
+        text += (
+            f"; customer value at risk {estimate('value_at_risk', s['value_at_risk'], sep=' ')}"
+            f"{cur}; long-run profit (profit - value at risk) "
+            f"{estimate('long_run_profit', s['long_run_profit'], sep=' ')}{cur}"
+        )
+    return text
+
+
 def segment_table(res: SimResult) -> Table:
     t = Table(
         title="By segment",
@@ -82,10 +109,11 @@ def segment_table(res: SimResult) -> Table:
         pad_edge=False,
     )
     t.add_column("Segment")
-    for _, head in SEGMENT_COLUMNS:
+    columns = SEGMENT_COLUMNS + (CUSTOMER_COLUMNS if customer_modelled(res) else [])
+    for _, head in columns:
         t.add_column(head, justify="right")
     for name, est in res.segments.items():
-        t.add_row(escape(name), *[estimate(s, est[s]) for s, _ in SEGMENT_COLUMNS])
+        t.add_row(escape(name), *[estimate(s, est[s]) for s, _ in columns])
     return t
 
 
@@ -156,6 +184,8 @@ def print_simulation(res: SimResult, console: Console) -> None:
     worst = worst_interval_line(res)
     if worst:
         console.print("  " + worst, markup=False, highlight=False)
+    if customer_modelled(res):
+        console.print("  " + customer_line(res), markup=False, highlight=False)
     meta = res.meta
     console.print(
         f"[dim]{meta.get('replications')} replications, seed {meta.get('seed')}, "
