@@ -72,6 +72,14 @@ def optimize_cmd(
             "agents per interval; writes roster.csv and coverage/shift charts with --out",
         ),
     ] = False,
+    half_lives: Annotated[
+        str | None,
+        typer.Option(
+            "--half-lives",
+            help="sensitivity: optimize once per accept_decay half-life, e.g. "
+            "4min,2min,1min,30s, and show how the best policy and staffing move",
+        ),
+    ] = None,
 ) -> None:
     """Best staffing per interval and cross-sell thresholds for profit under the targets."""
     from ccsim.optimize.frontier import DEFAULT_LEVELS
@@ -82,6 +90,9 @@ def optimize_cmd(
     from ..render.optimize_table import frontier_table, print_optimize
 
     model = load(file, confidence)
+    halves = _half_lives(half_lives) if half_lives else None
+    if halves and (shifts or frontier):
+        fail("--half-lives goes with neither --shifts nor --frontier")
     if shifts and frontier:
         fail("--shifts and --frontier do not go together")
     if shifts and model.shifts is None:
@@ -112,7 +123,20 @@ def optimize_cmd(
         def progress(desc: str, evaluations: int) -> None:
             bar.update(task, description=escape(f"{desc} ({evaluations} plans)"))
 
-        if frontier:
+        if halves:
+            from ccsim.optimize.sensitivity import half_life_sensitivity
+
+            rows = half_life_sensitivity(
+                model,
+                halves,
+                progress=progress,
+                replications=replications,
+                seed=seed,
+                executor=executor,
+                time_limit=time_limit,
+                method=method,
+            )
+        elif frontier:
             points = run_frontier(
                 model,
                 lv,
@@ -144,6 +168,20 @@ def optimize_cmd(
                 progress=progress,
                 checkpoint_dir=out / ".checkpoints" if out else None,
             )
+    if halves:
+        from ..render.optimize_table import half_life_table
+
+        doc = {"scenario": model.name, "rows": rows}
+        if out:
+            write_text(out / "half_lives.csv", dicts_csv(rows))
+            write_json(out / "half_lives.json", doc)
+        if json_out:
+            sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+            return
+        out_console.print(half_life_table(rows, model))
+        if out:
+            out_console.print(f"[dim]written to {out}/half_lives.csv and half_lives.json[/dim]")
+        return
     if frontier:
         rows = [p.row() for p in points]
         if out:
@@ -198,3 +236,16 @@ def optimize_cmd(
             )
     if not res.feasible:
         raise typer.Exit(EXIT_INFEASIBLE)
+
+
+def _half_lives(text: str) -> list[float]:
+    """'4min,2min,1min,30s' -> seconds; a clear error otherwise."""
+    from ccsim.sim.units import parse_duration
+
+    try:
+        out = [parse_duration(x.strip()) for x in text.split(",") if x.strip()]
+    except ValueError as e:
+        fail(f"--half-lives: {e}")
+    if not out or any(h <= 0 for h in out):
+        fail(f"--half-lives: expected positive durations such as 4min,2min,1min,30s, got {text!r}")
+    return out

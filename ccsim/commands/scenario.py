@@ -51,12 +51,55 @@ def validate(file: ScenarioArg) -> None:
         f"  staffing {source}{m.staffing.min()}-{m.staffing.max()} agents on the phones; peak base load "
         f"{load.max():.1f} erlangs; highest load per agent {max(util):.2f}"
     )
+    for line in _waiting_lines(m):
+        out_console.print("  " + escape(line))
     if (load >= agents).any():
         bad = [report.format_clock(s) for s in m.interval_starts_clock()[load >= agents]]
         out_console.print(
             f"  [yellow]warning:[/yellow] base load exceeds staffing in "
             f"{len(bad)} interval(s): {', '.join(bad[:6])}{' ...' if len(bad) > 6 else ''}"
         )
+
+
+def _waiting_lines(m: sim.Model) -> list[str]:
+    """What the scenario says of callers who react to waiting and of the customer."""
+    from ccsim.sim.wait_effects import DECAY, TABLE
+
+    lines = []
+    fx = m.wait_effects
+    if fx is not None:
+        parts = []
+        for k, name in enumerate(m.segments):
+            what = []
+            if fx.accept_mode[k] == DECAY:
+                what.append(f"acceptance halves every {fx.half_life[k]:g} s of wait")
+            elif fx.accept_mode[k] == TABLE:
+                what.append(f"acceptance by wait ({int(fx.table_points[k])} points)")
+            if fx.handle_per_wait[k] > 0:
+                what.append(f"handle +{60 * fx.handle_per_wait[k]:g} s per minute waited")
+            if what:
+                parts.append(f"{name}: {', '.join(what)}")
+        lines.append("callers react to waiting: " + "; ".join(parts))
+    if m.max_wait is not None:
+        caps = [
+            f"{name} {m.max_wait[0, k]:g} s"
+            if (m.max_wait[:, k] == m.max_wait[0, k]).all()
+            else f"{name} per interval"
+            for k, name in enumerate(m.segments)
+            if np.isfinite(m.max_wait[:, k]).any()
+        ]
+        lines.append("offers only to callers who waited at most: " + ", ".join(caps))
+    if m.customer_value is not None:
+        vals = [
+            f"{name} {m.customer_value.value[k]:,.0f}"
+            for k, name in enumerate(m.segments)
+            if m.customer_value.value[k] > 0
+        ]
+        lines.append(
+            f"customer value{f' ({m.currency})' if m.currency else ''}: {', '.join(vals)}; "
+            f"objective: {m.optimizer.objective}"
+        )
+    return lines
 
 
 @friendly

@@ -167,7 +167,7 @@ def print_optimize(r: OptimizeResult, console: Console) -> None:
     )
     for name in m.segments:
         console.print(
-            f"  {escape(name):<12} scenario: {_policy_text(old[name]):<16} plan: "
+            f"  {escape(name):<12} scenario: {_policy_text(old[name]):<30} plan: "
             f"{_policy_text(new[name])}"
         )
     console.print(comparison_table(r))
@@ -238,5 +238,34 @@ def frontier_table(points) -> Table:
             f"{100 * row['abandon_rate']:.1f}%",
             f"{row['agent_hours']:,.0f}",
             "yes" if row["feasible"] else "[red]no[/red]",
+        )
+    return t
+
+
+def half_life_table(rows: list[dict], model) -> Table:
+    """One row per half-life: the optimized staffing, policy and what it earns."""
+    t = Table(
+        title="How the best plan moves as acceptance fades faster (accept_decay half-life)",
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    t.add_column("Half-life", justify="right")
+    t.add_column("Agent-hours", justify="right")
+    for name in model.segments:
+        t.add_column(escape(name), justify="left")
+    for head in ("Offers", "Conv.", "Profit", "Long-run profit", "Targets"):
+        t.add_column(head, justify="right")
+    for r in rows:
+        t.add_row(
+            r["half_life"],
+            f"{r['agent_hours']:,.1f}",
+            *[escape(r[f"policy_{n}"]) for n in model.segments],
+            f"{r['attempts']:,.0f}",
+            f"{100 * r['conversion']:.1f}%",
+            f"{r['profit']:,.0f}",
+            f"{r['long_run_profit']:,.0f}",
+            r["verdict"],
         )
     return t

@@ -1,0 +1,93 @@
+"""How the best plan moves as callers' patience for a pitch shrinks: the optimizer run
+once per half-life of `accept_decay` (`ccsim optimize --half-lives 4min,2min,1min,30s`).
+
+Every segment with `accept_decay` gets the half-life of the row; other segments keep
+theirs. Each row is a full optimization (same seed, same search budget), so the rows
+differ only by the half-life, and each plan is confirmed on its own fresh days.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from ccsim.sim import Model, PlanningError
+from ccsim.sim.units import format_duration
+from ccsim.sim.wait_effects import DECAY
+
+from .optimizer import OptimizeResult, optimize
+from .plan import policy_dict
+from .search import Progress
+
+
+def with_half_life(model: Model, seconds: float) -> Model:
+    """The model with every accept_decay half-life set to `seconds`."""
+    fx = model.wait_effects
+    if fx is None or not (fx.accept_mode == DECAY).any():
+        raise PlanningError(
+            "--half-lives needs a segment with cross_sell.accept_decay", file=model.source
+        )
+    half = np.where(fx.accept_mode == DECAY, float(seconds), fx.half_life)
+    return dataclasses.replace(model, wait_effects=dataclasses.replace(fx, half_life=half))
+
+
+def _policy_text(entry) -> str:
+    if isinstance(entry, str):
+        return entry
+    th = entry.get("threshold", "always")
+    text = "per interval" if isinstance(th, list) else str(th)
+    mw = entry.get("max_wait")
+    if mw is not None:
+        text += f", <= {'per interval' if isinstance(mw, list) else mw}"
+    return text
+
+
+def sensitivity_row(half_life: float, res: OptimizeResult) -> dict:
+    m = res.model
+    s = res.result.summary
+    hours = float(
+        sum(
+            res.plan.staffing[t] * m.interval_lengths[t]
+            for t in range(m.n_intervals)
+            if m.measured[t]
+        )
+        / 3600.0
+    )
+    pol = policy_dict(res.plan, m)
+    return {
+        "half_life": format_duration(half_life),
+        "half_life_seconds": half_life,
+        "agent_hours": hours,
+        **{f"policy_{name}": _policy_text(pol[name]) for name in m.segments},
+        "attempts": s["attempts"].mean,
+        "conversion": s["conversion"].mean,
+        "revenue": s["revenue"].mean,
+        "profit": s["profit"].mean,
+        "long_run_profit": s["long_run_profit"].mean,
+        "satisfaction": s["satisfaction"].mean,
+        "verdict": res.verdict,
+    }
+
+
+def half_life_sensitivity(
+    model: Model,
+    half_lives: list[float],
+    progress: Progress | None = None,
+    **optimize_args,
+) -> list[dict]:
+    """One optimized plan per half-life, longest first (rows of `sensitivity_row`)."""
+    rows = []
+    for h in sorted(half_lives, reverse=True):
+        if not (math.isfinite(h) and h > 0):
+            raise PlanningError(f"--half-lives: {h!r} is not a positive duration")
+        label = format_duration(h)
+
+        def step(desc: str, evaluations: int, label: str = label) -> None:
+            if progress:
+                progress(f"half-life {label}: {desc}", evaluations)
+
+        res = optimize(with_half_life(model, h), progress=step, **optimize_args)
+        rows.append(sensitivity_row(h, res))
+    return rows
