@@ -210,6 +210,7 @@ def _run_chunk(a, final, state, tab, plan, acc, rec, want_rec):
     max_wait, growth = plan.max_wait, plan.handle_per_wait
     cv_v, cv_w, cv_a, cv_d = plan.cv_value, plan.cv_wait, plan.cv_abandon, plan.cv_decline
     sat_t, no_pitch = plan.satisfied_within, plan.no_pitch_after
+    accept_mode, accept_base = plan.accept_mode, plan.accept_base
     counts, busy_acc, staffed_acc, hist = acc.counts, acc.busy, acc.staffed, acc.hist
     S = staffing.shape[0]  # staffing steps
     P = qhead.shape[0]
@@ -370,9 +371,10 @@ def _run_chunk(a, final, state, tab, plan, acc, rec, want_rec):
                         counts[it, k, ABN_T] += 1.0
                     bi = int(wait)
                     hist[H_ABANDONED, k, bi if bi < nb - 1 else nb - 1] += 1.0
-                    counts[it, k, VALUE_RISK] += _value_at_risk(
-                        k, wait, True, False, cv_v, cv_w, cv_a, cv_d
-                    )
+                    if cv_v[k] != 0.0:
+                        counts[it, k, VALUE_RISK] += _value_at_risk(
+                            k, wait, True, False, cv_v, cv_w, cv_a, cv_d
+                        )
                     if want_rec:
                         _record(rec, nrec, islot, fslot, s, 0, wait, now)
                         nrec += 1
@@ -392,15 +394,19 @@ def _run_chunk(a, final, state, tab, plan, acc, rec, want_rec):
                 ):
                     it = islot[s, S_ITV]
                     counts[it, k, ATTEMPTS] += 1.0
-                    p_w = _accept_prob(
-                        k,
-                        waited,
-                        plan.accept_mode,
-                        plan.accept_base,
-                        plan.half_life,
-                        plan.table_waits,
-                        plan.table_probs,
-                        plan.table_points,
+                    p_w = (
+                        accept_base[k]
+                        if accept_mode[k] == 0
+                        else _accept_prob(
+                            k,
+                            waited,
+                            accept_mode,
+                            accept_base,
+                            plan.half_life,
+                            plan.table_waits,
+                            plan.table_probs,
+                            plan.table_points,
+                        )
                     )
                     bi = int(waited)
                     bi = bi if bi < nb - 1 else nb - 1
@@ -434,9 +440,10 @@ def _run_chunk(a, final, state, tab, plan, acc, rec, want_rec):
                 waited = fslot[s, F_ANS] - fslot[s, F_ARR]
                 pitched = (f & OFFERED_BIT) != 0
                 declined = pitched and (f & SOLD) == 0
-                counts[it, k, VALUE_RISK] += _value_at_risk(
-                    k, waited, False, declined, cv_v, cv_w, cv_a, cv_d
-                )
+                if cv_v[k] != 0.0:
+                    counts[it, k, VALUE_RISK] += _value_at_risk(
+                        k, waited, False, declined, cv_v, cv_w, cv_a, cv_d
+                    )
                 if waited <= sat_t and not (pitched and waited > no_pitch):
                     counts[it, k, SATISFIED] += 1.0
                 if want_rec:
