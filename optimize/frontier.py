@@ -34,14 +34,7 @@ class FrontierPoint:
             "abandon_rate": s["abandon_rate"].mean,
             "revenue": s["revenue"].mean,
             "staffing_cost": s["staffing_cost"].mean,
-            "agent_hours": float(
-                sum(
-                    self.result.plan.staffing[t] * self.result.model.interval_lengths[t]
-                    for t in range(self.result.model.n_intervals)
-                    if self.result.model.measured[t]
-                )
-                / 3600.0
-            ),
+            "agent_hours": self.result.agent_hours,
         }
 
 

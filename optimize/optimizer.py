@@ -101,6 +101,19 @@ class OptimizeResult:
         return None if self.no_sell is None else selling_value(self.result, self.no_sell)
 
     @property
+    def agent_hours(self) -> float:
+        """Agent-hours on the phones over the measured intervals (before shrinkage)."""
+        m = self.model
+        return float(
+            sum(
+                self.plan.staffing[t] * m.interval_lengths[t]
+                for t in range(m.n_intervals)
+                if m.measured[t]
+            )
+            / 3600.0
+        )
+
+    @property
     def roster(self):
         """The plan's roster (a `sim.roster.Roster`), or None for a per-interval plan."""
         return getattr(self.plan, "roster", None)

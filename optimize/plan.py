@@ -156,6 +156,22 @@ def policy_dict(plan: SearchPlan, model: Model) -> dict:
     return out
 
 
+def policy_text(entry, short: bool = False) -> str:
+    """A `policy_dict` entry in words: 'threshold 3, max_wait 45s', 'always, max_wait
+    1min', 'never'; `short`: '3, <= 45s'."""
+    if isinstance(entry, str):
+        return entry
+    th = entry.get("threshold", "always")
+    text = "per interval" if isinstance(th, list) else str(th)
+    if not short and text not in ("always", "never"):
+        text = f"threshold {text}"
+    mw = entry.get("max_wait")
+    if mw is not None:
+        mw = "per interval" if isinstance(mw, list) else mw
+        text += f", <= {mw}" if short else f", max_wait {mw}"
+    return text
+
+
 def _wait_text(seconds: float) -> str:
     return format_duration(seconds) if math.isfinite(seconds) else "none"
 

@@ -18,7 +18,7 @@ from ccsim.sim.units import format_duration
 from ccsim.sim.wait_effects import DECAY
 
 from .optimizer import OptimizeResult, optimize
-from .plan import policy_dict
+from .plan import policy_dict, policy_text
 from .search import Progress
 
 
@@ -33,34 +33,15 @@ def with_half_life(model: Model, seconds: float) -> Model:
     return dataclasses.replace(model, wait_effects=dataclasses.replace(fx, half_life=half))
 
 
-def _policy_text(entry) -> str:
-    if isinstance(entry, str):
-        return entry
-    th = entry.get("threshold", "always")
-    text = "per interval" if isinstance(th, list) else str(th)
-    mw = entry.get("max_wait")
-    if mw is not None:
-        text += f", <= {'per interval' if isinstance(mw, list) else mw}"
-    return text
-
-
 def sensitivity_row(half_life: float, res: OptimizeResult) -> dict:
     m = res.model
     s = res.result.summary
-    hours = float(
-        sum(
-            res.plan.staffing[t] * m.interval_lengths[t]
-            for t in range(m.n_intervals)
-            if m.measured[t]
-        )
-        / 3600.0
-    )
     pol = policy_dict(res.plan, m)
     return {
         "half_life": format_duration(half_life),
         "half_life_seconds": half_life,
-        "agent_hours": hours,
-        **{f"policy_{name}": _policy_text(pol[name]) for name in m.segments},
+        "agent_hours": res.agent_hours,
+        **{f"policy_{name}": policy_text(pol[name], short=True) for name in m.segments},
         "attempts": s["attempts"].mean,
         "conversion": s["conversion"].mean,
         "revenue": s["revenue"].mean,

@@ -87,6 +87,26 @@ def _gid_bars(bars, name: str) -> None:
         patch.set_gid(f"{name}:{i}")
 
 
+def _plan_point(ax, xe: dict, ye: dict, xscale: float, color: str, label: str, name: str):
+    """One plan as a point with its 95% CI bars on both axes (SVG id `series:NAME`);
+    returns its (x, y)."""
+    x, (xl, xh) = _m(xe["mean"]) * xscale, [_m(v) * xscale for v in xe["ci95"]]
+    y, (yl, yh) = _m(ye["mean"]), [_m(v) for v in ye["ci95"]]
+    h = ax.errorbar(
+        x,
+        y,
+        xerr=[[x - xl], [xh - x]] if math.isfinite(xl) else None,
+        yerr=[[y - yl], [yh - y]] if math.isfinite(yl) else None,
+        fmt="o",
+        ms=9,
+        capsize=4,
+        color=color,
+        label=label,
+    )
+    h[0].set_gid(f"series:{name}")
+    return x, y
+
+
 def profit_vs(js: dict, stat: str, out: Path) -> list[Path]:
     """Each alternative a point with 95% CI bars; the frontier as a line; the target marked."""
     alts = js["alternatives"]
@@ -99,22 +119,8 @@ def profit_vs(js: dict, stat: str, out: Path) -> list[Path]:
         fig, ax = plt.subplots(figsize=SIZE, layout="constrained")
         for n in names:
             s = alts[n]["summary"]
-            x, (xl, xh) = _m(s[stat]["mean"]) * scale, [_m(v) * scale for v in s[stat]["ci95"]]
-            y, (yl, yh) = _m(s["profit"]["mean"]), [_m(v) for v in s["profit"]["ci95"]]
-            xerr = [[x - xl], [xh - x]] if math.isfinite(xl) else None
-            yerr = [[y - yl], [yh - y]] if math.isfinite(yl) else None
-            h = ax.errorbar(
-                x,
-                y,
-                xerr=xerr,
-                yerr=yerr,
-                fmt="o",
-                ms=9,
-                capsize=4,
-                color=col[n],
-                label=n + (" (recommended)" if n == rec else ""),
-            )
-            h[0].set_gid(f"series:{n}")
+            label = n + (" (recommended)" if n == rec else "")
+            _plan_point(ax, s[stat], s["profit"], scale, col[n], label, n)
         fr = [p for p in (js.get("frontier") or []) if p.get("cross_sell") and p.get("feasible")]
         if fr:
             fr = sorted(fr, key=lambda p: p[stat])
@@ -432,24 +438,9 @@ def profit_vs_value_at_risk(js: dict, out: Path) -> list[Path]:
         fig, ax = plt.subplots(figsize=SIZE, layout="constrained")
         for n in names:
             s = alts[n]["summary"]
-            x, (xl, xh) = (
-                _m(s["value_at_risk"]["mean"]),
-                [_m(v) for v in s["value_at_risk"]["ci95"]],
-            )
-            y, (yl, yh) = _m(s["profit"]["mean"]), [_m(v) for v in s["profit"]["ci95"]]
+            label = n + (" (recommended)" if n == rec else "")
+            x, y = _plan_point(ax, s["value_at_risk"], s["profit"], 1, col[n], label, n)
             pts.append((x, y, n))
-            h = ax.errorbar(
-                x,
-                y,
-                xerr=[[x - xl], [xh - x]] if math.isfinite(xl) else None,
-                yerr=[[y - yl], [yh - y]] if math.isfinite(yl) else None,
-                fmt="o",
-                ms=9,
-                capsize=4,
-                color=col[n],
-                label=n + (" (recommended)" if n == rec else ""),
-            )
-            h[0].set_gid(f"series:{n}")
         front = [
             p for p in pts if not any(q[0] <= p[0] and q[1] >= p[1] and q[:2] != p[:2] for q in pts)
         ]

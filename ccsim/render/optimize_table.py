@@ -10,23 +10,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from ccsim.optimize.optimizer import OptimizeResult, compared_kpis
-from ccsim.optimize.plan import Plan, policy_dict
+from ccsim.optimize.plan import Plan, policy_dict, policy_text
 
 from .numbers import DASH, difference, estimate, kind_of
 from .tables import judgement_line, worst_interval_line
-
-
-def _policy_text(v) -> str:
-    """'threshold 3', 'threshold 3, max_wait 45s', 'always, max_wait 1min', 'never'."""
-    if isinstance(v, str):
-        return v
-    th = v.get("threshold", "always")
-    text = "per interval" if isinstance(th, list) else str(th)
-    text = f"threshold {text}" if text not in ("always", "never") else text
-    mw = v.get("max_wait")
-    if mw is not None:
-        text += f", max_wait {'per interval' if isinstance(mw, list) else mw}"
-    return text
 
 
 def staffing_table(r: OptimizeResult) -> Table:
@@ -167,8 +154,8 @@ def print_optimize(r: OptimizeResult, console: Console) -> None:
     )
     for name in m.segments:
         console.print(
-            f"  {escape(name):<12} scenario: {_policy_text(old[name]):<30} plan: "
-            f"{_policy_text(new[name])}"
+            f"  {escape(name):<12} scenario: {policy_text(old[name]):<30} plan: "
+            f"{policy_text(new[name])}"
         )
     console.print(comparison_table(r))
 
