@@ -198,6 +198,10 @@ class Evaluator(Generic[P]):
         self.key = stream_key(model, seed)
         self.evaluations = 0  # plan evaluations (a plan extended to a longer stage counts again)
         self.calls = 0
+        # plan-replications the search asked for (its work budget counts these, whether a
+        # checkpoint already had them or not, so a resumed search stops where it would have)
+        self.work = 0
+        self._asked: dict[P, int] = {}
         # per plan: day samples, interval samples and calls over a prefix of `reps`
         self._raw: dict[P, tuple[dict, dict, int]] = {}
         self._views: dict[tuple[P, int], Evaluation[P]] = {}
@@ -227,6 +231,10 @@ class Evaluator(Generic[P]):
     def replications(self) -> int:
         return self.n
 
+    def work_asked(self) -> float:
+        """Plan-replications asked for so far (the search's work budget counts these)."""
+        return float(self.work)
+
     def set_stage(self, n: int) -> None:
         self.n = min(n, len(self.reps))
 
@@ -239,6 +247,11 @@ class Evaluator(Generic[P]):
 
     def evaluate_many(self, plans: Sequence[P], n: int | None = None) -> list[Evaluation[P]]:
         n = self.n if n is None else min(n, len(self.reps))
+        for p in dict.fromkeys(plans):
+            asked = self._asked.get(p, 0)
+            if n > asked:
+                self.work += n - asked
+                self._asked[p] = n
         todo = [p for p in dict.fromkeys(plans) if self._have(p) < n]
         if todo:
             jobs = [(p, self.reps[self._have(p) : n]) for p in todo]

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 from ccsim.sim import Executor, Model
 
+from .budget import SAFETY_FACTOR, calls_for
 from .evaluate import Targets
 from .optimizer import OptimizeResult, optimize
 from .search import Progress
 
+FRONTIER_SECONDS = 30.0  # each point's default budget, in seconds at the reference speed
 DEFAULT_LEVELS = (0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 
 
@@ -45,11 +47,16 @@ def frontier(
     executor: Executor | None = None,
     replications: int | None = None,
     confirm_replications: int | None = None,
-    time_limit_each: float = 30.0,
+    budget_each: float | None = None,
+    time_limit_each: float | None = None,
     progress: Progress | None = None,
 ) -> list[FrontierPoint]:
     """Optimize for each SL target (warm-started from the neighbouring level), with and
-    without cross-selling. Other targets of the scenario are kept."""
+    without cross-selling. Other targets of the scenario are kept. Each point's search
+    ends on its own or on `budget_each` simulated calls (default: 30 s at the reference
+    speed); `time_limit_each` is a wall-clock safety net."""
+    if budget_each is None:
+        budget_each = calls_for(FRONTIER_SECONDS)
     base = Targets.from_model(model)
     points = []
     for cross in (True, False):
@@ -69,7 +76,8 @@ def frontier(
                 executor=executor,
                 replications=replications,
                 confirm_replications=confirm_replications,
-                time_limit=time_limit_each,
+                budget=budget_each,
+                time_limit=time_limit_each or SAFETY_FACTOR * FRONTIER_SECONDS,
                 start=start,
                 cross_sell=cross,
             )

@@ -34,6 +34,7 @@ from ccsim.sim.results import aggregate, selling_value
 from ccsim.sim.runner import model_fingerprint
 from ccsim.sim.targets import Judgement, Targets, overall, verdict_rule_text
 
+from .budget import SAFETY_FACTOR, Budget, calls_for, work_for
 from .evaluate import Evaluator
 from .markov import MarkovResult, applicable
 from .plan import Plan, SearchPlan, policy_dict, staffing_value
@@ -193,6 +194,9 @@ class OptimizeResult:
                 "evaluations": self.search.evaluations,
                 "moves": self.search.moves[-50:],
                 "stopped_by_time_limit": self.search.stopped_by_time,
+                # "time limit": the safety net cut the search (the output says so first);
+                # "budget": it spent its work budget before converging; null: it converged
+                "stopped_early": self.search.stopped,
                 "best_remaining_move": (
                     None
                     if self.search.best_rejected is None
@@ -222,6 +226,16 @@ def _max_wait_text(model: Model) -> str:
         return ""
     grid = ", ".join(f"{w:g}s" for w in MAX_WAIT_GRID if w < float("inf"))
     return f"; each offered segment's max_wait (any wait, {grid}) likewise"
+
+
+def stopped_text(log: SearchLog, used: list[int], stages: list[int]) -> str:
+    """How far a search got when it did not end on its own."""
+    if log.stopped is None:
+        return ""
+    where = f"in stage {len(used)} of {len(stages)}, after {log.evaluations} plans"
+    if log.stopped == "time limit":
+        return f" SEARCH STOPPED EARLY by the time limit {where}."
+    return f" The search spent its work budget {where}."
 
 
 def default_time_limit(model: Model) -> float:
@@ -254,21 +268,25 @@ def run_settings(
     default_limit: float,
     targets: Targets | None,
     confidence: float | None,
-) -> tuple[int, int | None, float, int, Executor, Targets]:
+    budget: float | None = None,
+) -> tuple[int, int | None, Budget, int, Executor, Targets]:
     """A search's settings: the caller's, else the scenario's `optimizer:` section, else
-    the defaults: (replications per plan, confirmation replications or None, deadline,
-    seed, executor, targets)."""
+    the defaults: (replications per plan, confirmation replications or None, the budget
+    (simulated calls, and the wall clock as a safety net), seed, executor, targets).
+    `default_limit` is the default budget in seconds at the reference speed."""
     opt = model.optimizer
     R = replications or opt.replications or min(model.replications, 20)
     Rc = confirm_replications or opt.confirm_replications
-    limit = time_limit or opt.time_limit or default_limit
+    calls = budget or opt.budget or calls_for(default_limit)
+    work = work_for(calls, model.expected_calls() * (1.0 + model.forecast_cv))
+    limit = time_limit or opt.time_limit or SAFETY_FACTOR * default_limit
     targets = targets or Targets.from_model(model)
     if confidence is not None:
         targets = targets.with_confidence(confidence)
     return (
         R,
         Rc,
-        time.perf_counter() + limit,
+        Budget(work, time.perf_counter() + limit),
         model.seed if seed is None else seed,
         executor or InProcess(),
         targets,
@@ -290,10 +308,14 @@ def optimize(
     progress: Progress | None = None,
     checkpoint_dir: Path | None = None,
     confidence: float | None = None,
+    budget: float | None = None,
 ) -> OptimizeResult:
-    """Find the most profitable plan that meets the targets; see the module docstring."""
+    """Find the most profitable plan that meets the targets; see the module docstring.
+    The search ends when no move is a clear gain, or when it has simulated `budget`
+    calls (default: from the scenario's size, `default_budget`); `time_limit` is a
+    wall-clock safety net only."""
     t0 = time.perf_counter()
-    R, Rc, deadline, seed, executor, targets = run_settings(
+    R, Rc, stop, seed, executor, targets = run_settings(
         model,
         replications,
         confirm_replications,
@@ -303,6 +325,7 @@ def optimize(
         default_time_limit(model),
         targets,
         confidence,
+        budget,
     )
     bounds = Bounds.from_model(model)
     seeded, ranking_names = seed_plan(model, targets)
@@ -325,7 +348,7 @@ def optimize(
     exact_ok = True
     if use_exact:
         best, log, n0 = exact_search(
-            model, targets, bounds, ranking, deadline, progress, search_thresholds=cross_sell
+            model, targets, bounds, ranking, stop, progress, search_thresholds=cross_sell
         )
         plan = Plan.of(
             np.full(model.n_intervals, best.agents),
@@ -355,15 +378,16 @@ def optimize(
                 / f"optimize-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
             )
         ev: Evaluator[Plan] = Evaluator(model, targets, stages[-1], seed, executor, checkpoint=ck)
+        stop.spent = ev.work_asked
         plan = seeded
         for i, Rs in enumerate(stages):
-            if i > 0 and time.perf_counter() > deadline:
+            if i > 0 and stop.out():
                 break
             ev.set_stage(Rs)
             ev.screens = stages[:i]
             log.best_rejected = None
             best_ev, log = simulation_search(
-                ev, plan, ranking, bounds, deadline, progress, cross_sell, log
+                ev, plan, ranking, bounds, stop, progress, cross_sell, log
             )
             plan = best_ev.plan
             used.append(Rs)
@@ -397,7 +421,7 @@ def optimize(
             f"replications (common random numbers). A move was taken only when every target "
             f"was met at {targets.confidence:.0%} confidence on the stage's replications and "
             f"its paired {_objective_text(model)} gain exceeded one standard error.{gap}"
-            f"{' Stopped by the time limit.' if log.stopped_by_time else ''}"
+            f"{stopped_text(log, used, stages)}"
         )
     how += ranking_text
     if Rc is None:

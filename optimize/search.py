@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -14,6 +13,7 @@ import numpy as np
 from ccsim.sim import ALWAYS, NEVER, Model
 from ccsim.sim.targets import interval_arrays, sample_stats, verdicts
 
+from .budget import Budget
 from .erlang import agents_needed
 from .evaluate import Evaluation, Evaluator, Targets, paired
 from .markov import MarkovResult, chain_rates, threshold_chain
@@ -29,7 +29,11 @@ class SearchLog:
     evaluations: int = 0
     moves: list[str] = field(default_factory=list)
     best_rejected: tuple[str, float, float] | None = None  # move, paired gain, its s.e.
-    stopped_by_time: bool = False
+    stopped: str | None = None  # why the search ended early: "budget" or "time limit"
+
+    @property
+    def stopped_by_time(self) -> bool:
+        return self.stopped == "time limit"
 
 
 @dataclass
@@ -235,7 +239,7 @@ def repair(
     bounds: Bounds,
     log: SearchLog | None,
     progress: Progress | None,
-    deadline: float,
+    stop: Budget,
     max_steps: int | None = None,
     mend: Callable | None = None,
 ) -> Evaluation:
@@ -246,7 +250,7 @@ def repair(
     cur = ev.evaluate(plan)
     steps = 0
     mend = mend or (lambda p, add: _add_staffing(p, add, bounds))
-    while not cur.feasible and time.perf_counter() < deadline:
+    while not cur.feasible and not stop.out():
         if max_steps is not None and steps >= max_steps:
             break
         add = repair_increment(
@@ -269,7 +273,7 @@ def _best_policy_move(
     cur: Evaluation,
     trial: list,
     bounds: Bounds,
-    deadline: float,
+    stop: Budget,
     rejected: list[tuple[str, float, float]],
     label: Callable[[SearchPlan], str],
 ) -> tuple[Evaluation | None, bool]:
@@ -294,9 +298,9 @@ def _best_policy_move(
         key=lambda e: -paired(base, e)[0],
     )
     for top in infeasible[:JOINT_TRIES]:  # the most profitable first
-        if time.perf_counter() > deadline:
+        if stop.out():
             break
-        fixed = repair(ev, top.plan, bounds, None, None, deadline, max_steps=8)
+        fixed = repair(ev, top.plan, bounds, None, None, stop, max_steps=8)
         if _accepts(cur, fixed) and (best is None or _gain(cur, fixed)[0] > _gain(cur, best)[0]):
             best, joint = fixed, True
     return best, joint
@@ -324,7 +328,7 @@ def _threshold_round(
     ranking: list[int],
     bounds: Bounds,
     log: SearchLog,
-    deadline: float,
+    stop: Budget,
     rejected: list[tuple[str, float, float]],
 ) -> tuple[Evaluation, bool]:
     """One pass over the segments' thresholds (`_best_policy_move`)."""
@@ -332,7 +336,7 @@ def _threshold_round(
     cands = bounds.candidates()
     improved = False
     for k in ranking:
-        if model.eligible[k] <= 0 or time.perf_counter() > deadline:
+        if model.eligible[k] <= 0 or stop.out():
             continue
         now = cur.plan.thresholds[0][k] if not bounds.per_interval else None
         name = model.segments[k]
@@ -341,7 +345,7 @@ def _threshold_round(
             cur,
             [cur.plan.with_threshold(k, c) for c in cands],
             bounds,
-            deadline,
+            stop,
             rejected,
             functools.partial(_threshold_label, k=k, name=name),
         )
@@ -378,7 +382,7 @@ def _max_wait_round(
     ranking: list[int],
     bounds: Bounds,
     log: SearchLog,
-    deadline: float,
+    stop: Budget,
     rejected: list[tuple[str, float, float]],
 ) -> tuple[Evaluation, bool]:
     """One pass over the offered segments' max_wait (one value for the day), from the
@@ -387,7 +391,7 @@ def _max_wait_round(
     improved = False
     for k in ranking:
         offered = any(row[k] > NEVER for row in cur.plan.thresholds)
-        if model.eligible[k] <= 0 or not offered or time.perf_counter() > deadline:
+        if model.eligible[k] <= 0 or not offered or stop.out():
             continue
         name = model.segments[k]
         now = cur.plan.max_wait_table(model)[:, k]
@@ -396,7 +400,7 @@ def _max_wait_round(
             cur,
             [cur.plan.with_max_wait(model, k, w) for w in MAX_WAIT_GRID],
             bounds,
-            deadline,
+            stop,
             rejected,
             functools.partial(_max_wait_label, model=model, k=k, name=name),
         )
@@ -415,7 +419,7 @@ def _per_interval_round(
     ranking: list[int],
     bounds: Bounds,
     log: SearchLog,
-    deadline: float,
+    stop: Budget,
 ) -> tuple[Evaluation, bool]:
     model = ev.model
     improved = False
@@ -423,7 +427,7 @@ def _per_interval_round(
         if model.eligible[k] <= 0:
             continue
         for t in range(model.n_intervals):
-            if time.perf_counter() > deadline:
+            if stop.out():
                 return cur, improved
             now = cur.plan.thresholds[t][k]
             opts = {
@@ -523,7 +527,7 @@ def simulation_search(
     start: Plan,
     ranking: list[int],
     bounds: Bounds,
-    deadline: float,
+    stop: Budget,
     progress: Progress | None = None,
     search_thresholds: bool = True,
     log: SearchLog | None = None,
@@ -537,27 +541,27 @@ def simulation_search(
     and its paired profit gain exceeds its standard error.
     """
     log = log or SearchLog()
-    cur = repair(ev, start, bounds, log, progress, deadline)
-    while time.perf_counter() < deadline:
+    cur = repair(ev, start, bounds, log, progress, stop)
+    while not stop.out():
         log.rounds += 1
         improved = False
         rejected: list[tuple[str, float, float]] = []
         if search_thresholds:
-            cur, imp = _threshold_round(ev, cur, ranking, bounds, log, deadline, rejected)
+            cur, imp = _threshold_round(ev, cur, ranking, bounds, log, stop, rejected)
             improved |= imp
             if progress:
                 progress("policy search", ev.evaluations)
             if searches_max_wait(ev.model) and isinstance(cur.plan, Plan):
-                cur, imp = _max_wait_round(ev, cur, ranking, bounds, log, deadline, rejected)
+                cur, imp = _max_wait_round(ev, cur, ranking, bounds, log, stop, rejected)
                 improved |= imp
                 if progress:
                     progress("max_wait search", ev.evaluations)
             if bounds.per_interval:
-                cur, imp = _per_interval_round(ev, cur, ranking, bounds, log, deadline)
+                cur, imp = _per_interval_round(ev, cur, ranking, bounds, log, stop)
                 improved |= imp
                 if progress:
                     progress("per-interval policy", ev.evaluations)
-        if time.perf_counter() >= deadline:
+        if stop.out():
             break
         cur, imp = _staffing_round(ev, cur, bounds, log, rejected)
         improved |= imp
@@ -566,7 +570,8 @@ def simulation_search(
         if not improved:
             note_best_rejected(log, rejected)
             break
-    log.stopped_by_time = log.stopped_by_time or time.perf_counter() >= deadline
+    if stop.out():
+        log.stopped = log.stopped or stop.reason
     return cur, log
 
 
@@ -704,7 +709,7 @@ def exact_search(
     targets: Targets,
     bounds: Bounds,
     ranking: list[int],
-    deadline: float,
+    stop: Budget,
     progress: Progress | None = None,
     search_thresholds: bool = True,
 ) -> tuple[ExactPoint, SearchLog, int]:
@@ -734,7 +739,7 @@ def exact_search(
     best: ExactPoint | None = None
     evaluations = 0
     n = n0
-    while time.perf_counter() < deadline:
+    while not stop.out():
         if bounds.hi is not None and n > bounds.hi:
             break
         if best is not None and revenue_cap - cost * n < best.profit_rate:
@@ -756,7 +761,7 @@ def exact_search(
             progress(f"exact search, {n} agents", evaluations)
         n += 1
     else:
-        log.stopped_by_time = True
+        log.stopped = stop.reason
     if best is None:
         # nothing feasible within the bounds or the time: the most agents tried, selling
         # to nobody, is the best service there is; the caller marks it infeasible

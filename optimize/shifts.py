@@ -32,6 +32,7 @@ from ccsim.sim.roster import Roster, ShiftRow
 from ccsim.sim.runner import model_fingerprint
 from ccsim.sim.targets import Judgement, Targets, overall
 
+from .budget import Budget
 from .evaluate import Evaluation, Evaluator
 from .optimizer import (
     OptimizeResult,
@@ -39,6 +40,7 @@ from .optimizer import (
     plan_without_offers,
     run_settings,
     search_stages,
+    stopped_text,
 )
 from .plan import Plan, set_threshold
 from .schedule import Schedule, schedule_shifts
@@ -366,7 +368,7 @@ def repair_roster(
     ev: Evaluator,
     plan: RosterPlan,
     log: SearchLog | None,
-    deadline: float,
+    stop: Budget,
     progress: Progress | None = None,
 ) -> Evaluation:
     """Add shifts where the targets miss until they are met on the evaluator's sample."""
@@ -376,7 +378,7 @@ def repair_roster(
         Bounds(),
         log,
         progress,
-        deadline,
+        stop,
         max_steps=MAX_SHIFT_REPAIRS,
         mend=lambda p, add: add_cover(ev.model, p, add),
     )
@@ -390,13 +392,13 @@ def shift_search(
     start: RosterPlan,
     ranking: list[int],
     bounds: Bounds,
-    deadline: float,
+    stop: Budget,
     progress: Progress | None,
     cross_sell: bool,
     log: SearchLog,
 ) -> Evaluation:
-    cur = repair_roster(ev, start, log, deadline, progress)
-    while time.perf_counter() < deadline:
+    cur = repair_roster(ev, start, log, stop, progress)
+    while not stop.out():
         log.rounds += 1
         improved = False
         rejected: list[tuple[str, float, float]] = []
@@ -405,7 +407,7 @@ def shift_search(
             improved |= imp
             if progress:
                 progress("policy search", ev.evaluations)
-            if time.perf_counter() >= deadline:
+            if stop.out():
                 break
             cur, imp = batch_round(
                 ev,
@@ -418,7 +420,7 @@ def shift_search(
             improved |= imp
             if progress:
                 progress("per-interval policy", ev.evaluations)
-            if time.perf_counter() >= deadline:
+            if stop.out():
                 break
         cur, imp = batch_round(
             ev,
@@ -434,7 +436,8 @@ def shift_search(
         if not improved:
             note_best_rejected(log, rejected)
             break
-    log.stopped_by_time = log.stopped_by_time or time.perf_counter() >= deadline
+    if stop.out():
+        log.stopped = log.stopped or stop.reason
     return cur
 
 
@@ -460,6 +463,7 @@ def optimize_shifts(
     progress: Progress | None = None,
     confidence: float | None = None,
     checkpoint_dir: Path | None = None,
+    budget: float | None = None,
 ) -> OptimizeResult:
     """The most profitable roster and policy that meet the targets; see the module
     docstring. With `checkpoint_dir`, the plans evaluated are saved as the search goes,
@@ -471,7 +475,7 @@ def optimize_shifts(
             file=model.source,
         )
     t0 = time.perf_counter()
-    R, Rc, deadline, seed, executor, targets = run_settings(
+    R, Rc, stop, seed, executor, targets = run_settings(
         model,
         replications,
         confirm_replications,
@@ -481,6 +485,7 @@ def optimize_shifts(
         default_shift_time_limit(model),
         targets,
         confidence,
+        budget,
     )
     bounds = Bounds.from_model(model)
     th, ranking_names = seed_thresholds(model)
@@ -501,15 +506,16 @@ def optimize_shifts(
         key = f"{model_fingerprint(model, seed, 'fast')}-{targets}-{stages}-{cross_sell}-shifts"
         ck = Path(checkpoint_dir) / f"shifts-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
     ev = Evaluator(model, targets, stages[-1], seed, executor, checkpoint=ck, plan_type=RosterPlan)
+    stop.spent = ev.work_asked
     log = SearchLog()
     used: list[int] = []
     for i, Rs in enumerate(stages):
-        if i > 0 and time.perf_counter() > deadline:
+        if i > 0 and stop.out():
             break
         ev.set_stage(Rs)
         ev.screens = stages[:i]
         log.best_rejected = None
-        best = shift_search(ev, plan, ranking, bounds, deadline, progress, cross_sell, log)
+        best = shift_search(ev, plan, ranking, bounds, stop, progress, cross_sell, log)
         plan = best.plan
         used.append(Rs)
         ev.save()
@@ -565,7 +571,7 @@ def optimize_shifts(
         f"gain exceeded one standard error with every target met at "
         f"{targets.confidence:.0%} confidence. {log.rounds} round(s) in {len(used)} stage(s) "
         f"of {', '.join(map(str, used))} replications; {log.evaluations} plans.{gap}"
-        f"{' Stopped by the time limit.' if log.stopped_by_time else ''}"
+        f"{stopped_text(log, used, stages)}"
         f" Confirmed on {res.meta['replications']} replications on fresh seeds (seed "
         f"{res.meta.get('seed')}) that the search never saw; the scenario's own plan ran on "
         f"the same seeds for paired differences."

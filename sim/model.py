@@ -58,6 +58,7 @@ class OptimizerConfig:
     confirm_replications: int | None = None
     time_limit: float | None = None
     objective: str = "profit"  # or "long_run_profit": profit - customer value at risk
+    budget: float | None = None  # simulated calls the search may spend (None: from the size)
 
     @classmethod
     def from_spec(cls, o) -> OptimizerConfig:
@@ -72,6 +73,7 @@ class OptimizerConfig:
             o.confirm_replications,
             o.time_limit,
             o.objective,
+            o.budget,
         )
 
 

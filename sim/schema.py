@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from .distributions import Deterministic, DistSpec, Duration
-from .units import parse_clock, parse_rate, parse_run_length
+from .units import parse_calls, parse_clock, parse_rate, parse_run_length
 
 Rate = Annotated[float, BeforeValidator(parse_rate)]
 RunLength = Annotated[float, BeforeValidator(parse_run_length)]
@@ -276,6 +276,8 @@ class OptimizerSettings(_Model):
     replications: int | None = Field(default=None, ge=2, le=10_000)
     confirm_replications: int | None = Field(default=None, ge=2, le=100_000)
     time_limit: Duration | None = Field(default=None, gt=0)
+    # the search's work: simulated calls ("200M"), default from the scenario's size
+    budget: Annotated[float | None, BeforeValidator(parse_calls)] = None
     # what the search maximises: today's profit, or profit less customer value at risk
     objective: Literal["profit", "long_run_profit"] = "profit"
 

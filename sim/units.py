@@ -131,3 +131,25 @@ def format_duration(seconds: float) -> str:
     if seconds < 7200:
         return f"{seconds / 60:g}min"
     return f"{seconds / 3600:g}h"
+
+
+def parse_calls(value: object) -> float | None:
+    """A number of simulated calls: '200M', '1.5G', '400k', 5e7 (None stays None)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError("expected a number of simulated calls such as 200M")
+    if isinstance(value, (int, float)):
+        v = float(value)
+    else:
+        text = str(value).strip().upper()
+        scale = {"K": 1e3, "M": 1e6, "G": 1e9}.get(text[-1:], 1.0)
+        try:
+            v = float(text[:-1] if scale != 1.0 else text) * scale
+        except ValueError:
+            raise ValueError(
+                f"expected a number of simulated calls such as 200M, got {value!r}"
+            ) from None
+    if not (0 < v < 1e15):
+        raise ValueError(f"expected a positive number of simulated calls, got {value!r}")
+    return v

@@ -144,8 +144,8 @@ def test_per_interval_thresholds_on_the_command_line(tmp_path):
             "optimize",
             str(ROOT / "scenarios" / "retail_bank.yaml"),
             "--per-interval",
-            "--time-limit",
-            "40",
+            "--budget",
+            "40M",  # ends on the budget, with per-interval moves taken (deterministic)
             "-r",
             "6",
             "--json",

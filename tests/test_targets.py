@@ -141,7 +141,7 @@ def test_optimize_without_a_feasible_plan_exits_3_and_marks_the_plan(tmp_path):
     out = tmp_path / "opt"
     r = runner.invoke(
         app,
-        ["optimize", str(f), "--out", str(out), "--time-limit", "5", "-r", "4", "--workers", "1"],
+        ["optimize", str(f), "--out", str(out), "--budget", "12M", "-r", "4", "--workers", "1"],
     )
     assert r.exit_code == 3, r.output
     assert "Not recommended" in r.stdout and "Recommended staffing" not in r.stdout
@@ -161,8 +161,8 @@ def test_simulating_the_plan_file_reproduces_the_optimizers_verdict(tmp_path):
             str(ROOT / "scenarios" / "retail_bank.yaml"),
             "--out",
             str(out),
-            "--time-limit",
-            "20",
+            "--budget",
+            "50M",
             "-r",
             "4",
             "--workers",

@@ -71,7 +71,10 @@ def compare(
         ),
     ] = True,
     time_limit: Annotated[
-        float | None, typer.Option(min=1.0, help="seconds for --with-optimized")
+        float | None,
+        typer.Option(
+            min=1.0, help="wall-clock safety net for --with-optimized (the search ends on work)"
+        ),
     ] = None,
     sensitivity: Annotated[
         bool,
@@ -123,6 +126,7 @@ def compare(
             bar.update(task, description=escape(d))
 
         if with_optimized or frontier:
+            from ccsim.optimize.budget import calls_for
             from ccsim.optimize.frontier import frontier as run_frontier
             from ccsim.optimize.optimizer import optimize
 
@@ -159,7 +163,7 @@ def compare(
                 front_rows = [
                     p.row()
                     for p in run_frontier(
-                        model, executor=executor, time_limit_each=10.0, progress=progress
+                        model, executor=executor, budget_each=calls_for(10.0), progress=progress
                     )
                 ]
         res = run_compare(

@@ -42,7 +42,19 @@ def optimize_cmd(
     workers: WorkersOpt = None,
     dask: DaskOpt = None,
     time_limit: Annotated[
-        float | None, typer.Option(min=1.0, help="seconds for the search (default 110)")
+        float | None,
+        typer.Option(
+            min=1.0,
+            help="wall-clock safety net: cut the search after this many seconds (the search "
+            "ends on its own or on its work budget; a cut search says so)",
+        ),
+    ] = None,
+    budget: Annotated[
+        str | None,
+        typer.Option(
+            help="simulated calls the search may spend, e.g. 200M (default: from the "
+            "scenario's size); the same budget gives the same plan on any machine"
+        ),
     ] = None,
     replications: Annotated[
         int | None, typer.Option("--replications", "-r", min=2, help="replications per candidate")
@@ -90,6 +102,7 @@ def optimize_cmd(
     from ..render.optimize_table import frontier_table, print_optimize
 
     model = load(file, confidence)
+    calls = _budget(budget) if budget else None
     halves = _half_lives(half_lives) if half_lives else None
     if halves and (shifts or frontier):
         fail("--half-lives goes with neither --shifts nor --frontier")
@@ -135,6 +148,7 @@ def optimize_cmd(
                 executor=executor,
                 time_limit=time_limit,
                 method=method,
+                budget=calls,
             )
         elif frontier:
             points = run_frontier(
@@ -142,7 +156,8 @@ def optimize_cmd(
                 lv,
                 executor=executor,
                 replications=replications,
-                time_limit_each=time_limit or 30.0,
+                budget_each=calls,
+                time_limit_each=time_limit,
                 progress=progress,
             )
         elif shifts:
@@ -156,6 +171,7 @@ def optimize_cmd(
                 time_limit=time_limit,
                 progress=progress,
                 checkpoint_dir=out / ".checkpoints" if out else None,
+                budget=calls,
             )
         else:
             res = optimize(
@@ -167,6 +183,7 @@ def optimize_cmd(
                 method=method,
                 progress=progress,
                 checkpoint_dir=out / ".checkpoints" if out else None,
+                budget=calls,
             )
     if halves:
         from ..render.optimize_table import half_life_table
@@ -249,3 +266,13 @@ def _half_lives(text: str) -> list[float]:
     if not out or any(h <= 0 for h in out):
         fail(f"--half-lives: expected positive durations such as 4min,2min,1min,30s, got {text!r}")
     return out
+
+
+def _budget(text: str) -> float:
+    """--budget '200M' -> simulated calls; a clear error otherwise."""
+    from ccsim.sim.units import parse_calls
+
+    try:
+        return float(parse_calls(text) or 0.0)
+    except ValueError as e:
+        fail(f"--budget: {e}")

@@ -119,8 +119,28 @@ def roster_table(r: OptimizeResult) -> Table | None:
     return t
 
 
+def stopped_line(r: OptimizeResult) -> str | None:
+    """The first line of the output when the search did not end on its own."""
+    log = r.search
+    if log.stopped == "time limit":
+        return (
+            f"SEARCH STOPPED EARLY: the time limit cut the search after {log.evaluations} "
+            f"plans; the plan below is the best found by then (a search on its work "
+            f"budget alone gives the same plan on any machine)"
+        )
+    if log.stopped == "budget":
+        return (
+            f"The search spent its work budget after {log.evaluations} plans before "
+            f"converging (--budget or optimizer.budget gives it more)"
+        )
+    return None
+
+
 def print_optimize(r: OptimizeResult, console: Console) -> None:
     m = r.model
+    first = stopped_line(r)
+    if first:
+        console.print(first, style="bold yellow", markup=False, highlight=False)
     console.print(f"[bold]{escape(m.name)}[/bold]: optimized plan")
     v = r.cross_sell_value()
     cur = f" {r.model.currency}" if r.model.currency else ""

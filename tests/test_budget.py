@@ -1,0 +1,87 @@
+"""The search ends on a budget of work, never on the wall clock (issue 23): the same
+scenario and seed give the same plan on 1 or 2 workers, and a search cut by the
+wall-clock safety net says so first. No outcome here depends on the machine's speed: the
+budget counts plan-replications, and the one time limit used is over before it starts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ccsim import sim
+from ccsim.cli import app
+from ccsim.optimize.budget import Budget
+from ccsim.optimize.optimizer import optimize
+from ccsim.render.optimize_table import stopped_line
+from ccsim.sim.units import parse_calls
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_a_budget_gives_the_same_plan_on_one_and_two_workers():
+    m = sim.load_scenario(ROOT / "scenarios" / "insurance_service.yaml")
+    one = optimize(m, replications=4, confirm_replications=8, budget=6e6)
+    with sim.LocalPool(2) as pool:
+        two = optimize(m, replications=4, confirm_replications=8, budget=6e6, executor=pool)
+    assert one.search.stopped == "budget"  # the budget, not convergence, ended it
+    assert two.plan == one.plan
+    assert two.search.evaluations == one.search.evaluations
+    assert two.search.moves == one.search.moves
+    assert two.result.summary["profit"].mean == one.result.summary["profit"].mean
+    assert "work budget" in one.method and "STOPPED EARLY" not in one.method
+
+
+def test_a_time_limit_that_cuts_the_search_says_so_first():
+    m = sim.load_scenario(ROOT / "scenarios" / "insurance_service.yaml")
+    cut = optimize(m, replications=4, confirm_replications=8, time_limit=1e-9)
+    assert cut.search.stopped == "time limit" and cut.search.stopped_by_time
+    assert "SEARCH STOPPED EARLY" in cut.method
+    line = stopped_line(cut)
+    assert line is not None and line.startswith("SEARCH STOPPED EARLY")
+    assert cut.to_json()["search"]["stopped_early"] == "time limit"
+
+
+def test_budget_stays_out_once_spent():
+    spent = [0.0]
+    b = Budget(work=10, spent=lambda: spent[0])
+    assert not b.out()
+    spent[0] = 10
+    assert b.out() and b.reason == "budget"
+    spent[0] = 0  # never back in
+    assert b.out()
+
+
+@pytest.mark.parametrize(
+    "text, calls", [("200M", 2e8), ("1.5G", 1.5e9), ("400k", 4e5), (5e7, 5e7), ("3e6", 3e6)]
+)
+def test_parse_calls(text, calls):
+    assert parse_calls(text) == calls
+
+
+@pytest.mark.parametrize("text", ["-5M", "lots", "0", "nanM", True])
+def test_bad_budgets_are_refused(text):
+    with pytest.raises(ValueError):
+        parse_calls(text)
+
+
+def test_bad_budget_on_the_command_line_is_one_clear_error():
+    r = CliRunner().invoke(
+        app, ["optimize", str(ROOT / "scenarios" / "retail_bank.yaml"), "--budget", "lots"]
+    )
+    assert r.exit_code == 2
+    assert "--budget" in r.output and "Traceback" not in r.output
+
+
+def test_scenario_budget_is_read_and_checked(tmp_path):
+    import yaml
+
+    data = yaml.safe_load((ROOT / "scenarios" / "retail_bank.yaml").read_text())
+    data["optimizer"] = {"budget": "300M"}
+    assert sim.parse_scenario(data, file="x").optimizer.budget == 3e8
+    data["optimizer"] = {"budget": "-1M"}
+    with pytest.raises(sim.ScenarioError, match="optimizer.budget"):
+        sim.parse_scenario(data, file="x")
+    assert json.dumps(data)  # the scenario stays plain data
