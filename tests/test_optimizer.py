@@ -202,12 +202,15 @@ def test_max_change_and_bounds_are_kept():
 @pytest.mark.slow  # long statistical run: CI runs it, the default run skips it
 def test_optimizer_resumes_from_its_checkpoint(tmp_path):
     m = sim.load_scenario(ROOT / "scenarios/insurance_service.yaml")
+    # on a budget of work: the resumed search asks for the same plans and stops where the
+    # first one stopped, though every plan now comes from the checkpoint
     first = optimize(
-        m, replications=4, confirm_replications=4, time_limit=300, checkpoint_dir=tmp_path
+        m, replications=4, confirm_replications=4, budget=6e6, checkpoint_dir=tmp_path
     )
+    assert first.search.stopped == "budget"
     assert list(tmp_path.glob("optimize-*.npz"))
     again = optimize(
-        m, replications=4, confirm_replications=4, time_limit=300, checkpoint_dir=tmp_path
+        m, replications=4, confirm_replications=4, budget=6e6, checkpoint_dir=tmp_path
     )
     assert again.plan == first.plan
     assert any("resumed" in n for n in again.notes)
