@@ -204,14 +204,10 @@ def test_optimizer_resumes_from_its_checkpoint(tmp_path):
     m = sim.load_scenario(ROOT / "scenarios/insurance_service.yaml")
     # on a budget of work: the resumed search asks for the same plans and stops where the
     # first one stopped, though every plan now comes from the checkpoint
-    first = optimize(
-        m, replications=4, confirm_replications=4, budget=6e6, checkpoint_dir=tmp_path
-    )
+    first = optimize(m, replications=4, confirm_replications=4, budget=6e6, checkpoint_dir=tmp_path)
     assert first.search.stopped == "budget"
     assert list(tmp_path.glob("optimize-*.npz"))
-    again = optimize(
-        m, replications=4, confirm_replications=4, budget=6e6, checkpoint_dir=tmp_path
-    )
+    again = optimize(m, replications=4, confirm_replications=4, budget=6e6, checkpoint_dir=tmp_path)
     assert again.plan == first.plan
     assert any("resumed" in n for n in again.notes)
     assert again.search.evaluations == 0  # every plan came from the checkpoint

@@ -14,6 +14,7 @@ import yaml
 from helpers import model_from
 
 from ccsim import sim
+from ccsim.optimize.budget import Budget
 from ccsim.optimize.evaluate import Evaluator
 from ccsim.optimize.fluid import expected_acceptance, nominal_wait
 from ccsim.optimize.markov import applicable
@@ -61,7 +62,7 @@ def test_the_search_stops_pitching_long_waiters_when_acceptance_fades():
     ev = Evaluator(m, m.targets, 12, 3)
     start = ev.evaluate(Plan.from_model(m))
     best, improved = _max_wait_round(
-        ev, start, [0], Bounds.from_model(m), SearchLog(), math.inf, []
+        ev, start, [0], Bounds.from_model(m), SearchLog(), Budget(), []
     )
     assert improved
     chosen = best.plan.max_wait_table(m)[0, 0]
