@@ -387,6 +387,20 @@ def offers_by_wait(js: dict, out: Path) -> list[Path]:
         b2 = ax.bar(x + 0.2, wb["sales"], 0.4, color=PALETTE[2], label="sales per day")
         _gid_bars(b1, "series:offers")
         _gid_bars(b2, "series:sales")
+        # revenue per bucket, above its bars
+        top = max(wb["offers"]) or 1.0
+        for xi, (o, rv) in enumerate(zip(wb["offers"], wb["revenue"], strict=True)):
+            if rv > 0:
+                ax.text(
+                    xi,
+                    o + 0.02 * top,
+                    f"{rv:,.0f}",
+                    ha="center",
+                    va="bottom",
+                    fontsize=9,
+                    color="#333333",
+                    gid=f"revenue:{xi}",
+                )
         ax.set_xticks(x, labels)
         ax.set_xlabel("Caller's wait before an agent answered (s)")
         ax.set_ylabel("Offers and sales per day")
@@ -416,8 +430,8 @@ def offers_by_wait(js: dict, out: Path) -> list[Path]:
         ax.text(
             0.0,
             -0.16,
-            f"revenue per day {total:,.0f}{f' {cur}' if cur else ''}; "
-            "waits bucketed by whole seconds",
+            f"numbers above the bars: revenue per day by bucket ({f'{cur}, ' if cur else ''}"
+            f"total {total:,.0f}); waits bucketed by whole seconds",
             transform=ax.transAxes,
             fontsize=9,
             color="#555555",
