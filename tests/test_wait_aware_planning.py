@@ -193,3 +193,20 @@ def test_compare_shows_the_customer_and_draws_its_charts(tmp_path):
     assert set(CUSTOMER_CHARTS) <= names
     svg = (tmp_path / "profit_vs_value_at_risk.svg").read_text()
     assert "series:scenario" in svg and "series:quick" in svg
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--half-lives", "1min"], "accept_decay"),
+        (["--half-lives", "soon"], "--half-lives"),
+        (["--half-lives", "1min", "--frontier"], "neither"),
+    ],
+)
+def test_half_lives_bad_use_is_one_clear_error(args, words):
+    from typer.testing import CliRunner
+
+    from ccsim.cli import app
+
+    r = CliRunner().invoke(app, ["optimize", str(ROOT / "scenarios" / "retail_bank.yaml"), *args])
+    assert r.exit_code == 2 and words in r.output and "Traceback" not in r.output

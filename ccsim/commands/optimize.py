@@ -106,6 +106,10 @@ def optimize_cmd(
     halves = _half_lives(half_lives) if half_lives else None
     if halves and (shifts or frontier):
         fail("--half-lives goes with neither --shifts nor --frontier")
+    if halves:
+        from ccsim.optimize.sensitivity import with_half_life
+
+        with_half_life(model, halves[0])  # a scenario without accept_decay: refused now
     if shifts and frontier:
         fail("--shifts and --frontier do not go together")
     if shifts and model.shifts is None:
