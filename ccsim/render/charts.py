@@ -469,10 +469,22 @@ def profit_vs_value_at_risk(js: dict, out: Path) -> list[Path]:
                 label="frontier (no plan beats these on both)",
             )
             line.set_gid("series:frontier")
-        best = max(pts, key=lambda p: p[1] - p[0])
+        lrp = {n: alts[n]["summary"]["long_run_profit"] for n in names}
+        ranked = sorted(names, key=lambda n: -_m(lrp[n]["mean"]))
+        best = ranked[0]
+        close = [
+            n
+            for n in ranked[1:]
+            if lrp[best]["ci95"][0] is not None
+            and lrp[n]["ci95"][1] is not None
+            and lrp[n]["ci95"][1] >= lrp[best]["ci95"][0]
+        ]
         ax.set_title(
-            f"'{best[2]}' has the highest long-run profit (profit - value at risk):\n"
-            f"{best[1] - best[0]:,.0f}{f' {cur}' if cur else ''} a day",
+            f"Highest long-run profit (profit - value at risk): '{best}', "
+            f"{_m(lrp[best]['mean']):,.0f}{f' {cur}' if cur else ''} a day"
+            + (
+                f"\n'{close[0]}' is within its 95% CI: the lead is not significant" if close else ""
+            ),
             fontsize=13,
         )
         unit = f" ({cur})" if cur else ""
