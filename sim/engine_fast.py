@@ -444,6 +444,7 @@ def _run_chunk(a, final, state, tab, plan, acc, rec, want_rec):
                     counts[it, k, VALUE_RISK] += _value_at_risk(
                         k, waited, False, declined, cv_v, cv_w, cv_a, cv_d
                     )
+                # customer_value.satisfied, inline (a call per caller costs here)
                 if waited <= sat_t and not (pitched and waited > no_pitch):
                     counts[it, k, SATISFIED] += 1.0
                 if want_rec:

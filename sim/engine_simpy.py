@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import simpy
 
+from .customer_value import satisfied
 from .model import Model
 from .records import (
     NREC,
@@ -260,9 +261,7 @@ class CallCenter:
         waited = c.answer_time - c.arrival
         declined = c.attempted and not c.accepted
         row[VALUE_RISK] += self.customer.at_risk(c.segment, waited, False, declined)
-        if waited <= self.m.satisfied_within and not (
-            c.attempted and waited > self.m.no_pitch_after
-        ):
+        if satisfied(waited, True, c.attempted, self.m.satisfied_within, self.m.no_pitch_after):
             row[SATISFIED] += 1
         self._record(c, 1, c.answer_time - c.arrival)
         self.dispatch()
