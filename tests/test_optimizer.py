@@ -163,7 +163,7 @@ def test_simulation_search_on_a_stationary_case():
     segs, targets = MIXES["one rich, one poor segment"]
     m = stationary(segs, targets, length="400h", reps=8)
     best_profit, n, th = brute_force(m)
-    res = optimize(m, method="simulation", replications=8, confirm_replications=8, time_limit=100)
+    res = optimize(m, method="simulation", replications=8, confirm_replications=8)
     r = exact(m, res.plan.staffing[0], res.plan.thresholds[0])
     profit = r.profit_rate(m.agent_cost_per_hour, m.abandon_cost)
     assert feasible(r, Targets.from_model(m))
@@ -175,7 +175,7 @@ def test_day_plan_holds_on_fresh_days_and_beats_the_scenario():
     """The recommended plan, re-simulated on 400 days of another seed family that neither
     the search nor its confirmation saw, meets every target on the mean."""
     m = sim.load_scenario(ROOT / "scenarios/retail_bank.yaml")
-    res = optimize(m, replications=10, time_limit=60)
+    res = optimize(m, replications=10)
     assert res.feasible and res.verdict == "met"
     diff = res.differences()["profit"]
     assert diff["ci95"][0] > 0  # better than the scenario's own plan, significantly
@@ -193,7 +193,7 @@ def test_max_change_and_bounds_are_kept():
     m = dataclasses.replace(
         m, optimizer=dataclasses.replace(m.optimizer, max_change=4, staffing_max=45)
     )
-    res = optimize(m, replications=6, confirm_replications=6, time_limit=40)
+    res = optimize(m, replications=6, confirm_replications=6)
     s = np.array(res.plan.staffing)
     assert s.max() <= 45 and np.abs(np.diff(s)).max() <= 4
     assert math.isfinite(res.result.summary["profit"].mean)
@@ -220,9 +220,9 @@ def test_search_turns_selling_on_from_a_no_sell_start():
     (the staffing is just enough without selling); the joint move (threshold + the
     staffing that pays for it) still finds that selling to premium callers pays."""
     m = sim.load_scenario(ROOT / "scenarios/retail_bank.yaml")
-    nosell = optimize(m, replications=6, time_limit=60, cross_sell=False)
+    nosell = optimize(m, replications=6, cross_sell=False)
     assert all(th == sim.NEVER for th in nosell.plan.thresholds[0])
-    res = optimize(m, replications=6, time_limit=60, start=nosell.plan)
+    res = optimize(m, replications=6, start=nosell.plan)
     premium = m.segments.index("premium")
     assert res.plan.thresholds[0][premium] != sim.NEVER
     assert any("agent-intervals" in mv for mv in res.search.moves), res.search.moves
