@@ -49,10 +49,6 @@ class Budget:
                 self.reason = "time limit"
         return self.reason is not None
 
-    @property
-    def cut_by_time(self) -> bool:
-        return self.reason == "time limit"
-
 
 def work_for(calls: float, calls_per_replication: float) -> float:
     """Plan-replications worth `calls` simulated calls, for a day of this many calls."""
