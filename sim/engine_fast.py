@@ -104,6 +104,7 @@ STATE = np.dtype(
         ("heap_size", np.int64),
         ("free", np.int64),  # first free slot (-1: the tables are full)
         ("calls", np.int64),  # callers arrived
+        ("high", np.int64),  # slots ever used: rows at and above it are still fresh
         ("next_arrival", np.int64),  # index in the current chunk (not 0 after growth)
         ("now", np.float64),
         ("last", np.float64),  # time of the last busy/staffed accrual
@@ -190,10 +191,12 @@ def _record(rec, nrec, islot, fslot, s, outcome, wait, now):
 
 
 @njit(cache=True, nogil=True)
-def _run_chunk(a, final, state, tab, plan, acc, rec, want_rec):
+def _run_chunk(a, final, state, tab, plan, acc, rec, want_rec, stop_step=-1):
     """Run events until the chunk's arrivals are used up (or, if `final`, until no event
     is left). Returns (records written, status): status 1 means the slot table is full;
-    the caller grows it and calls again, and the loop resumes where it stopped."""
+    the caller grows it and calls again, and the loop resumes where it stopped. Status 2:
+    the loop stopped just before staffing step `stop_step` (time accrued up to it), so a
+    run can be saved and resumed at an interval boundary (sim/engine_window.py)."""
     arr, seg, itv, base, pat = a.arrival, a.segment, a.interval, a.base, a.patience
     elig, offer, accept, close, first_id = a.eligible, a.offer, a.accept, a.close, a.first_id
     islot, fslot, ht, hk, hpos, qhead, qtail = (
@@ -230,6 +233,7 @@ def _run_chunk(a, final, state, tab, plan, acc, rec, want_rec):
     hsize = st.heap_size
     free = st.free
     calls = st.calls
+    high = st.high
     now = st.now
     last = st.last
     btime = st.step_time
@@ -261,6 +265,14 @@ def _run_chunk(a, final, state, tab, plan, acc, rec, want_rec):
             break  # the next arrival is in the next chunk: its place in the order is unknown
         if kind < 0:
             break
+        if kind == 1 and nextb == stop_step:
+            dt = bt - last
+            if dt > 0.0:
+                busy_acc[bucket] += busy * dt
+                staffed_acc[bucket] += (n if n > busy else busy) * dt
+                last = bt
+            status = 2
+            break
         now = bt
         dt = now - last
         if dt > 0.0:
@@ -283,6 +295,8 @@ def _run_chunk(a, final, state, tab, plan, acc, rec, want_rec):
             calls += 1
             s = free
             free = islot[s, S_NEXT]
+            if s >= high:
+                high = s + 1
             k = seg[i]
             it = itv[i]
             islot[s, S_ID] = first_id + i
@@ -369,8 +383,8 @@ def _run_chunk(a, final, state, tab, plan, acc, rec, want_rec):
                         counts[it, k, WAITED] += 1.0
                     if wait <= sl_t:
                         counts[it, k, ABN_T] += 1.0
-                    bi = int(wait)
-                    hist[H_ABANDONED, k, bi if bi < nb - 1 else nb - 1] += 1.0
+                    bi = int(wait) if wait < nb - 1 else nb - 1  # no int overflow
+                    hist[H_ABANDONED, k, bi] += 1.0
                     if cv_v[k] != 0.0:
                         counts[it, k, VALUE_RISK] += _value_at_risk(
                             k, wait, True, False, cv_v, cv_w, cv_a, cv_d
@@ -408,8 +422,7 @@ def _run_chunk(a, final, state, tab, plan, acc, rec, want_rec):
                             plan.table_points,
                         )
                     )
-                    bi = int(waited)
-                    bi = bi if bi < nb - 1 else nb - 1
+                    bi = int(waited) if waited < nb - 1 else nb - 1
                     hist[H_OFFERS, k, bi] += 1.0
                     if fslot[s, F_U] < p_w:
                         islot[s, S_FLAGS] = f | OFFERED_BIT | SOLD
@@ -479,8 +492,8 @@ def _run_chunk(a, final, state, tab, plan, acc, rec, want_rec):
                         counts[it, k, WAITED] += 1.0
                     if wait <= sl_t:
                         counts[it, k, ANS_T] += 1.0
-                    bi = int(wait)
-                    hist[H_ANSWERED, k, bi if bi < nb - 1 else nb - 1] += 1.0
+                    bi = int(wait) if wait < nb - 1 else nb - 1
+                    hist[H_ANSWERED, k, bi] += 1.0
                     key = make_key(seq, s, BASE_END)
                     seq += 1
                     h = hpos[s]
@@ -508,6 +521,7 @@ def _run_chunk(a, final, state, tab, plan, acc, rec, want_rec):
     st.heap_size = hsize
     st.free = free
     st.calls = calls
+    st.high = high
     st.next_arrival = ai
     st.arrival_time = ta
     st.now = now
@@ -519,25 +533,28 @@ def _run_chunk(a, final, state, tab, plan, acc, rec, want_rec):
 INITIAL_SLOTS = 256  # callers in the system before the tables first double
 
 
-def run_fast(
-    model: Model,
-    chunks: Iterable[CallerChunk],
-    want_records: bool = False,
-    initial_slots: int = INITIAL_SLOTS,
-) -> tuple[RepResult, np.ndarray | None]:
-    """Simulate one replication on the given customer stream with the compiled loop."""
-    T, K = model.n_intervals, model.n_segments
-    acc = Accumulators(
-        np.zeros((T, K, NFIELDS)),
-        np.zeros(T + 1),
-        np.zeros(T + 1),
-        np.zeros((HIST_ROWS, K, HIST_BINS)),
+def arrivals_of(chunk: CallerChunk) -> Arrivals:
+    """The compiled loop's view of a chunk of callers."""
+    return Arrivals(
+        chunk.arrival,
+        chunk.segment,
+        chunk.interval,
+        chunk.base,
+        chunk.patience,
+        chunk.eligible,
+        chunk.offer,
+        chunk.accept_uniforms(),
+        chunk.close,
+        chunk.first_id,
     )
-    tab = new_tables(initial_slots, int(model.priority.max()) + 1)
+
+
+def engine_plan(model: Model) -> Plan:
+    """The compiled loop's view of a model's plan and economics."""
     # staffing changes at interval boundaries, or at the steps of a roster's finer grid
     fx = model.effects()
     cv = model.customer()
-    plan = Plan(
+    return Plan(
         model.step_bounds.astype(np.float64),
         model.steps_per_interval,
         model.staffing.astype(np.int64),
@@ -560,38 +577,49 @@ def run_fast(
         float(model.satisfied_within),
         float(model.no_pitch_after),
     )
+
+
+def start_state(model: Model, anyone_calls: bool = True) -> np.ndarray:
+    """The loop's state at time 0, in the reference engine's process start order:
+    staffing first, then arrivals (which end at once when nobody calls)."""
     state = np.zeros(1, STATE)
     st = state[0]
-    # process start order of the reference engine: staffing first, then arrivals
     st["n"] = model.staffing[0]
     st["next_step"] = 1
     st["step_seq"] = 0
-    st["arrival_seq"] = 1
-    st["seq"] = 2
+    st["arrival_seq"] = 1 if anyone_calls else -1
+    st["seq"] = 2 if anyone_calls else 1
     st["step_time"] = model.step_bounds[1]
-    records: list[np.ndarray] = []
+    return state
+
+
+def run_fast(
+    model: Model,
+    chunks: Iterable[CallerChunk],
+    want_records: bool = False,
+    initial_slots: int = INITIAL_SLOTS,
+) -> tuple[RepResult, np.ndarray | None]:
+    """Simulate one replication on the given customer stream with the compiled loop."""
+    T, K = model.n_intervals, model.n_segments
+    acc = Accumulators(
+        np.zeros((T, K, NFIELDS)),
+        np.zeros(T + 1),
+        np.zeros(T + 1),
+        np.zeros((HIST_ROWS, K, HIST_BINS)),
+    )
+    tab = new_tables(initial_slots, int(model.priority.max()) + 1)
+    plan = engine_plan(model)
     it = iter(chunks)
     first = next(it, None)
-    chunk: CallerChunk = _EMPTY if first is None else first
-    if first is None:  # nobody calls: the arrival process ends at once
-        st["arrival_seq"] = -1
-        st["seq"] = 1
+    chunk: CallerChunk = EMPTY_CHUNK if first is None else first
+    state = start_state(model, first is not None)
+    st = state[0]
+    records: list[np.ndarray] = []
     while True:
         nxt = next(it, None)
         final = nxt is None
         st["next_arrival"] = 0
-        a = Arrivals(
-            chunk.arrival,
-            chunk.segment,
-            chunk.interval,
-            chunk.base,
-            chunk.patience,
-            chunk.eligible,
-            chunk.offer,
-            chunk.accept_uniforms(),
-            chunk.close,
-            chunk.first_id,
-        )
+        a = arrivals_of(chunk)
         while True:
             cap = tab.islot.shape[0]
             rec = np.empty((len(chunk) - st["next_arrival"] + cap if want_records else 0, NREC))
@@ -614,7 +642,7 @@ def run_fast(
     return result, recs
 
 
-_EMPTY = CallerChunk(
+EMPTY_CHUNK = CallerChunk(
     0,
     np.empty(0),
     np.empty(0, np.int64),
@@ -628,19 +656,19 @@ _EMPTY = CallerChunk(
 )
 
 
-def warm_up_compiler() -> None:
-    """Compile (or load from cache) the event loop once, outside any timing."""
+def warm_up_model(intervals: int = 1) -> Model:
+    """A tiny day of one-minute intervals, to compile the loops on."""
     from .distributions import Sampler
 
-    m = Model(
+    return Model(
         name="warm-up",
         steady=False,
         clock_start=0.0,
-        boundaries=np.array([0.0, 60.0]),
-        measured=np.ones(1, bool),
-        rates=np.array([[0.1]]),
-        staffing=np.array([1], np.int64),
-        thresholds=np.zeros((1, 1), np.int64),
+        boundaries=60.0 * np.arange(intervals + 1),
+        measured=np.ones(intervals, bool),
+        rates=np.full((intervals, 1), 0.1),
+        staffing=np.ones(intervals, np.int64),
+        thresholds=np.zeros((intervals, 1), np.int64),
         segments=["a"],
         priority=np.zeros(1, np.int64),
         eligible=np.ones(1),
@@ -652,6 +680,11 @@ def warm_up_compiler() -> None:
         offer=[Sampler("exponential", 5.0)],
         close=[Sampler("deterministic", 0.0)],
     )
+
+
+def warm_up_compiler() -> None:
+    """Compile (or load from numba's cache) the event loop once, outside any timing."""
     from .stream import customer_stream
 
+    m = warm_up_model()
     run_fast(m, customer_stream(m, 0, 0), want_records=True)
