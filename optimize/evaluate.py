@@ -17,7 +17,7 @@ import math
 import os
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -26,8 +26,9 @@ import numpy as np
 
 from ccsim.sim import Executor, InProcess, Model
 from ccsim.sim.checkpoint import discard, load_arrays, save_arrays
-from ccsim.sim.engine_fast import run_fast
+from ccsim.sim.engine_fast import arrivals_of, engine_plan, run_fast
 from ccsim.sim.engine_simpy import run_simpy
+from ccsim.sim.engine_window import Trajectory, WindowRunner, changed_steps, join_chunks
 from ccsim.sim.results import batch_kpis
 from ccsim.sim.stream import customer_stream
 from ccsim.sim.targets import Judgement, Targets, sample_stats
@@ -69,7 +70,10 @@ class StreamCache:
         if k in self._streams:
             self._streams.move_to_end(k)
             return self._streams[k]
+        # one chunk (or none: nobody called): a window run (sim/engine_window.py) starts
+        # mid-day
         chunks = list(customer_stream(model, seed, rep))
+        chunks = [join_chunks(chunks)] if chunks else []
         n = sum(len(c) for c in chunks)
         if n <= self.max_calls:
             self._streams[k] = chunks
@@ -85,6 +89,33 @@ class StreamCache:
 
 # one cache per worker process: tasks of a search land on long-lived workers
 _WORKER_CACHE = StreamCache()
+
+# the states of the incumbent plans' runs that a worker keeps, in bytes, for window runs
+WINDOW_BYTES = 256 << 20
+
+
+class WindowCache:
+    """A worker's trajectories of recent incumbent plans (one per replication), for
+    window runs of the plans a search derives from them (sim/engine_window.py)."""
+
+    def __init__(self, keep: int = 2):
+        self.keep = keep
+        self._runners: OrderedDict[tuple, tuple[WindowRunner, dict[int, Trajectory]]] = (
+            OrderedDict()
+        )
+
+    def get(self, key: str, base: SearchPlan, model: Model) -> tuple[WindowRunner, dict]:
+        k = (key, base)
+        if k in self._runners:
+            self._runners.move_to_end(k)
+        else:
+            self._runners[k] = (WindowRunner(base.apply(model)), {})
+            while len(self._runners) > self.keep:
+                self._runners.popitem(last=False)
+        return self._runners[k]
+
+
+_WORKER_WINDOWS = WindowCache()
 
 
 def stream_key(model: Model, seed: int) -> str:
@@ -104,21 +135,48 @@ def stream_key(model: Model, seed: int) -> str:
     return h.hexdigest()
 
 
+def _windows(model: Model, m: Model, key: str, seed: int, reps, base, all_reps: int):
+    """(counts, busy, staffed, callers simulated) per replication of plan model `m`, run
+    in windows against the incumbent `base`'s trajectories where that saves work."""
+    runner, trajectories = _WORKER_WINDOWS.get(key, base, model)
+    span = changed_steps(m, runner.base)
+    plan = engine_plan(m)
+    out = []
+    for r in reps:
+        chunks = _WORKER_CACHE.chunks(model, key, seed, r)
+        chunk = join_chunks(chunks)
+        a = arrivals_of(chunk)
+        tr = trajectories.get(r)
+        if tr is None:
+            tr = runner.trajectory(a, len(chunk) > 0, WINDOW_BYTES // max(1, all_reps))
+            trajectories[r] = tr
+        w = runner.run(m, plan, span, tr, a)
+        if w is None:
+            full = run_fast(m, chunks)[0]
+            w = (full.counts, full.busy, full.staffed, full.calls)
+        out.append(w)
+    return out
+
+
 def _evaluate_task(args) -> tuple[dict, dict, int]:
-    model, plan, key, seed, reps, engine = args
+    model, plan, key, seed, reps, engine, base, all_reps = args
     m = plan.apply(model)
-    run = run_fast if engine == "fast" else run_simpy
-    out = [run(m, _WORKER_CACHE.chunks(model, key, seed, r))[0] for r in reps]
+    if base is not None and engine == "fast" and changed_steps(m, base.apply(model))[0] > 0:
+        out = _windows(model, m, key, seed, reps, base, all_reps)
+    else:
+        run = run_fast if engine == "fast" else run_simpy
+        full = [run(m, _WORKER_CACHE.chunks(model, key, seed, r))[0] for r in reps]
+        out = [(r.counts, r.busy, r.staffed, r.calls) for r in full]
     k = batch_kpis(
         m,
-        np.stack([r.counts for r in out]),
-        np.stack([r.busy for r in out]),
-        np.stack([r.staffed for r in out]),
+        np.stack([r[0] for r in out]),
+        np.stack([r[1] for r in out]),
+        np.stack([r[2] for r in out]),
     )
     k["summary"]["objective"] = k["summary"][m.optimizer.objective]
     samples = {s: np.asarray(k["summary"][s], dtype=float) for s in DAY_STATS}
     intervals = {s: np.asarray(k["intervals"][s], dtype=float) for s in INTERVAL_STATS}
-    return samples, intervals, sum(r.calls for r in out)
+    return samples, intervals, sum(r[3] for r in out)
 
 
 P = TypeVar("P", bound=SearchPlan)  # the kind of plan a search moves
@@ -196,6 +254,8 @@ class Evaluator(Generic[P]):
         self.executor = executor or InProcess()
         self.engine = engine
         self.key = stream_key(model, seed)
+        self.tick: Callable[[], None] | None = None  # called as simulated work comes back
+        self.calls_running = 0  # calls simulated so far, tasks of a batch under way included
         self.evaluations = 0  # plan evaluations (a plan extended to a longer stage counts again)
         self.calls = 0
         # plan-replications the search asked for (its work budget counts these, whether a
@@ -245,7 +305,13 @@ class Evaluator(Generic[P]):
         raw = self._raw.get(p)
         return 0 if raw is None else len(raw[0]["objective"])
 
-    def evaluate_many(self, plans: Sequence[P], n: int | None = None) -> list[Evaluation[P]]:
+    def evaluate_many(
+        self, plans: Sequence[P], n: int | None = None, base: P | None = None
+    ) -> list[Evaluation[P]]:
+        """The plans judged on the first `n` replications (default: the stage). A plan
+        derived from `base` (the search's incumbent) is re-simulated only over the part
+        of each day its change touches (sim/engine_window.py): same callers, same
+        outcomes, a fraction of the work."""
         n = self.n if n is None else min(n, len(self.reps))
         for p in dict.fromkeys(plans):
             asked = self._asked.get(p, 0)
@@ -256,8 +322,17 @@ class Evaluator(Generic[P]):
         if todo:
             jobs = [(p, self.reps[self._have(p) : n]) for p in todo]
             groups = self._split(jobs)
-            tasks = [(self.model, p, self.key, self.seed, reps, self.engine) for p, reps in groups]
-            parts: dict[int, tuple] = dict(self.executor.imap(_evaluate_task, tasks))
+            R = len(self.reps)
+            tasks = [
+                (self.model, p, self.key, self.seed, reps, self.engine, base, R)
+                for p, reps in groups
+            ]
+            parts: dict[int, tuple] = {}
+            for i, part in self.executor.imap(_evaluate_task, tasks):
+                parts[i] = part
+                if self.tick is not None:
+                    self.calls_running = self.calls + sum(x[2] for x in parts.values())
+                    self.tick()
             for p in todo:
                 idx = [i for i, (q, _) in enumerate(groups) if q == p]
                 old = self._raw.get(p)
@@ -289,8 +364,8 @@ class Evaluator(Generic[P]):
         save_arrays(self.checkpoint, _raw_to_arrays(self._raw), self._binding())
         self._saved_at = time.monotonic()
 
-    def evaluate(self, plan: P, n: int | None = None) -> Evaluation[P]:
-        return self.evaluate_many([plan], n)[0]
+    def evaluate(self, plan: P, n: int | None = None, base: P | None = None) -> Evaluation[P]:
+        return self.evaluate_many([plan], n, base)[0]
 
     def _split(self, jobs: list[tuple[P, list[int]]]) -> list[tuple[P, list[int]]]:
         """One task per plan, or per replication block when there are few plans."""
