@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -20,7 +21,45 @@ from .markov import MarkovResult, chain_rates, threshold_chain
 from .plan import Plan, SearchPlan, threshold_label
 from .seed import smooth
 
-Progress = Callable[[str, int], None]
+Progress = Callable[..., None]  # (what, plans evaluated[, share of the work budget spent])
+
+
+class SearchProgress:
+    """What a search reports while it runs, as work comes back from the workers (at
+    most twice a second): its stage and step, plans evaluated, replications, simulated
+    calls, and the share of its work budget spent (the command's bar and ETA)."""
+
+    def __init__(self, report: Progress | None, ev: Evaluator, stop: Budget, stages: list[int]):
+        self.report = report
+        self.ev = ev
+        self.stop = stop
+        self.stages = stages
+        self.step = "searching"
+        self._last = 0.0
+        if report is not None:
+            ev.tick = self.emit
+
+    def __call__(self, step: str, evaluations: int = 0, done: float | None = None) -> None:
+        self.step = step.split(" (")[0]
+        self._last = 0.0
+        self.emit()
+
+    def emit(self) -> None:
+        now = time.monotonic()
+        if self.report is None or now - self._last < 0.5:
+            return
+        self._last = now
+        ev = self.ev
+        stage = self.stages.index(ev.n) + 1 if ev.n in self.stages else len(self.stages)
+        work = self.stop.work
+        done = min(1.0, ev.work_asked() / work) if math.isfinite(work) and work > 0 else None
+        calls = max(ev.calls, ev.calls_running)
+        self.report(
+            f"stage {stage} of {len(self.stages)} ({ev.n} replications), {self.step}, "
+            f"{calls / 1e6:,.1f}M calls simulated",
+            ev.evaluations,
+            done,
+        )
 
 
 @dataclass
@@ -130,10 +169,10 @@ def screened(
     for small_n in ev.screens:
         if small_n >= ev.n or not keep:
             break
-        small = ev.evaluate_many(keep, n=small_n)
+        small = ev.evaluate_many(keep, n=small_n, base=cur.plan)
         base = ev.evaluate(cur.plan, n=small_n)
         keep = [p for p, e in zip(keep, small, strict=True) if _promising(cur, base, e)]
-    full = dict(zip(keep, ev.evaluate_many(keep), strict=True))
+    full = dict(zip(keep, ev.evaluate_many(keep, base=cur.plan), strict=True))
     return [full.get(p) for p in plans]
 
 
@@ -259,7 +298,7 @@ def repair(
         nxt = mend(cur.plan, add)
         if nxt is None:
             break
-        cur = ev.evaluate(nxt)
+        cur = ev.evaluate(nxt, base=cur.plan)
         steps += 1
         if log is not None:
             log.moves.append("repair: add agents where the targets miss")
@@ -450,6 +489,57 @@ def _per_interval_round(
     return cur, improved
 
 
+class MoveMemo:
+    """Staffing moves a round may leave out ("don't look" bits, as in local search for
+    the travelling salesman): a move that was clearly hopeless (its paired gain below
+    zero by two standard errors, a target clearly missed, or screened out) when it was
+    last tried is not tried again while the plan near it (its intervals and `RADIUS`
+    either side, the policy, the stage) is what it was then. A search never ends on a
+    round that left moves out: it then tries every move once more (`full_sweep`), so
+    it still stops only where no single move is a clear gain."""
+
+    RADIUS = 2  # intervals either side whose staffing a move's value depends on
+
+    def __init__(self) -> None:
+        self._hopeless: dict[str, tuple[SearchPlan, frozenset[int], int]] = {}
+        self.skipped = 0
+        self.full_sweep = False
+
+    def _near(self, p: SearchPlan, q: SearchPlan, touched: frozenset[int]) -> bool:
+        if p.thresholds != q.thresholds or getattr(p, "max_wait", None) != getattr(
+            q, "max_wait", None
+        ):
+            return False
+        lo = max(0, min(touched) - self.RADIUS)
+        hi = max(touched) + self.RADIUS + 1
+        return p.staffing[lo:hi] == q.staffing[lo:hi]
+
+    def active(self, moves: Sequence[tuple[str, frozenset, SearchPlan]], cur: SearchPlan, n: int):
+        """The moves to try this round (every one on a full sweep)."""
+        self.skipped = 0
+        if self.full_sweep:
+            return list(moves)
+        out = []
+        for mv in moves:
+            seen = self._hopeless.get(mv[0])
+            if seen is not None and seen[2] == n and self._near(seen[0], cur, mv[1]):
+                self.skipped += 1
+            else:
+                out.append(mv)
+        return out
+
+    def record(self, moves, evs: Sequence[Evaluation | None], cur: Evaluation, n: int) -> None:
+        for (label, touched, _), e in zip(moves, evs, strict=True):
+            hopeless = e is None or any(j.verdict == "missed" for j in e.judged)
+            if not hopeless:
+                g, se = _gain(cur, e)  # type: ignore[arg-type]
+                hopeless = math.isfinite(se) and g + 2.0 * se < 0
+            if hopeless:
+                self._hopeless[label] = (cur.plan, touched, n)
+            else:
+                self._hopeless.pop(label, None)
+
+
 def batch_round(
     ev: Evaluator,
     cur: Evaluation,
@@ -458,6 +548,7 @@ def batch_round(
     log: SearchLog,
     kind: str,
     rejected: list[tuple[str, float, float]],
+    memo: MoveMemo | None = None,
 ) -> tuple[Evaluation, bool]:
     """One round of moves (label, what it touches, the moved plan), screened on the
     earlier stages' replications: the best accepted move, or the accepted moves on
@@ -465,6 +556,8 @@ def batch_round(
     more; `combine(indices)` makes the plan of several moves (None: not allowed). A
     search that takes one move a round needs many rounds."""
     evs = screened(ev, cur, [p for *_, p in moves])
+    if memo is not None:
+        memo.record(moves, evs, cur, ev.n)
     for (label, _, _), e in zip(moves, evs, strict=True):
         if e is not None and e.feasible:
             rejected.append((label, *_gain(cur, e)))
@@ -485,7 +578,7 @@ def batch_round(
     while k > 1:
         combo = combine(chosen[:k])
         if combo is not None:
-            ce = ev.evaluate(combo)
+            ce = ev.evaluate(combo, base=cur.plan)
             if _accepts(cur, ce) and _gain(cur, ce)[0] > _gain(cur, best)[0]:
                 best, label = ce, f"{k} {kind} moves at once"
                 break
@@ -501,11 +594,14 @@ def _staffing_round(
     bounds: Bounds,
     log: SearchLog,
     rejected: list[tuple[str, float, float]],
+    memo: MoveMemo | None = None,
 ) -> tuple[Evaluation, bool]:
-    """Every staffing move; the best, or all improving moves on distinct intervals at once
-    when that is better still."""
+    """Every staffing move (but those `memo` leaves out); the best, or all improving
+    moves on distinct intervals at once when that is better still."""
     # +-2 agents in the first stage only: later stages refine what it found
     moves = _staffing_moves(cur.plan, ev.model, bounds, big=not ev.screens)
+    if memo is not None:
+        moves = memo.active(moves, cur.plan, ev.n)
     now = np.array(cur.plan.staffing)
 
     def combine(idx: list[int]) -> Plan | None:
@@ -515,7 +611,7 @@ def _staffing_round(
         combo = replace(cur.plan, staffing=tuple(int(x) for x in s))
         return combo if bounds.staffing_ok(combo.staffing) else None
 
-    return batch_round(ev, cur, moves, combine, log, "staffing", rejected)
+    return batch_round(ev, cur, moves, combine, log, "staffing", rejected, memo)
 
 
 def _th(k) -> str:
@@ -539,37 +635,53 @@ def simulation_search(
     to the next interval, and all improving staffing moves at once. A move is taken when
     the plan stays feasible (every target met on this sample at the search confidence)
     and its paired profit gain exceeds its standard error.
+
+    Rounds leave out what is unlikely to have changed: policy moves after a round in
+    which none was taken (staffing moves of a few agents seldom move the best policy),
+    and staffing moves that were clearly hopeless near an unchanged plan (`MoveMemo`).
+    The search stops only after a round that tried every move and took none.
     """
     log = log or SearchLog()
     cur = repair(ev, start, bounds, log, progress, stop)
+    memo = MoveMemo()
+    policy_due = True  # policy rounds run while they improve, and on every full sweep
     while not stop.out():
         log.rounds += 1
         improved = False
+        policy_improved = False
         rejected: list[tuple[str, float, float]] = []
-        if search_thresholds:
-            cur, imp = _threshold_round(ev, cur, ranking, bounds, log, stop, rejected)
-            improved |= imp
+        if search_thresholds and policy_due:
             if progress:
-                progress("policy search", ev.evaluations)
+                progress("policy moves", ev.evaluations)
+            cur, imp = _threshold_round(ev, cur, ranking, bounds, log, stop, rejected)
+            policy_improved |= imp
             if searches_max_wait(ev.model) and isinstance(cur.plan, Plan):
+                if progress:
+                    progress("max_wait moves", ev.evaluations)
                 cur, imp = _max_wait_round(ev, cur, ranking, bounds, log, stop, rejected)
-                improved |= imp
-                if progress:
-                    progress("max_wait search", ev.evaluations)
+                policy_improved |= imp
             if bounds.per_interval:
-                cur, imp = _per_interval_round(ev, cur, ranking, bounds, log, stop)
-                improved |= imp
                 if progress:
-                    progress("per-interval policy", ev.evaluations)
+                    progress("per-interval policy moves", ev.evaluations)
+                cur, imp = _per_interval_round(ev, cur, ranking, bounds, log, stop)
+                policy_improved |= imp
+        improved |= policy_improved
         if stop.out():
             break
-        cur, imp = _staffing_round(ev, cur, bounds, log, rejected)
-        improved |= imp
         if progress:
-            progress(f"staffing search ({ev.replications} replications)", ev.evaluations)
+            progress(f"staffing moves, round {log.rounds}", ev.evaluations)
+        cur, imp = _staffing_round(ev, cur, bounds, log, rejected, memo)
+        improved |= imp
+        left_out = memo.skipped or (search_thresholds and not policy_due)
+        if not improved and left_out:
+            # a round that left moves out never ends the search: try every move
+            memo.full_sweep = policy_due = True
+            continue
+        memo.full_sweep = False
         if not improved:
             note_best_rejected(log, rejected)
             break
+        policy_due = policy_improved
     if stop.out():
         log.stopped = log.stopped or stop.reason
     return cur, log
