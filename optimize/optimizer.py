@@ -28,7 +28,7 @@ from ccsim.sim import (
     PlanningError,
     SimResult,
     paired_difference,
-    simulate,
+    simulate_alike,
 )
 from ccsim.sim.results import aggregate, selling_value
 from ccsim.sim.runner import model_fingerprint
@@ -43,6 +43,7 @@ from .search import (
     Bounds,
     Progress,
     SearchLog,
+    SearchProgress,
     exact_search,
     repair_from_result,
     searches_max_wait,
@@ -379,6 +380,7 @@ def optimize(
             )
         ev: Evaluator[Plan] = Evaluator(model, targets, stages[-1], seed, executor, checkpoint=ck)
         stop.spent = ev.work_asked
+        report = SearchProgress(progress, ev, stop, stages) if progress else None
         plan = seeded
         for i, Rs in enumerate(stages):
             if i > 0 and stop.out():
@@ -387,7 +389,7 @@ def optimize(
             ev.screens = stages[:i]
             log.best_rejected = None
             best_ev, log = simulation_search(
-                ev, plan, ranking, bounds, stop, progress, cross_sell, log
+                ev, plan, ranking, bounds, stop, report, cross_sell, log
             )
             plan = best_ev.plan
             used.append(Rs)
@@ -434,7 +436,7 @@ def optimize(
         s = bounds.clamp(np.array(plan.staffing) + repair_from_result(res, judged, targets))
         return None if s == plan.staffing else dataclasses.replace(plan, staffing=s)
 
-    res, base, judged, attempts, c_calls = confirm(
+    res, base, no_sell, judged, attempts, c_calls = confirm(
         model, plan, targets, seed, Rc, executor, mend, exact is not None, progress
     )
     calls += c_calls
@@ -483,21 +485,7 @@ def optimize(
         exact,
         notes,
         judged,
-        no_sell=plan_without_offers(model, plan, res, executor),
-    )
-
-
-def plan_without_offers(model: Model, plan, res: SimResult, executor: Executor) -> SimResult | None:
-    """The plan with every offer switched off, on the seeds and replications of `res`
-    (None when the plan makes no offer)."""
-    m = plan.apply(model)
-    if not m.makes_offers():
-        return None
-    return simulate(
-        m.without_offers(),
-        replications=res.meta["replications"],
-        seed=res.meta["seed"],
-        executor=executor,
+        no_sell=no_sell,
     )
 
 
@@ -511,8 +499,9 @@ def confirm(
     mend: Callable[[Any, SimResult, list[Judgement]], Any],
     exact: bool,
     progress: Progress | None = None,
-) -> tuple[SimResult, SimResult, list[Judgement], int, int]:
-    """Judge the plan on fresh seeds the search never saw. A borderline target gets more
+) -> tuple[SimResult, SimResult, SimResult | None, list[Judgement], int, int]:
+    """Judge the plan on fresh seeds the search never saw (with the scenario's own plan
+    and the plan without offers on the same days: None when it makes no offer). A borderline target gets more
     replications (up to `CONFIRM_GROWTH` times as many); a target that is not met sends the
     plan to `mend` (agents added where it misses; None when nothing can be added) and a new
     confirmation on new seeds."""
@@ -522,29 +511,30 @@ def confirm(
         fresh = seed + FRESH_SEED_OFFSET * (attempts + 1)
         if progress:
             progress(f"confirming on fresh seeds ({replications} replications)", 0)
-        res = simulate(plan.apply(model), replications=replications, seed=fresh, executor=executor)
-        calls += res.meta["calls_simulated"]
-        judged = targets.judge(res)
+        # the plan, the scenario's own plan and the plan without offers on the same days,
+        # each day's callers drawn once (the last two give the paired differences)
+        m = plan.apply(model)
+        models = [m, model] + ([m.without_offers()] if m.makes_offers() else [])
+        runs = simulate_alike(models, replications, fresh, executor)
+        calls += sum(r.meta["calls_simulated"] for r in runs)
+        judged = targets.judge(runs[0])
         grown = replications
         while overall(judged) == "borderline" and grown < CONFIRM_GROWTH * replications:
-            more = simulate(
-                plan.apply(model),
-                replications=grown,
-                seed=fresh,
-                executor=executor,
-                first_replication=grown,
-            )
-            calls += more.meta["calls_simulated"]
+            more = simulate_alike(models, grown, fresh, executor, first_replication=grown)
+            calls += sum(r.meta["calls_simulated"] for r in more)
             grown *= 2
-            res = aggregate(res.model, res.reps + more.reps, {**res.meta, "replications": grown})
-            judged = targets.judge(res)
+            runs = [
+                aggregate(a.model, a.reps + b.reps, {**a.meta, "replications": grown})
+                for a, b in zip(runs, more, strict=True)
+            ]
+            judged = targets.judge(runs[0])
         if exact or overall(judged) == "met" or attempts >= MAX_REPAIRS:
             break
-        mended = mend(plan, res, judged)
+        mended = mend(plan, runs[0], judged)
         if mended is None:
             break
         plan = mended
         attempts += 1
-    base = simulate(model, replications=res.meta["replications"], seed=fresh, executor=executor)
-    calls += base.meta["calls_simulated"]
-    return res, base, judged, attempts, calls
+    res, base = runs[0], runs[1]
+    no_sell = runs[2] if len(runs) > 2 else None
+    return res, base, no_sell, judged, attempts, calls

@@ -37,7 +37,6 @@ from .evaluate import Evaluation, Evaluator
 from .optimizer import (
     OptimizeResult,
     confirm,
-    plan_without_offers,
     run_settings,
     search_stages,
     stopped_text,
@@ -48,6 +47,7 @@ from .search import (
     Bounds,
     Progress,
     SearchLog,
+    SearchProgress,
     _accepts,
     _gain,
     _th,
@@ -403,12 +403,14 @@ def shift_search(
         improved = False
         rejected: list[tuple[str, float, float]] = []
         if cross_sell:
+            if progress:
+                progress("policy moves", ev.evaluations)
             cur, imp = segment_threshold_round(ev, cur, bounds, ranking, log, rejected)
             improved |= imp
-            if progress:
-                progress("policy search", ev.evaluations)
             if stop.out():
                 break
+            if progress:
+                progress("per-interval policy moves", ev.evaluations)
             cur, imp = batch_round(
                 ev,
                 cur,
@@ -418,10 +420,10 @@ def shift_search(
                 rejected,
             )
             improved |= imp
-            if progress:
-                progress("per-interval policy", ev.evaluations)
             if stop.out():
                 break
+        if progress:
+            progress(f"shift moves, round {log.rounds}", ev.evaluations)
         cur, imp = batch_round(
             ev,
             cur,
@@ -431,8 +433,6 @@ def shift_search(
             rejected,
         )
         improved |= imp
-        if progress:
-            progress(f"shift search ({ev.replications} replications)", ev.evaluations)
         if not improved:
             note_best_rejected(log, rejected)
             break
@@ -507,6 +507,7 @@ def optimize_shifts(
         ck = Path(checkpoint_dir) / f"shifts-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
     ev = Evaluator(model, targets, stages[-1], seed, executor, checkpoint=ck, plan_type=RosterPlan)
     stop.spent = ev.work_asked
+    report = SearchProgress(progress, ev, stop, stages) if progress else None
     log = SearchLog()
     used: list[int] = []
     for i, Rs in enumerate(stages):
@@ -515,7 +516,7 @@ def optimize_shifts(
         ev.set_stage(Rs)
         ev.screens = stages[:i]
         log.best_rejected = None
-        best = shift_search(ev, plan, ranking, bounds, stop, progress, cross_sell, log)
+        best = shift_search(ev, plan, ranking, bounds, stop, report, cross_sell, log)
         plan = best.plan
         used.append(Rs)
         ev.save()
@@ -532,7 +533,7 @@ def optimize_shifts(
 
     if Rc is None:
         Rc = max(200, 4 * used[-1])
-    res, base, judged, attempts, c_calls = confirm(
+    res, base, no_sell, judged, attempts, c_calls = confirm(
         model, plan, targets, seed, Rc, executor, mend, False, progress
     )
     calls += c_calls
@@ -593,7 +594,7 @@ def optimize_shifts(
         None,
         notes,
         judged,
-        no_sell=plan_without_offers(model, plan, res, executor),
+        no_sell=no_sell,
     )
     out.shift_plan = ShiftPlan(first, need)
     return out

@@ -56,20 +56,36 @@ def _decline_cost(model: Model, c: np.ndarray) -> np.ndarray:
 
 def rep_kpis(model: Model, rep: RepResult) -> dict[str, dict]:
     """KPIs of one replication: 'summary', 'segments' (K,), 'intervals' (T,)."""
-    out = batch_kpis(model, rep.counts[None], rep.busy[None], rep.staffed[None])
-    meas = model.measured
-    cm = rep.counts[meas]
-    out = {level: {s: v[0] for s, v in d.items()} for level, d in out.items()}
-    out["segments"] = kpis(
-        cm.sum(axis=0),
+    return reps_kpis(model, [rep])[0]
+
+
+def reps_kpis(model: Model, reps: list[RepResult]) -> list[dict[str, dict]]:
+    """`rep_kpis` of several replications, computed at once (a worker does this for the
+    replications it ran, so the parent only folds them in)."""
+    if not reps:
+        return []
+    counts = np.stack([r.counts for r in reps])
+    out = batch_kpis(
+        model, counts, np.stack([r.busy for r in reps]), np.stack([r.staffed for r in reps])
+    )
+    cm = counts[:, model.measured].sum(axis=1)  # (R, K, F)
+    segs = kpis(
+        cm,
         None,
         None,
         None,
         model.abandon_cost,
-        cm.sum(axis=0)[:, DECLINES] * model.decline_cost,
+        cm[..., DECLINES] * model.decline_cost,
         model.sl_convention,
     )
-    return out
+    return [
+        {
+            "summary": {s: v[i] for s, v in out["summary"].items()},
+            "intervals": {s: v[i] for s, v in out["intervals"].items()},
+            "segments": {s: v[i] for s, v in segs.items()},
+        }
+        for i in range(len(reps))
+    ]
 
 
 def batch_kpis(
@@ -204,13 +220,15 @@ class Accumulator:
         self.hist: np.ndarray | None = None
         self.calls = 0
 
-    def add(self, rep: RepResult, index: int | None = None) -> None:
-        """Fold in replication `index` (any order; folded in index order)."""
+    def add(self, rep: RepResult, index: int | None = None, kpis: dict | None = None) -> None:
+        """Fold in replication `index` (any order; folded in index order), with its
+        `rep_kpis` when the worker computed them."""
         i = self._next + len(self._waiting) if index is None else index
         self._seen.add(i)
         self.hist = rep.hist.copy() if self.hist is None else self.hist + rep.hist
         self.calls += rep.calls
-        self._waiting[i] = (rep_kpis(self.model, rep), rep if self.keep_reps else None)
+        k = rep_kpis(self.model, rep) if kpis is None else kpis
+        self._waiting[i] = (k, rep if self.keep_reps else None)
         while self._next in self._waiting:
             k, r = self._waiting.pop(self._next)
             self._fold(k, r)

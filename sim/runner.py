@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +22,7 @@ from .engine_simpy import run_simpy
 from .executor import Executor, InProcess
 from .model import Model
 from .records import CallWriter
-from .results import Accumulator, SimResult
+from .results import Accumulator, SimResult, reps_kpis
 from .stats import HIST_BINS, HIST_ROWS, NFIELDS, RepResult
 from .stream import CHUNK, customer_stream, prefetched
 
@@ -39,9 +39,56 @@ def run_replication(
     return ENGINES[engine](model, chunks, want_records)
 
 
-def _task(args: tuple) -> list[RepResult]:
+def _task(args: tuple) -> list[tuple[RepResult, dict]]:
     model, seed, reps, engine = args
-    return [run_replication(model, seed, r, engine)[0] for r in reps]
+    out = [run_replication(model, seed, r, engine)[0] for r in reps]
+    return list(zip(out, reps_kpis(model, out), strict=True))
+
+
+def _alike_task(args: tuple) -> list[list[tuple[RepResult, dict]]]:
+    models, seed, reps, engine = args
+    runs = []
+    for r in reps:
+        chunks = list(customer_stream(models[0], seed, r))
+        runs.append([ENGINES[engine](m, chunks)[0] for m in models])
+    per_model = [reps_kpis(m, [run[j] for run in runs]) for j, m in enumerate(models)]
+    return [
+        [(run[j], per_model[j][i]) for j in range(len(models))] for i, run in enumerate(runs)
+    ]
+
+
+def simulate_alike(
+    models: Sequence[Model],
+    replications: int,
+    seed: int,
+    executor: Executor | None = None,
+    first_replication: int = 0,
+    engine: str = "fast",
+) -> list[SimResult]:
+    """Several plans of one scenario (the same callers: only staffing and policy differ)
+    on the same replications, each replication's callers drawn once for all of them;
+    the same numbers as `simulate` on each plan."""
+    executor = executor or InProcess()
+    t0 = time.perf_counter()
+    R0 = first_replication
+    results = [Accumulator(m, True, first=R0) for m in models]
+    todo = list(range(R0, R0 + replications))
+    batch = max(1, min(16, len(todo) // (4 * max(1, executor.workers)) or 1))
+    groups = [todo[i : i + batch] for i in range(0, len(todo), batch)]
+    tasks = [(list(models), seed, g, engine) for g in groups]
+    for gi, out in executor.imap(_alike_task, tasks):
+        for r, per_model in zip(groups[gi], out, strict=True):
+            for acc, (res, k) in zip(results, per_model, strict=True):
+                acc.add(res, r, k)
+    meta = {
+        "replications": replications,
+        "seed": seed,
+        "engine": engine,
+        "wall_seconds": round(time.perf_counter() - t0, 3),
+        "workers": executor.workers,
+        "resumed_replications": 0,
+    }
+    return [acc.result(dict(meta)) for acc in results]
 
 
 def model_fingerprint(model: Model, seed: int, engine: str) -> str:
@@ -144,8 +191,8 @@ def simulate(
     batch = max(1, min(16, len(todo) // (4 * max(1, executor.workers)) or 1))
     groups = [todo[i : i + batch] for i in range(0, len(todo), batch)]
     for gi, out in executor.imap(_task, [(model, seed, g, engine) for g in groups]):
-        for r, res in zip(groups[gi], out, strict=True):
-            results.add(res, r)
+        for r, (res, k) in zip(groups[gi], out, strict=True):
+            results.add(res, r, k)
             if ck is not None:
                 save_arrays(ck / f"rep_{r:06d}.npz", rep_arrays(res), _rep_binding(fingerprint, r))
         if progress:
