@@ -13,7 +13,6 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.core import TyperCommand, TyperGroup
 
 from ccsim import sim
@@ -171,18 +170,6 @@ def make_executor(workers: int | None, dask: str | None = None) -> sim.Executor:
         raise  # unreachable: fail exits
 
 
-def progress_bar(enabled: bool) -> Progress:
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=not enabled,
-    )
-
-
 ScenarioArg = Annotated[Path, typer.Argument(help="scenario file (YAML)", show_default=False)]
 
 
@@ -211,6 +198,9 @@ def _main(
 
 
 JsonOpt = Annotated[bool, Flag("--json", help="print results as one JSON object")]
+QuietOpt = Annotated[
+    bool, Flag("--quiet", "-q", help="no progress lines or compile note on stderr")
+]
 WorkersOpt = Annotated[
     int | None, typer.Option(min=1, help="worker processes (default: all cores)")
 ]

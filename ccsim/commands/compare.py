@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from ccsim.sim.errors import require_input_file
 
@@ -19,6 +18,7 @@ from .common import (
     DaskOpt,
     Flag,
     JsonOpt,
+    QuietOpt,
     ScenarioArg,
     SeedOpt,
     WorkersOpt,
@@ -27,9 +27,9 @@ from .common import (
     load,
     make_executor,
     out_console,
-    progress_bar,
 )
 from .deliver import write_deck
+from .progress import Reporter, compile_note
 
 
 @friendly
@@ -62,6 +62,7 @@ def compare(
         Path | None, typer.Option(help="write compare.json, compare.csv, charts, summary")
     ] = None,
     json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
     workers: WorkersOpt = None,
     dask: DaskOpt = None,
     grid: Annotated[
@@ -119,12 +120,12 @@ def compare(
     executor = make_executor(workers, dask)
     method = None
     front_rows = None
-    with executor, progress_bar(not json_out) as bar:
-        task = bar.add_task("comparing", total=None)
-
-        def progress(d: str, n: int) -> None:
-            bar.update(task, description=escape(d))
-
+    shown = not (json_out or quiet)
+    with (
+        executor,
+        compile_note(shown, optimizing=with_optimized or frontier or shifts),
+        Reporter("comparing", shown) as progress,
+    ):
         if with_optimized or frontier:
             from ccsim.optimize.budget import calls_for
             from ccsim.optimize.frontier import frontier as run_frontier

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from ..output import dicts_csv, write_json, write_text
 from .common import (
@@ -18,6 +17,7 @@ from .common import (
     DaskOpt,
     Flag,
     JsonOpt,
+    QuietOpt,
     ScenarioArg,
     SeedOpt,
     WorkersOpt,
@@ -27,9 +27,9 @@ from .common import (
     load,
     make_executor,
     out_console,
-    progress_bar,
 )
 from .deliver import write_roster
+from .progress import Reporter, compile_note
 
 
 @friendly
@@ -39,6 +39,7 @@ def optimize_cmd(
         Path | None, typer.Option(help="write plan.yaml, optimize.json, intervals.csv here")
     ] = None,
     json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
     workers: WorkersOpt = None,
     dask: DaskOpt = None,
     time_limit: Annotated[
@@ -134,12 +135,12 @@ def optimize_cmd(
                 f"--levels: expected fractions between 0 and 1 such as 0.7,0.8,0.9, got {levels!r}"
             )
     executor = make_executor(workers, dask)
-    with executor, progress_bar(not json_out) as bar:
-        task = bar.add_task("optimizing", total=None)
-
-        def progress(desc: str, evaluations: int) -> None:
-            bar.update(task, description=escape(f"{desc} ({evaluations} plans)"))
-
+    shown = not (json_out or quiet)
+    with (
+        executor,
+        compile_note(shown, optimizing=True),
+        Reporter("optimizing", shown) as progress,
+    ):
         if halves:
             from ccsim.optimize.sensitivity import half_life_sensitivity
 

@@ -17,6 +17,7 @@ from .common import (
     ConfidenceOpt,
     DaskOpt,
     JsonOpt,
+    QuietOpt,
     ScenarioArg,
     SeedOpt,
     WorkersOpt,
@@ -26,9 +27,9 @@ from .common import (
     load,
     make_executor,
     out_console,
-    progress_bar,
 )
 from .deliver import write_deck, write_roster
+from .progress import Reporter, compile_note
 
 
 @friendly
@@ -44,6 +45,7 @@ def simulate(
         Path | None, typer.Option(help="write results.json, intervals.csv, segments.csv here")
     ] = None,
     json_out: JsonOpt = False,
+    quiet: QuietOpt = False,
     engine: Annotated[
         str | None, typer.Option(help="fast (compiled, default) or simpy (reference)")
     ] = None,
@@ -57,8 +59,12 @@ def simulate(
         fail(f"--engine: unknown engine {engine!r}; use fast or simpy")
     R = replications or model.replications
     executor = make_executor(workers if R > 1 else 1, dask)
-    with executor, progress_bar(not json_out) as bar:
-        task = bar.add_task("simulating", total=R)
+    shown = not (json_out or quiet)
+    with (
+        executor,
+        compile_note(shown and engine != "simpy"),
+        Reporter("simulating", shown, total=R) as bar,
+    ):
         res = sim.simulate(
             model,
             replications=R,
@@ -67,7 +73,7 @@ def simulate(
             executor=executor,
             calls_file=calls,
             checkpoint_dir=out / ".checkpoints" if out else None,
-            progress=lambda n: bar.advance(task, n),
+            progress=bar.advance,
             keep_reps=False,
         )
     js = res.to_json()
