@@ -76,7 +76,11 @@ def test_share_offered_under_max_wait_is_exact(w):
 
 def test_without_the_new_fields_every_number_is_unchanged():
     """The example scenarios give the numbers recorded before callers could react to
-    waiting, bit for bit, on both engines."""
+    waiting, on both engines: every caller's outcome is the same, so the statistics
+    agree to the last few bits (numpy's sums may round differently in the last bit on
+    another processor or numpy build: seen on a fresh machine, ASA 4.920871287734513
+    against the recorded 4.9208712877345135; any change in the model moves them by
+    far more than 1e-12)."""
     golden = json.loads(
         (Path(__file__).parent / "data" / "golden_before_wait_effects.json").read_text()
     )
@@ -87,7 +91,7 @@ def test_without_the_new_fields_every_number_is_unchanged():
         res = sim.simulate(m, replications=3, seed=11, engine=engine)
         for stat, value in values.items():
             got = res.summary[stat].mean
-            assert got == value or (math.isnan(value) and math.isnan(got)), (key, stat)
+            assert got == pytest.approx(value, rel=1e-12, abs=1e-12, nan_ok=True), (key, stat)
 
 
 def test_acceptance_by_wait_is_piecewise_linear_and_flat_outside():
