@@ -146,8 +146,28 @@ def metrics(n: int, lam: float, mu: float, within: float, theta: float = 0.0) ->
     )
 
 
-def _smallest(n_lo: int, ok) -> int:
-    """Smallest n >= n_lo with ok(n) true, for a monotone predicate (gallop then bisect)."""
+def _smallest(n_lo: int, ok, guess: int | None = None) -> int:
+    """Smallest n >= n_lo with ok(n) true, for a monotone predicate (gallop then bisect).
+    A `guess` near the answer (the offered load) saves evaluations: from it the search
+    gallops down while ok holds, or up until it does."""
+    if guess is not None and guess > n_lo:
+        if ok(guess):
+            step, hi = 1, guess
+            lo = guess - 1
+            while lo > n_lo and ok(lo):  # gallop down
+                hi = lo
+                step *= 2
+                lo = max(n_lo, guess - step)
+            if lo <= n_lo and ok(n_lo):
+                return n_lo
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if ok(mid):
+                    hi = mid
+                else:
+                    lo = mid
+            return hi
+        n_lo = guess + 1
     if ok(n_lo):
         return n_lo
     step = 1
@@ -191,7 +211,7 @@ def agents_needed(
             and (max_occupancy is None or r.occupancy <= max_occupancy)
         )
 
-    return _smallest(n0, ok)
+    return _smallest(n0, ok, guess=max(n0, math.ceil(a)))
 
 
 def scheduled(agents: float, shrinkage: float) -> float:
