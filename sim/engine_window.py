@@ -165,7 +165,6 @@ def _save_run(a, state, words, tab, plan, acc, steps, i, out):
     each; returns (next index, status): status 1 when the tables filled."""
     o_words, o_islot, o_fslot, o_hpos, o_ht, o_hk, o_qh, o_qt, o_lo, o_part, o_pb = out
     rec = np.empty((0, 0))
-    cap = tab.islot.shape[0]
     T = acc.counts.shape[0]
     while i < len(steps):
         _, status = _run_chunk(a, True, state, tab, plan, acc, rec, False, steps[i])
@@ -182,11 +181,12 @@ def _save_run(a, state, words, tab, plan, acc, steps, i, out):
         o_pb[i, 0] = acc.busy[st.bucket]
         o_pb[i, 1] = acc.staffed[st.bucket]
         o_words[i, :] = words
-        o_islot[i, :cap] = tab.islot
-        o_fslot[i, :cap] = tab.fslot
-        o_hpos[i, :cap] = tab.hpos
-        o_ht[i, :cap] = tab.ht
-        o_hk[i, :cap] = tab.hk
+        # rows from `high` on are fresh: `trajectory` fills them in when it trims
+        o_islot[i, : st.high] = tab.islot[: st.high]
+        o_fslot[i, : st.high] = tab.fslot[: st.high]
+        o_hpos[i, : st.high] = tab.hpos[: st.high]
+        o_ht[i, : st.heap_size] = tab.ht[: st.heap_size]
+        o_hk[i, : st.heap_size] = tab.hk[: st.heap_size]
         o_qh[i, :] = tab.qhead
         o_qt[i, :] = tab.qtail
         i += 1
@@ -226,18 +226,17 @@ class WindowRunner:
         words = state.view(np.int64).reshape(-1)
         acc = _accumulators(m)
         P, cap = self.priorities, tab.islot.shape[0]
-        fresh = new_tables(cap, P)
         out = [
             np.empty((S, len(words)), np.int64),
-            np.repeat(fresh.islot[None], S, axis=0),
-            np.zeros((S, cap, fresh.fslot.shape[1])),
-            np.full((S, cap), -1, np.int64),
-            np.zeros((S, cap)),
-            np.zeros((S, cap), np.int64),
+            np.empty((S, cap, tab.islot.shape[1]), np.int64),
+            np.empty((S, cap, tab.fslot.shape[1])),
+            np.empty((S, cap), np.int64),
+            np.empty((S, cap)),
+            np.empty((S, cap), np.int64),
             np.empty((S, P), np.int64),
             np.empty((S, P), np.int64),
             np.empty(S, np.int64),
-            np.zeros((S, *acc.counts.shape)),
+            np.empty((S, *acc.counts.shape)),  # rows past a state's own are zeroed below
             np.empty((S, 2)),
         ]
         i = 0
@@ -249,18 +248,14 @@ class WindowRunner:
             tab = grown(tab)
             state[0]["free"] = old
             cap = tab.islot.shape[0]
-            fresh = new_tables(cap, P)
-            out[1] = _grown_rows(out[1], cap, 0)
-            out[1][:, old:] = fresh.islot[old:]
-            out[2] = _grown_rows(out[2], cap, 0.0)
-            out[3] = _grown_rows(out[3], cap, -1)
-            out[4] = _grown_rows(out[4], cap, 0.0)
-            out[5] = _grown_rows(out[5], cap, 0)
+            for j in range(1, 6):  # the saved rows (those from `high` on are filled in later)
+                out[j] = _grown_rows(out[j], cap, 0)
         _run_until(a, state, tab, self.base_plan, acc, -1)
         rows = max(1, min(cap, int(state[0]["high"])))
         T = m.n_intervals
         bucket = out[0][:, STATE.names.index("bucket")]
-        width = int((np.minimum(T - 1, bucket + 1) - out[8]).max()) + 1
+        own = np.minimum(T - 1, bucket + 1) - out[8] + 1  # partial rows each state saved
+        width = int(own.max())
         per_step = (
             rows * (out[1].shape[2] + out[2].shape[2] + 3) * 8
             + words.nbytes
@@ -268,18 +263,29 @@ class WindowRunner:
         )
         stride = max(1, -(-S * per_step // max(1, keep_bytes)))
         keep = np.arange(stride - 1, S, stride)
+        high = out[0][keep, STATE.names.index("high")]
+        fresh = np.arange(rows)[None, :] >= high[:, None]  # (kept, rows): rows never used yet
+        islot = out[1][keep, :rows]
+        islot[fresh] = 0
+        islot[..., S_NEXT] = np.where(fresh, np.arange(1, rows + 1), islot[..., S_NEXT])
+        fslot = out[2][keep, :rows]
+        fslot[fresh] = 0.0
+        hpos = out[3][keep, :rows]
+        hpos[fresh] = -1
+        partial = out[9][keep, :width]
+        partial[np.arange(width)[None, :] >= own[keep][:, None]] = 0.0
         return Trajectory(
             steps[keep],
             out[0][keep],
-            out[1][keep, :rows],
-            out[2][keep, :rows],
-            out[3][keep, :rows],
+            islot,
+            fslot,
+            hpos,
             out[4][keep, :rows],
             out[5][keep, :rows],
             out[6][keep],
             out[7][keep],
             out[8][keep],
-            out[9][keep, :width],
+            partial,
             out[10][keep],
             acc.counts,
             acc.busy,
