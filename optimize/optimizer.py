@@ -22,15 +22,15 @@ import numpy as np
 
 from ccsim.sim import (
     NEVER,
+    Alike,
     Executor,
     InProcess,
     Model,
     PlanningError,
     SimResult,
     paired_difference,
-    simulate_alike,
 )
-from ccsim.sim.results import aggregate, selling_value
+from ccsim.sim.results import selling_value
 from ccsim.sim.runner import model_fingerprint
 from ccsim.sim.targets import Judgement, Targets, overall, verdict_rule_text
 
@@ -515,19 +515,15 @@ def confirm(
         # each day's callers drawn once (the last two give the paired differences)
         m = plan.apply(model)
         models = [m, model] + ([m.without_offers()] if m.makes_offers() else [])
-        runs = simulate_alike(models, replications, fresh, executor)
-        calls += sum(r.meta["calls_simulated"] for r in runs)
+        alike = Alike(models, fresh, executor)
+        runs = alike.run(replications)
         judged = targets.judge(runs[0])
         grown = replications
         while overall(judged) == "borderline" and grown < CONFIRM_GROWTH * replications:
-            more = simulate_alike(models, grown, fresh, executor, first_replication=grown)
-            calls += sum(r.meta["calls_simulated"] for r in more)
             grown *= 2
-            runs = [
-                aggregate(a.model, a.reps + b.reps, {**a.meta, "replications": grown})
-                for a, b in zip(runs, more, strict=True)
-            ]
+            runs = alike.run(grown)
             judged = targets.judge(runs[0])
+        calls += sum(r.meta["calls_simulated"] for r in runs)
         if exact or overall(judged) == "met" or attempts >= MAX_REPAIRS:
             break
         mended = mend(plan, runs[0], judged)

@@ -19,7 +19,7 @@ from .executor import (
 from .loading import load_scenario, parse_scenario
 from .model import ALWAYS, NEVER, Model
 from .results import SimResult, aggregate, paired_difference
-from .runner import run_replication, simulate, simulate_alike
+from .runner import Alike, run_replication, simulate, simulate_alike
 from .stats import DEFINITIONS, STATISTICS, Estimate, RepResult
 from .stream import customer_stream
 from .targets import Judgement, Target, Targets, overall, verdict
@@ -53,5 +53,6 @@ __all__ = [
     "run_replication",
     "simulate",
     "simulate_alike",
+    "Alike",
     "verdict",
 ]

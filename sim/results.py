@@ -224,11 +224,23 @@ class Accumulator:
         """Fold in replication `index` (any order; folded in index order), with its
         `rep_kpis` when the worker computed them."""
         i = self._next + len(self._waiting) if index is None else index
-        self._seen.add(i)
-        self.hist = rep.hist.copy() if self.hist is None else self.hist + rep.hist
-        self.calls += rep.calls
+        self.add_totals(rep.hist, rep.calls)
         k = rep_kpis(self.model, rep) if kpis is None else kpis
-        self._waiting[i] = (k, rep if self.keep_reps else None)
+        self._queue(i, k, rep if self.keep_reps else None)
+
+    def add_totals(self, hist: np.ndarray, calls: int) -> None:
+        """The waiting-time histogram and calls of replications whose KPIs come apart
+        (`add_kpis`), summed by the worker that ran them."""
+        self.hist = hist.copy() if self.hist is None else self.hist + hist
+        self.calls += calls
+
+    def add_kpis(self, index: int, kpis: dict) -> None:
+        """Fold in replication `index` from its `rep_kpis` alone (no raw accumulators)."""
+        self._queue(index, kpis, None)
+
+    def _queue(self, i: int, k: dict, rep: RepResult | None) -> None:
+        self._seen.add(i)
+        self._waiting[i] = (k, rep)
         while self._next in self._waiting:
             k, r = self._waiting.pop(self._next)
             self._fold(k, r)
