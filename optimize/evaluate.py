@@ -330,7 +330,7 @@ class Evaluator(Generic[P]):
             parts: dict[int, tuple] = {}
             for i, part in self.executor.imap(_evaluate_task, tasks):
                 parts[i] = part
-                if self.tick is not None:
+                if self.tick is not None and len(parts) < len(tasks):  # the last: below
                     self.calls_running = self.calls + sum(x[2] for x in parts.values())
                     self.tick()
             for p in todo:
@@ -343,6 +343,8 @@ class Evaluator(Generic[P]):
                 self._raw[p] = (samples, ints, (old[2] if old else 0) + calls)
                 self.evaluations += 1
                 self.calls += calls
+            if self.tick is not None:
+                self.tick()
             if self.checkpoint is not None and time.monotonic() - self._saved_at > 5.0:
                 self.save()
         return [self._view(p, n) for p in plans]

@@ -4,6 +4,7 @@ line every few seconds otherwise (a log file, CI, a pipe), nothing under --json 
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -37,7 +38,7 @@ class Reporter:
         self.total = total
         self._bar: Progress | None = None
         self._task = None
-        self._last_line = 0.0
+        self._last_line = -math.inf
         self._t0 = time.monotonic()
 
     def __enter__(self) -> Reporter:
