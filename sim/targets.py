@@ -16,6 +16,7 @@ targets are judged in every measured interval.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -32,11 +33,19 @@ VERDICTS = ("met", "borderline", "missed")
 DEFAULT_CONFIDENCE = 0.95
 
 
+@functools.lru_cache(maxsize=4096)
+def _t_ppf(confidence: float, dof: int) -> float:
+    return float(sps.t.ppf(confidence, dof))
+
+
 def t_quantile(confidence: float, n: np.ndarray | int) -> np.ndarray:
-    """One-sided Student-t quantile for n replications (NaN below two)."""
+    """One-sided Student-t quantile for n replications (NaN below two). A search judges
+    thousands of plans on the same few replication counts: the quantiles are cached
+    (scipy's ppf costs about 0.2 ms a call)."""
     n = np.asarray(n, dtype=float)
-    with np.errstate(invalid="ignore"):
-        q = sps.t.ppf(confidence, np.maximum(n - 1, 1))
+    dof = np.maximum(n - 1, 1)
+    values, inverse = np.unique(dof, return_inverse=True)
+    q = np.array([_t_ppf(float(confidence), int(v)) for v in values])[inverse].reshape(n.shape)
     return np.where(n >= 2, q, np.nan)
 
 
