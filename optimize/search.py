@@ -501,20 +501,18 @@ class MoveMemo:
     RADIUS = 2  # intervals either side whose staffing a move's value depends on
 
     def __init__(self) -> None:
-        self._hopeless: dict[str, tuple[SearchPlan, frozenset[int], int]] = {}
+        self._hopeless: dict[str, tuple[Plan, frozenset[int], int]] = {}
         self.skipped = 0
         self.full_sweep = False
 
-    def _near(self, p: SearchPlan, q: SearchPlan, touched: frozenset[int]) -> bool:
-        if p.thresholds != q.thresholds or getattr(p, "max_wait", None) != getattr(
-            q, "max_wait", None
-        ):
+    def _near(self, p: Plan, q: Plan, touched: frozenset[int]) -> bool:
+        if p.thresholds != q.thresholds or p.max_wait != q.max_wait:
             return False
         lo = max(0, min(touched) - self.RADIUS)
         hi = max(touched) + self.RADIUS + 1
         return p.staffing[lo:hi] == q.staffing[lo:hi]
 
-    def active(self, moves: Sequence[tuple[str, frozenset, SearchPlan]], cur: SearchPlan, n: int):
+    def active(self, moves: Sequence[tuple[str, frozenset, Plan]], cur: Plan, n: int):
         """The moves to try this round (every one on a full sweep)."""
         self.skipped = 0
         if self.full_sweep:

@@ -54,7 +54,10 @@ from .stream import CallerChunk, customer_stream
 
 STOPPED = 2  # _run_chunk's status: stopped at the requested staffing step
 TABLE_FULL = 1
-_FREE_WORD = STATE.names.index("free")  # the first free slot, as a word of the state
+_FIELDS: tuple[str, ...] = STATE.names or ()
+_FREE_WORD = _FIELDS.index("free")  # the first free slot, as a word of the state
+_BUCKET_WORD = _FIELDS.index("bucket")
+_HIGH_WORD = _FIELDS.index("high")
 
 
 def join_chunks(chunks: list[CallerChunk]) -> CallerChunk:
@@ -253,7 +256,7 @@ class WindowRunner:
         _run_until(a, state, tab, self.base_plan, acc, -1)
         rows = max(1, min(cap, int(state[0]["high"])))
         T = m.n_intervals
-        bucket = out[0][:, STATE.names.index("bucket")]
+        bucket = out[0][:, _BUCKET_WORD]
         own = np.minimum(T - 1, bucket + 1) - out[8] + 1  # partial rows each state saved
         width = int(own.max())
         per_step = (
@@ -263,7 +266,7 @@ class WindowRunner:
         )
         stride = max(1, -(-S * per_step // max(1, keep_bytes)))
         keep = np.arange(stride - 1, S, stride)
-        high = out[0][keep, STATE.names.index("high")]
+        high = out[0][keep, _HIGH_WORD]
         fresh = np.arange(rows)[None, :] >= high[:, None]  # (kept, rows): rows never used yet
         islot = out[1][keep, :rows]
         islot[fresh] = 0

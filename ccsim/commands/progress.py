@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
+    TaskID,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
@@ -37,7 +38,7 @@ class Reporter:
         self.live = enabled and err_console.is_terminal
         self.total = total
         self._bar: Progress | None = None
-        self._task = None
+        self._task: TaskID | None = None
         self._last_line = -math.inf
         self._t0 = time.monotonic()
 
