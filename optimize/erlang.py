@@ -146,6 +146,17 @@ def metrics(n: int, lam: float, mu: float, within: float, theta: float = 0.0) ->
     )
 
 
+def _bisect(lo: int, hi: int, ok) -> int:
+    """Smallest n in (lo, hi] with ok(n), given ok(hi) and not ok(lo)."""
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
 def _smallest(n_lo: int, ok, guess: int | None = None) -> int:
     """Smallest n >= n_lo with ok(n) true, for a monotone predicate (gallop then bisect).
     A `guess` near the answer (the offered load) saves evaluations: from it the search
@@ -160,13 +171,7 @@ def _smallest(n_lo: int, ok, guess: int | None = None) -> int:
                 lo = max(n_lo, guess - step)
             if lo <= n_lo and ok(n_lo):
                 return n_lo
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                if ok(mid):
-                    hi = mid
-                else:
-                    lo = mid
-            return hi
+            return _bisect(lo, hi, ok)
         n_lo = guess + 1
     if ok(n_lo):
         return n_lo
@@ -178,13 +183,7 @@ def _smallest(n_lo: int, ok, guess: int | None = None) -> int:
         hi = n_lo + step
         if hi > 10_000_000:
             raise PlanningError("no staffing level up to 10 million agents meets the target")
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if ok(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    return _bisect(lo, hi, ok)
 
 
 def agents_needed(

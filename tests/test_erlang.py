@@ -123,3 +123,20 @@ def test_large_center_inverse_is_fast_and_sane():
     lam, mu = 15000 / 1800, 1 / 180  # 1500 erlangs
     n = agents_needed(lam, mu, within=20.0, target_sl=0.9)
     assert 1500 < n < 1600
+
+
+def test_smallest_agents_from_a_guess_is_the_smallest():
+    """The staffing search starts at the offered load and gallops down or up: for any
+    monotone predicate it returns what a scan from the lower bound returns."""
+    from ccsim.optimize.erlang import _smallest
+
+    rng = np.random.default_rng(1)
+    for _ in range(500):
+        need, n_lo = int(rng.integers(1, 200)), int(rng.integers(0, 50))
+        guess = int(rng.integers(0, 300))
+
+        def ok(n: int, need=need) -> bool:
+            return n >= need
+
+        assert _smallest(n_lo, ok, guess) == max(n_lo, need)
+        assert _smallest(n_lo, ok) == max(n_lo, need)
