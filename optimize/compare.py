@@ -9,12 +9,14 @@ a threshold grid and the optimizer's frontier when available) as plain JSON.
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 
 from ccsim.sim import (
     ALWAYS,
     NEVER,
+    Alike,
     Executor,
     InProcess,
     Model,
@@ -74,26 +76,48 @@ def compare(
     optimize_method: str | None = None,
     progress: Progress | None = None,
 ) -> CompareResult:
-    """Simulate the baseline (the scenario's plan) and the alternatives on common seeds."""
+    """Simulate the baseline (the scenario's plan) and the alternatives on common seeds.
+
+    Verdicts are decided the way the optimizer decides them: while any alternative's
+    verdict is borderline, every alternative (and its twin without offers) gets twice
+    the replications, on the same seeds (the pairing holds), up to `decide_cap(...)`
+    replications; a verdict still borderline then says how many would decide it."""
     executor = executor or InProcess()
     R = replications or model.replications
     seed = model.seed if seed is None else seed
     models = {"scenario": model, **alternatives}
-    results = {}
-    calls = 0
-    for i, (name, mm) in enumerate(models.items()):
-        if progress:
-            progress(f"simulating {name}", i)
-        results[name] = simulate(mm, replications=R, seed=seed, executor=executor)
-        calls += results[name].meta["calls_simulated"]
-    no_sell = {}
-    for name, mm in models.items():
-        if not mm.makes_offers():
-            continue
-        if progress:
-            progress(f"simulating {name} without offers", len(models))
-        no_sell[name] = simulate(mm.without_offers(), replications=R, seed=seed, executor=executor)
-        calls += no_sell[name].meta["calls_simulated"]
+    targets = Targets.from_model(model)
+    # each plan with its twin without offers: one stream of callers for both
+    runners = {
+        name: Alike(
+            [mm] + ([mm.without_offers()] if mm.makes_offers() else []), seed, executor, mm.engine
+        )
+        for name, mm in models.items()
+    }
+    # a steady-state run is judged on its batches, not on more runs
+    cap = R if model.steady else decide_cap(model, R, sum(len(r.models) for r in runners.values()))
+    n = R
+    while True:
+        runs = {}
+        for i, (name, runner) in enumerate(runners.items()):
+            if progress:
+                progress(f"simulating {name} ({n} replications)", i)
+            runs[name] = runner.run(n)
+        undecided = [
+            name for name, r in runs.items() if overall(targets.judge(r[0])) == "borderline"
+        ]
+        if not undecided or 2 * n > cap:
+            break
+        n *= 2
+    results = {name: r[0] for name, r in runs.items()}
+    no_sell = {name: r[1] for name, r in runs.items() if len(r) > 1}
+    calls = sum(x.meta["calls_simulated"] for r in runs.values() for x in r)
+    decided = {
+        "replications": n,
+        "first": R,
+        "cap": cap,
+        "undecided": {name: replications_to_decide(targets, results[name]) for name in undecided},
+    }
     g = None
     sellable = [k for k in range(model.n_segments) if model.eligible[k] > 0]
     if grid and len(sellable) >= 2:
@@ -113,9 +137,39 @@ def compare(
         g,
         frontier,
         optimize_method,
-        {"replications": R, "seed": seed, "calls_simulated": calls},
+        {"replications": n, "seed": seed, "calls_simulated": calls, "verdicts": decided},
         no_sell,
     )
+
+
+# compare decides verdicts on up to this many times its first replications, within this
+# many simulated calls (about 30 s on 2 cores)
+DECIDE_FACTOR = 64
+DECIDE_CALLS = 200e6
+
+
+def decide_cap(model: Model, first: int, runs: int) -> int:
+    """The most replications compare may use to decide a borderline verdict: 64 times
+    the first (20 -> 1,280, the optimizer's confirmation), fewer for a large scenario
+    (`DECIDE_CALLS` over the plans run)."""
+    by_calls = DECIDE_CALLS / max(1.0, model.expected_calls() * max(1, runs))
+    return max(first, min(DECIDE_FACTOR * first, int(by_calls)))
+
+
+def replications_to_decide(targets: Targets, res) -> int | None:
+    """About how many replications would decide a borderline verdict: the bound's
+    half-width shrinks as 1/sqrt(n), so n (half-width / |mean - limit|)^2 for the
+    hardest borderline target (None when a mean sits on its limit)."""
+    need = 0.0
+    for j in targets.judge(res):
+        if j.verdict != "borderline":
+            continue
+        half = (j.mean - j.lo) if j.target.higher_is_better else (j.hi - j.mean)
+        gap = abs(j.slack)
+        if not (math.isfinite(half) and gap > 0):
+            return None
+        need = max(need, j.n * (half / gap) ** 2)
+    return int(math.ceil(need)) if need else None
 
 
 SENSITIVITY_VOLUMES = ("+5%", "+10%")

@@ -14,6 +14,7 @@ from ccsim.cli import app
 from ccsim.optimize.compare import compare
 from ccsim.render.charts import CHARTS
 from ccsim.sim.alternatives import scenario_alternatives
+from ccsim.sim.targets import Targets, overall
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -306,3 +307,51 @@ def test_selling_against_the_best_no_sell_plan(tmp_path):
     for stat in ("profit", "revenue", "staffing_cost"):
         assert j[stat]["mean"] == pytest.approx(s[stat]["mean"] - n[stat]["mean"], abs=1e-6)
     assert j["revenue"]["mean"] == pytest.approx(s["revenue"]["mean"])  # no-sell earns none
+
+
+def test_borderline_verdicts_get_more_days_until_decided():
+    """compare decides verdicts as the optimizer does: a plan borderline on 20 days sends
+    every plan to twice the days (same seeds, so the pairing holds) until no verdict is
+    borderline or the cap is reached; the numbers are simulate's on that many days, and a
+    verdict still borderline says how many days would decide it."""
+    from ccsim.optimize.compare import decide_cap, replications_to_decide
+
+    m = sim.load_scenario(ROOT / "scenarios" / "retail_bank.yaml")
+    # 10% fewer agents: abandonment near its 5% cap, borderline on 20 days
+    tight = m.with_plan(staffing=np.ceil(m.staffing * 0.9).astype(int))
+    first = sim.simulate(tight, replications=20, seed=m.seed)
+    assert overall(Targets.from_model(m).judge(first)) == "borderline"
+    c = compare(m, {"tight": tight}, grid=False)
+    v = c.meta["verdicts"]
+    n = v["replications"]
+    assert 20 < n <= v["cap"] == decide_cap(m, 20, 4)
+    assert c.results["tight"].meta["replications"] == n
+    again = sim.simulate(tight, replications=n, seed=m.seed)
+    assert c.results["tight"].summary["abandon_rate"].mean == pytest.approx(
+        again.summary["abandon_rate"].mean, rel=1e-12
+    )
+    if c.verdict("tight") == "borderline":
+        assert v["undecided"]["tight"] == replications_to_decide(
+            Targets.from_model(m), c.results["tight"]
+        )
+        assert v["undecided"]["tight"] > n
+    else:
+        assert v["undecided"] == {}
+
+
+def test_simulate_decides_a_borderline_verdict_on_more_days(tmp_path):
+    """simulate applies compare's rule: borderline on 20 days, the same plan on 40, 80,
+    ... (the first 20 are the same days) until decided; it says so, and the JSON has it."""
+    import yaml
+
+    d = yaml.safe_load((ROOT / "scenarios" / "retail_bank.yaml").read_text())
+    d["staffing"] = [int(x) for x in np.ceil(np.array(d["staffing"]) * 0.9)]
+    f = tmp_path / "tight.yaml"
+    f.write_text(yaml.safe_dump(d))
+    res = CliRunner().invoke(app, ["simulate", str(f), "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert "borderline on 20 replications" in res.output
+    assert "verdicts on 80 replications" in res.output
+    js = json.loads(CliRunner().invoke(app, ["simulate", str(f), "--json"]).stdout)
+    assert js["meta"]["replications"] == 80
+    assert js["meta"]["verdicts"] == {"replications": 80, "first": 20, "cap": 1280, "undecided": {}}

@@ -13,6 +13,7 @@ from ccsim import sim
 
 from ..output import write_json, write_text
 from ..render import tables as report
+from ..render.summary import decided_text
 from .common import (
     ConfidenceOpt,
     DaskOpt,
@@ -65,17 +66,26 @@ def simulate(
         compile_note(shown and engine != "simpy"),
         Reporter("simulating", shown, total=R) as bar,
     ):
-        res = sim.simulate(
-            model,
-            replications=R,
-            seed=seed,
-            engine=engine,
-            executor=executor,
-            calls_file=calls,
-            checkpoint_dir=out / ".checkpoints" if out else None,
-            progress=bar.advance,
-            keep_reps=False,
-        )
+        n = R
+        while True:
+            res = sim.simulate(
+                model,
+                replications=n,
+                seed=seed,
+                engine=engine,
+                executor=executor,
+                calls_file=calls,
+                checkpoint_dir=out / ".checkpoints" if out else None,
+                progress=bar.advance,
+                keep_reps=False,
+            )
+            # a borderline verdict gets more days, as compare and the optimizer decide it
+            # (the days already run come from the checkpoints with --out)
+            if not _more_days(model, res, R, calls):
+                break
+            n *= 2
+            bar(f"a verdict is borderline on {res.meta['replications']} replications: {n}")
+    res.meta["verdicts"] = _verdicts_meta(model, res, R)
     js = res.to_json()
     if out:
         from ccsim.sim.comparison import CompareResult
@@ -103,6 +113,9 @@ def simulate(
         sys.stdout.write(json.dumps(js, indent=2, allow_nan=False) + "\n")
         return
     report.print_simulation(res, out_console)
+    decided = decided_text({"meta": res.meta})
+    if decided:
+        out_console.print(decided, markup=False, highlight=False)
     if out:
         extra = ", roster.csv, coverage and shift charts" if model.roster is not None else ""
         out_console.print(
@@ -111,3 +124,28 @@ def simulate(
         )
     if calls:
         out_console.print(f"[dim]call records written to {calls}[/dim]")
+
+
+def _more_days(model, res, first: int, calls) -> bool:
+    """Run twice the days? While a verdict is borderline, up to compare's cap (never
+    with call records, which are written as they are simulated, or in steady state)."""
+    from ccsim.optimize.compare import decide_cap
+    from ccsim.sim.targets import overall
+
+    if calls or model.steady or overall(model.targets.judge(res)) != "borderline":
+        return False
+    return 2 * res.meta["replications"] <= decide_cap(model, first, 1)
+
+
+def _verdicts_meta(model, res, first: int) -> dict:
+    from ccsim.optimize.compare import decide_cap, replications_to_decide
+    from ccsim.sim.targets import overall
+
+    n = res.meta["replications"]
+    borderline = overall(model.targets.judge(res)) == "borderline"
+    return {
+        "replications": n,
+        "first": first,
+        "cap": decide_cap(model, first, 1),
+        "undecided": {"scenario": replications_to_decide(model.targets, res)} if borderline else {},
+    }

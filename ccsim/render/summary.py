@@ -178,7 +178,31 @@ def recommendation_text(js: dict, md: bool = True) -> str:
             f", customer value at risk {value(s['value_at_risk']['mean'], 'money')}"
             f"{currency(js)}, satisfied callers {value(s['satisfaction']['mean'], 'pct')}"
         )
-    return f"{head} {svc}; {esc(verdict_text(a)) if md else verdict_text(a)} (judged at {conf:.0%} confidence)."
+    out = f"{head} {svc}; {esc(verdict_text(a)) if md else verdict_text(a)} (judged at {conf:.0%} confidence)."
+    decided = decided_text(js)
+    return f"{out} {esc(decided) if md else decided}" if decided else out
+
+
+def decided_text(js: dict) -> str:
+    """How many days the verdicts took: compare doubles the replications of every plan
+    while a verdict is borderline (up to a cap), as the optimizer's confirmation does."""
+    v = (js.get("meta") or {}).get("verdicts")
+    if not v:
+        return ""
+    parts = []
+    if v["replications"] > v["first"]:
+        parts.append(
+            f"A verdict was borderline on {v['first']} replications, so every plan was run on "
+            f"more days: verdicts on {v['replications']:,} replications (at most {v['cap']:,})."
+        )
+    for name, need in (v.get("undecided") or {}).items():
+        more = (
+            f"about {need:,} would decide it"
+            if need
+            else "its mean sits on the limit: no number of days decides it"
+        )
+        parts.append(f"'{name}' is still borderline on {v['replications']:,} replications; {more}.")
+    return " ".join(parts)
 
 
 def markdown(js: dict, charts: list[str]) -> str:
