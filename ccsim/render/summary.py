@@ -192,8 +192,9 @@ def decided_text(js: dict) -> str:
     parts = []
     if v["replications"] > v["first"]:
         parts.append(
-            f"A verdict was borderline on {v['first']} replications, so every plan was run on "
-            f"more days: verdicts on {v['replications']:,} replications (at most {v['cap']:,})."
+            f"A verdict was borderline on {v['first']} replications, so more days were run "
+            f"(every plan on the same days): verdicts on {v['replications']:,} replications "
+            f"(at most {v['cap']:,})."
         )
     for name, need in (v.get("undecided") or {}).items():
         more = (
