@@ -359,6 +359,10 @@ class Evaluator(Generic[P]):
             self._views[(p, n)] = v
         return v
 
+    def evaluated(self, n: int) -> list[Evaluation[P]]:
+        """Every plan simulated on at least the first n replications, judged on them."""
+        return [self._view(p, n) for p in self._raw if self._have(p) >= n]
+
     def save(self) -> None:
         """Write the evaluated plans to the checkpoint file (atomically)."""
         if self.checkpoint is None:
