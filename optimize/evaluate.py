@@ -28,7 +28,7 @@ from ccsim.sim import Executor, InProcess, Model
 from ccsim.sim.checkpoint import discard, load_arrays, save_arrays
 from ccsim.sim.engine_fast import arrivals_of, engine_plan, run_fast
 from ccsim.sim.engine_simpy import run_simpy
-from ccsim.sim.engine_window import Trajectory, WindowRunner, changed_steps, join_chunks
+from ccsim.sim.engine_window import WindowRunner, changed_steps, join_chunks
 from ccsim.sim.results import batch_kpis
 from ccsim.sim.stream import customer_stream
 from ccsim.sim.targets import Judgement, Targets, sample_stats
@@ -100,16 +100,14 @@ class WindowCache:
 
     def __init__(self, keep: int = 2):
         self.keep = keep
-        self._runners: OrderedDict[tuple, tuple[WindowRunner, dict[int, Trajectory]]] = (
-            OrderedDict()
-        )
+        self._runners: OrderedDict[tuple, WindowRunner] = OrderedDict()
 
-    def get(self, key: str, base: SearchPlan, model: Model) -> tuple[WindowRunner, dict]:
+    def get(self, key: str, base: SearchPlan, model: Model) -> WindowRunner:
         k = (key, base)
         if k in self._runners:
             self._runners.move_to_end(k)
         else:
-            self._runners[k] = (WindowRunner(base.apply(model)), {})
+            self._runners[k] = WindowRunner(base.apply(model))
             while len(self._runners) > self.keep:
                 self._runners.popitem(last=False)
         return self._runners[k]
@@ -135,11 +133,11 @@ def stream_key(model: Model, seed: int) -> str:
     return h.hexdigest()
 
 
-def _windows(model: Model, m: Model, key: str, seed: int, reps, base, all_reps: int):
+def _windows(model: Model, m: Model, key: str, seed: int, reps, runner, span, all_reps: int):
     """(counts, busy, staffed, callers simulated) per replication of plan model `m`, run
-    in windows against the incumbent `base`'s trajectories where that saves work."""
-    runner, trajectories = _WORKER_WINDOWS.get(key, base, model)
-    span = changed_steps(m, runner.base)
+    in windows against the trajectories of `runner`'s incumbent (`span`: the steps where
+    `m` differs from it, `changed_steps`)."""
+    trajectories = runner.trajectories
     plan = engine_plan(m)
     out = []
     for r in reps:
@@ -161,8 +159,12 @@ def _windows(model: Model, m: Model, key: str, seed: int, reps, base, all_reps: 
 def _evaluate_task(args) -> tuple[dict, dict, int]:
     model, plan, key, seed, reps, engine, base, all_reps = args
     m = plan.apply(model)
-    if base is not None and engine == "fast" and changed_steps(m, base.apply(model))[0] > 0:
-        out = _windows(model, m, key, seed, reps, base, all_reps)
+    runner = (
+        _WORKER_WINDOWS.get(key, base, model) if base is not None and engine == "fast" else None
+    )
+    span = changed_steps(m, runner.base) if runner is not None else (0, 0)
+    if runner is not None and span[0] > 0:
+        out = _windows(model, m, key, seed, reps, runner, span, all_reps)
     else:
         run = run_fast if engine == "fast" else run_simpy
         full = [run(m, _WORKER_CACHE.chunks(model, key, seed, r))[0] for r in reps]

@@ -216,6 +216,7 @@ class WindowRunner:
         self.words = self.state.view(np.int64).reshape(-1)
         self.acc = _accumulators(base)
         self.tab = new_tables(256, self.priorities)
+        self.trajectories: dict[int, Trajectory] = {}  # by replication, kept by its user
 
     def trajectory(self, a: Arrivals, anyone_calls: bool, keep_bytes: int) -> Trajectory:
         """Run the base plan on one replication's callers (`arrivals_of` one chunk),
