@@ -19,7 +19,7 @@ from .executor import (
 from .loading import load_scenario, parse_scenario
 from .model import ALWAYS, NEVER, Model
 from .results import SimResult, aggregate, paired_difference
-from .runner import Alike, run_replication, simulate, simulate_alike
+from .runner import Alike, run_replication, simulate
 from .stats import DEFINITIONS, STATISTICS, Estimate, RepResult
 from .stream import customer_stream
 from .targets import Judgement, Target, Targets, overall, verdict
@@ -52,7 +52,6 @@ __all__ = [
     "parse_scenario",
     "run_replication",
     "simulate",
-    "simulate_alike",
     "Alike",
     "verdict",
 ]

@@ -52,8 +52,7 @@ from .model import Model
 from .stats import HIST_ROWS, NFIELDS
 from .stream import CallerChunk, customer_stream
 
-STOPPED = 2  # _run_chunk's status: stopped at the requested staffing step
-TABLE_FULL = 1
+TABLE_FULL = 1  # _run_chunk's status when the tables filled (2: stopped at the step asked)
 _FIELDS: tuple[str, ...] = STATE.names or ()
 _FREE_WORD = _FIELDS.index("free")  # the first free slot, as a word of the state
 _BUCKET_WORD = _FIELDS.index("bucket")

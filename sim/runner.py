@@ -103,17 +103,6 @@ class Alike:
         return [acc.result(dict(meta)) for acc in self.accumulators]
 
 
-def simulate_alike(
-    models: Sequence[Model],
-    replications: int,
-    seed: int,
-    executor: Executor | None = None,
-    engine: str = "fast",
-) -> list[SimResult]:
-    """`Alike(models, seed, executor).run(replications)`."""
-    return Alike(models, seed, executor, engine).run(replications)
-
-
 def model_fingerprint(model: Model, seed: int, engine: str) -> str:
     """A key for checkpoints: changes whenever anything that affects the numbers changes."""
     h = hashlib.sha256()
