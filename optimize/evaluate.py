@@ -271,23 +271,45 @@ class Evaluator(Generic[P]):
         # replays it and finds every plan it had judged already
         self.checkpoint = checkpoint
         self._saved_at = time.monotonic()
+        self._saved: dict[P, int] = {}  # replications of each plan already in a segment
+        self._segments = 0
         self.resumed = 0
         self.discarded_checkpoint = False
-        if checkpoint is not None and os.path.lexists(checkpoint):
-            arrays = load_arrays(checkpoint, self._binding())
-            raw = _raw_from_arrays(arrays, model, plan_type)
-            if raw is None:  # corrupt, forged or from another run: discard, start afresh
-                discard(checkpoint)
-                self.discarded_checkpoint = True
-            else:
-                self._raw = raw
-                self.resumed = len(raw)
+        if checkpoint is not None:
+            self._resume(model, plan_type)
 
-    def _binding(self) -> str:
-        """What the checkpoint file is: this search (its file name hashes the scenario,
-        seed, targets and stages) on these callers."""
+    def _segment(self, k: int) -> Path:
+        """Segment k of the checkpoint: the plans' replications saved in the k-th save
+        (`optimize-<hash>.npz` is segment 0, then `optimize-<hash>.1.npz`, ...)."""
+        assert self.checkpoint is not None
+        c = self.checkpoint
+        return c if k == 0 else c.with_name(f"{c.stem}.{k}{c.suffix}")
+
+    def _resume(self, model: Model, plan_type: type) -> None:
+        """Read the checkpoint's segments in order; any that does not verify (corrupt,
+        forged, from another run, out of order) discards them all: start afresh."""
+        raw: dict = {}
+        k = 0
+        while os.path.lexists(self._segment(k)):
+            arrays = load_arrays(self._segment(k), self._binding(k))
+            if not _merge_segment(raw, arrays, model, plan_type):
+                j = 0
+                while os.path.lexists(self._segment(j)):
+                    discard(self._segment(j))
+                    j += 1
+                self.discarded_checkpoint = True
+                return
+            k += 1
+        self._raw = raw
+        self._saved = {p: len(v[0]["objective"]) for p, v in raw.items()}
+        self._segments = k
+        self.resumed = len(raw)
+
+    def _binding(self, segment: int = 0) -> str:
+        """What a checkpoint segment is: segment k of this search (its file name hashes
+        the scenario, seed, targets and stages) on these callers."""
         name = self.checkpoint.name if self.checkpoint is not None else ""
-        return f"search|{name}|{self.key}|{self.reps[0]}|{len(self.reps)}"
+        return f"search|{name}|{self.key}|{self.reps[0]}|{len(self.reps)}|{segment}"
 
     @property
     def replications(self) -> int:
@@ -366,11 +388,23 @@ class Evaluator(Generic[P]):
         return [self._view(p, n) for p in self._raw if self._have(p) >= n]
 
     def save(self) -> None:
-        """Write the evaluated plans to the checkpoint file (atomically)."""
+        """Append what was simulated since the last save as a new segment (atomically):
+        the checkpoint grows with the new work, and is never rewritten whole."""
         if self.checkpoint is None:
             return
-        save_arrays(self.checkpoint, _raw_to_arrays(self._raw), self._binding())
+        new = {
+            p: (self._saved.get(p, 0), v)
+            for p, v in self._raw.items()
+            if len(v[0]["objective"]) > self._saved.get(p, 0)
+        }
         self._saved_at = time.monotonic()
+        if not new:
+            return
+        k = self._segments
+        if save_arrays(self._segment(k), _raw_to_arrays(new), self._binding(k)):
+            self._segments += 1
+            for p, (_, v) in new.items():
+                self._saved[p] = len(v[0]["objective"])
 
     def evaluate(self, plan: P, n: int | None = None, base: P | None = None) -> Evaluation[P]:
         return self.evaluate_many([plan], n, base)[0]
@@ -387,27 +421,29 @@ class Evaluator(Generic[P]):
         return out
 
 
-def _raw_to_arrays(raw: dict) -> dict[str, np.ndarray]:
-    """The evaluated plans as named arrays (no pickle): plan i's own arrays
-    (`plan.to_arrays()`), day samples, interval samples and calls under keys 'i/...'."""
-    out: dict[str, np.ndarray] = {"n": np.asarray(len(raw))}
-    for i, (p, (samples, ints, calls)) in enumerate(raw.items()):
+def _raw_to_arrays(new: dict) -> dict[str, np.ndarray]:
+    """Plans' new replications as named arrays (no pickle), for one segment: plan i's own
+    arrays (`plan.to_arrays()`), the first replication saved here, the calls, and the
+    day and interval samples of those replications, under keys 'i/...'."""
+    out: dict[str, np.ndarray] = {"n": np.asarray(len(new))}
+    for i, (p, (first, (samples, ints, calls))) in enumerate(new.items()):
         for k, x in p.to_arrays().items():
             out[f"{i}/plan/{k}"] = x
-        out[f"{i}/calls"] = np.asarray(calls)
+        out[f"{i}/first"] = np.asarray(first)
+        out[f"{i}/calls"] = np.asarray(calls)  # all the plan's calls so far
         for s, x in samples.items():
-            out[f"{i}/day/{s}"] = x
+            out[f"{i}/day/{s}"] = x[first:]
         for s, x in ints.items():
-            out[f"{i}/int/{s}"] = x
+            out[f"{i}/int/{s}"] = x[first:]
     return out
 
 
-def _raw_from_arrays(
-    a: dict[str, np.ndarray] | None, model: Model, plan_type: type[SearchPlan] = Plan
-):
+def _merge_segment(raw: dict, a: dict[str, np.ndarray] | None, model: Model, plan_type) -> bool:
+    """Add a segment's replications to `raw` (plan -> samples); False when the segment
+    is not one (unreadable, another scenario's plans, replications that do not continue
+    the ones read so far)."""
     if a is None or "n" not in a:
-        return None
-    raw = {}
+        return False
     try:
         for i in range(int(a["n"])):
             prefix = f"{i}/plan/"
@@ -415,13 +451,20 @@ def _raw_from_arrays(
                 {k[len(prefix) :]: v for k, v in a.items() if k.startswith(prefix)}, model
             )
             if p is None:  # from another scenario
-                return None
+                return False
+            old = raw.get(p)
+            have = 0 if old is None else len(old[0]["objective"])
+            if int(a[f"{i}/first"]) != have:
+                return False
             samples = {s: a[f"{i}/day/{s}"] for s in DAY_STATS}
             ints = {s: a[f"{i}/int/{s}"] for s in INTERVAL_STATS}
+            if old is not None:
+                samples = {s: np.concatenate([old[0][s], x]) for s, x in samples.items()}
+                ints = {s: np.concatenate([old[1][s], x]) for s, x in ints.items()}
             raw[p] = (samples, ints, int(a[f"{i}/calls"]))
     except (KeyError, ValueError, TypeError, IndexError):
-        return None
-    return raw
+        return False
+    return True
 
 
 def paired(a: Evaluation, b: Evaluation, stat: str = "objective") -> tuple[float, float]:

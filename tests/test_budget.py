@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -85,3 +86,41 @@ def test_scenario_budget_is_read_and_checked(tmp_path):
     with pytest.raises(sim.ScenarioError, match="optimizer.budget"):
         sim.parse_scenario(data, file="x")
     assert json.dumps(data)  # the scenario stays plain data
+
+
+def test_checkpoint_segments_hold_only_new_work(tmp_path):
+    """Each save appends a segment with the replications simulated since the last one
+    (the checkpoint grows with the work, never rewritten whole); a resumed evaluator reads
+    the segments back in order, and one that does not verify discards them all."""
+    from ccsim.optimize.evaluate import Evaluator, Targets
+    from ccsim.optimize.plan import Plan
+    from ccsim.sim.checkpoint import load_arrays, save_arrays
+
+    m = sim.load_scenario(ROOT / "scenarios" / "retail_bank.yaml")
+    t = Targets.from_model(m)
+    ck = tmp_path / "optimize-test.npz"
+    ev = Evaluator(m, t, 8, seed=3, checkpoint=ck)
+    p1 = Plan.of(m.staffing, m.thresholds)
+    p2 = p1.with_staffing(5, int(m.staffing[5]) + 1)
+    ev.evaluate_many([p1, p2], n=4)
+    ev.save()
+    ev.evaluate_many([p1], n=8)
+    ev.save()
+    ev.save()  # nothing new: no segment
+    segments = sorted(tmp_path.glob("optimize-test*.npz"))
+    assert [f.name for f in segments] == ["optimize-test.1.npz", "optimize-test.npz"]
+    second = load_arrays(tmp_path / "optimize-test.1.npz", ev._binding(1))
+    assert int(second["n"]) == 1 and int(second["0/first"]) == 4
+    assert len(second["0/day/objective"]) == 4  # only replications 4-7 of the first plan
+    again = Evaluator(m, t, 8, seed=3, checkpoint=ck)
+    assert again.resumed == 2
+    got = again.evaluate_many([p1, p2], n=8)
+    want = ev.evaluate_many([p1, p2], n=8)
+    assert np.array_equal(got[0].samples["objective"], want[0].samples["objective"])
+    assert again.evaluations == 1  # p2's replications 4-7 only
+    # a later segment that does not verify (here: signed for the first segment's place,
+    # as a renamed file would be): every segment goes, the search starts afresh
+    save_arrays(tmp_path / "optimize-test.1.npz", second, ev._binding(0))
+    fresh = Evaluator(m, t, 8, seed=3, checkpoint=ck)
+    assert fresh.discarded_checkpoint and fresh.resumed == 0
+    assert not list(tmp_path.glob("optimize-test*.npz"))

@@ -319,7 +319,7 @@ def test_a_forged_search_checkpoint_is_discarded(tmp_path):
     ev.evaluate(plan)
     ev.save()
     assert Evaluator(m, m.targets, 4, 1, checkpoint=ck).resumed == 1
-    raw = {p: ({k: v * 1000 for k, v in s.items()}, i, c) for p, (s, i, c) in ev._raw.items()}
+    raw = {p: (0, ({k: v * 1000 for k, v in s.items()}, i, c)) for p, (s, i, c) in ev._raw.items()}
     with ck.open("wb") as fh:
         np.savez(fh, **_raw_to_arrays(raw))
     forged = Evaluator(m, m.targets, 4, 1, checkpoint=ck)

@@ -386,7 +386,7 @@ def test_shift_plan_holds_on_fresh_days(optimized):
 def test_roster_plan_survives_a_checkpoint(tmp_path):
     """The shift search's evaluated plans are saved as plain arrays (no pickle) and read
     back equal, so an interrupted search resumes; a file of other templates is refused."""
-    from ccsim.optimize.evaluate import DAY_STATS, INTERVAL_STATS, _raw_from_arrays, _raw_to_arrays
+    from ccsim.optimize.evaluate import DAY_STATS, INTERVAL_STATS, _merge_segment, _raw_to_arrays
     from ccsim.optimize.shifts import RosterPlan
     from ccsim.sim.checkpoint import load_arrays, save_arrays
 
@@ -395,9 +395,11 @@ def test_roster_plan_survives_a_checkpoint(tmp_path):
     samples = {s: np.arange(3.0) for s in DAY_STATS}
     ints = {s: np.ones((3, 8)) for s in INTERVAL_STATS}
     f = tmp_path / "ck.npz"
-    save_arrays(f, _raw_to_arrays({plan: (samples, ints, 99)}))
-    back = _raw_from_arrays(load_arrays(f), m, RosterPlan)
-    assert back is not None and list(back) == [plan] and back[plan][2] == 99
+    save_arrays(f, _raw_to_arrays({plan: (0, (samples, ints, 99))}))
+    back: dict = {}
+    assert _merge_segment(back, load_arrays(f), m, RosterPlan)
+    assert list(back) == [plan] and back[plan][2] == 99
+    assert np.array_equal(back[plan][0]["objective"], samples["objective"])
     d = copy.deepcopy(DAY)
     d["shifts"]["templates"]["other"] = d["shifts"]["templates"].pop("long")
-    assert _raw_from_arrays(load_arrays(f), model_from(d), RosterPlan) is None
+    assert not _merge_segment({}, load_arrays(f), model_from(d), RosterPlan)
