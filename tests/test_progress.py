@@ -4,6 +4,7 @@ leave moves out, the search never stops on one."""
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -41,6 +42,7 @@ def plain_reporter(monkeypatch) -> tuple[progress_mod.Reporter, io.StringIO, Clo
     monkeypatch.setattr(progress_mod, "err_console", Console(file=out, width=80))
     clock = Clock()
     monkeypatch.setattr(progress_mod.time, "monotonic", clock)
+    monkeypatch.setattr(progress_mod, "PLAIN_AFTER", 2.0)  # conftest turns it off
     return progress_mod.Reporter("optimizing"), out, clock
 
 
@@ -127,3 +129,31 @@ def test_the_search_stops_only_where_no_single_move_is_a_clear_gain():
     moves += [best.plan.with_threshold(k, c) for k in (0, 1) for c in bounds.candidates()]
     evs = ev.evaluate_many(moves, base=best.plan)
     assert not any(_accepts(best, e) for e in evs)
+
+
+def test_a_slow_engine_load_gets_one_compile_note(monkeypatch):
+    """While the engine loads for longer than the threshold (it is compiling), one line
+    says so; a quiet command prints nothing."""
+    import ccsim.sim.engine_fast as engine_fast
+
+    out = io.StringIO()
+    monkeypatch.setattr(progress_mod, "err_console", Console(file=out, width=200))
+    monkeypatch.setattr(progress_mod, "COMPILE_NOTE_AFTER", 0.01)
+
+    def compiling() -> None:  # returns once the note is out (or after 10 s)
+        for _ in range(1000):
+            if out.getvalue():
+                return
+            time.sleep(0.01)
+
+    monkeypatch.setattr(engine_fast, "warm_up_compiler", compiling)
+    with progress_mod.compile_note(True):
+        pass
+    assert out.getvalue().startswith("compiling the fast engine (first run after an install")
+    assert len(out.getvalue().splitlines()) == 1
+    out.truncate(0)
+    out.seek(0)
+    monkeypatch.setattr(engine_fast, "warm_up_compiler", lambda: time.sleep(0.05))
+    with progress_mod.compile_note(False):
+        pass
+    assert out.getvalue() == ""

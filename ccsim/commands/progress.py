@@ -108,7 +108,7 @@ def compile_note(enabled: bool, optimizing: bool = False) -> Iterator[None]:
             soft_wrap=True,
         ),
     )
-    if enabled:
+    if enabled and math.isfinite(COMPILE_NOTE_AFTER):
         timer.start()
     try:
         from ccsim.sim.engine_fast import warm_up_compiler
