@@ -40,7 +40,7 @@ class SearchProgress:
             ev.tick = self.emit
 
     def __call__(self, step: str, evaluations: int = 0, done: float | None = None) -> None:
-        self.step = step.split(" (")[0]
+        self.step = step
         self._last = 0.0
         self.emit()
 

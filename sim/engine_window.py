@@ -116,14 +116,6 @@ class Trajectory:
     counts: np.ndarray
     busy: np.ndarray
     staffed: np.ndarray
-    calls: int
-
-    @property
-    def nbytes(self) -> int:
-        return sum(
-            x.nbytes
-            for x in (self.words, self.islot, self.fslot, self.hpos, self.ht, self.hk, self.partial)
-        )
 
     def arrays(self) -> tuple:
         """The arrays the compiled window loop reads."""
@@ -293,7 +285,6 @@ class WindowRunner:
             acc.counts,
             acc.busy,
             acc.staffed,
-            int(state[0]["calls"]),
         )
 
     def run(

@@ -39,6 +39,12 @@ def run_replication(
     return ENGINES[engine](model, chunks, want_records)
 
 
+def _batches(todo: list[int], workers: int) -> list[list[int]]:
+    """Replications in tasks of up to 16, about four tasks per worker."""
+    batch = max(1, min(16, len(todo) // (4 * max(1, workers)) or 1))
+    return [todo[i : i + batch] for i in range(0, len(todo), batch)]
+
+
 def _task(args: tuple) -> list[tuple[RepResult, dict]]:
     model, seed, reps, engine = args
     out = [run_replication(model, seed, r, engine)[0] for r in reps]
@@ -82,8 +88,7 @@ class Alike:
         t0 = time.perf_counter()
         todo = list(range(self.n, replications))
         ex = self.executor
-        batch = max(1, min(16, len(todo) // (4 * max(1, ex.workers)) or 1))
-        groups = [todo[i : i + batch] for i in range(0, len(todo), batch)]
+        groups = _batches(todo, ex.workers)
         tasks = [(self.models, self.seed, g, self.engine) for g in groups]
         for gi, out in ex.imap(_alike_task, tasks):
             for acc, (kp, hist, calls) in zip(self.accumulators, out, strict=True):
@@ -200,8 +205,7 @@ def simulate(
         writer.close()
         todo = []
     executor = executor or InProcess()
-    batch = max(1, min(16, len(todo) // (4 * max(1, executor.workers)) or 1))
-    groups = [todo[i : i + batch] for i in range(0, len(todo), batch)]
+    groups = _batches(todo, executor.workers)
     for gi, out in executor.imap(_task, [(model, seed, g, engine) for g in groups]):
         for r, (res, k) in zip(groups[gi], out, strict=True):
             results.add(res, r, k)
