@@ -37,11 +37,11 @@ import json, resource, sys, time
 sys.path[:0] = [{root!r}]
 from ccsim import sim
 from ccsim.optimize import optimize
-from ccsim.sim.engine_fast import warm_up_compiler
+from ccsim.sim.engine.fast import warm_up_compiler
 from ccsim.sim.executor import LocalPool
 warm_up_compiler()
 try:
-    from ccsim.sim.engine_window import warm_up
+    from ccsim.sim.engine.window import warm_up
     warm_up()
 except ImportError:  # a build before window runs
     pass

@@ -36,7 +36,7 @@ if kind == "baseline":
     dt = time.perf_counter() - t
 else:
     from ccsim import sim
-    from ccsim.sim.engine_fast import warm_up_compiler
+    from ccsim.sim.engine.fast import warm_up_compiler
     warm_up_compiler()
     sim.run_replication(benchmark_model(5000), 1, 0, engine=kind)
     m = benchmark_model(calls, waiting=True) if waiting else benchmark_model(calls)

@@ -10,12 +10,12 @@ turn them into a plan that holds on days the search never saw.
 >>> result.verdict, result.plan.staffing  # doctest: +SKIP
 """
 
+from .analytic.erlang import agents_needed, erlang_a, erlang_b, erlang_c, erlang_c_metrics, metrics
+from .analytic.erlang_table import erlang_table
+from .analytic.fluid import FluidPlan, fluid_plan
+from .analytic.markov import MarkovResult, applicable, solve_model, threshold_chain
 from .compare import CompareResult, compare, sensitivity
-from .erlang import agents_needed, erlang_a, erlang_b, erlang_c, erlang_c_metrics, metrics
-from .erlang_table import erlang_table
-from .fluid import FluidPlan, fluid_plan
 from .frontier import FrontierPoint, frontier
-from .markov import MarkovResult, applicable, solve_model, threshold_chain
 from .optimizer import OptimizeResult, optimize
 from .plan import Plan, plan_scenario, policy_dict
 from .schedule import Schedule, schedule_shifts

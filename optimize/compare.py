@@ -121,7 +121,7 @@ def compare(
     g = None
     sellable = [k for k in range(model.n_segments) if model.eligible[k] > 0]
     if grid and len(sellable) >= 2:
-        from .seed import seed_thresholds
+        from .analytic.seed import seed_thresholds
 
         _, ranking = seed_thresholds(model)
         top = [model.segments.index(n) for n in ranking if model.segments.index(n) in sellable][:2]

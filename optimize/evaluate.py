@@ -26,11 +26,11 @@ import numpy as np
 
 from ccsim.sim import Executor, InProcess, Model
 from ccsim.sim.checkpoint import discard, load_arrays, save_arrays
-from ccsim.sim.engine_fast import arrivals_of, engine_plan, run_fast
-from ccsim.sim.engine_simpy import run_simpy
-from ccsim.sim.engine_window import WindowRunner, changed_steps, join_chunks
+from ccsim.sim.engine.fast import arrivals_of, engine_plan, run_fast
+from ccsim.sim.engine.reference import run_simpy
+from ccsim.sim.engine.stream import customer_stream
+from ccsim.sim.engine.window import WindowRunner, changed_steps, join_chunks
 from ccsim.sim.results import batch_kpis
-from ccsim.sim.stream import customer_stream
 from ccsim.sim.targets import Judgement, Targets, sample_stats
 
 from .plan import Plan, SearchPlan

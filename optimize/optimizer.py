@@ -34,9 +34,10 @@ from ccsim.sim.results import selling_value
 from ccsim.sim.runner import model_fingerprint
 from ccsim.sim.targets import Judgement, Targets, overall, verdict_rule_text
 
+from .analytic.markov import MarkovResult, applicable
+from .analytic.seed import seed_plan
 from .budget import SAFETY_FACTOR, Budget, calls_for, work_for
 from .evaluate import Evaluator
-from .markov import MarkovResult, applicable
 from .plan import Plan, SearchPlan, policy_dict, staffing_value
 from .search import (
     MAX_WAIT_GRID,
@@ -49,7 +50,6 @@ from .search import (
     searches_max_wait,
     simulation_search,
 )
-from .seed import seed_plan
 
 FRESH_SEED_OFFSET = 1_000_003  # confirmation seeds differ from the search's
 MAX_SEARCH_REPLICATIONS = 320

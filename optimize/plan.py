@@ -19,7 +19,7 @@ import numpy as np
 import yaml
 
 from ccsim.sim import ALWAYS, NEVER, Model
-from ccsim.sim.units import format_duration
+from ccsim.sim.scenario.units import format_duration
 
 
 class SearchPlan(Protocol):

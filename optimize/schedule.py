@@ -24,10 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 import pulp
 
-from ccsim.sim.errors import PlanningError
-from ccsim.sim.roster import Roster, ShiftRow, ShiftSet
+from ccsim.sim.scenario.errors import PlanningError
+from ccsim.sim.scenario.roster import Roster, ShiftRow, ShiftSet
 
-from .lp import solve
+from .analytic.lp import solve
 
 __all__ = ["Schedule", "schedule_shifts"]
 

@@ -14,12 +14,12 @@ import numpy as np
 from ccsim.sim import ALWAYS, NEVER, Model
 from ccsim.sim.targets import interval_arrays, sample_stats, verdicts
 
+from .analytic.erlang import agents_needed
+from .analytic.markov import MarkovResult, chain_rates, threshold_chain
+from .analytic.seed import smooth
 from .budget import Budget
-from .erlang import agents_needed
 from .evaluate import Evaluation, Evaluator, Targets, paired
-from .markov import MarkovResult, chain_rates, threshold_chain
 from .plan import Plan, SearchPlan, threshold_label
-from .seed import smooth
 
 Progress = Callable[..., None]  # (what, plans evaluated[, share of the work budget spent])
 

@@ -14,8 +14,8 @@ import math
 import numpy as np
 
 from ccsim.sim import Model, PlanningError
-from ccsim.sim.units import format_duration
-from ccsim.sim.wait_effects import DECAY
+from ccsim.sim.scenario.units import format_duration
+from ccsim.sim.scenario.wait_effects import DECAY
 
 from .optimizer import OptimizeResult, optimize
 from .plan import policy_dict, policy_text

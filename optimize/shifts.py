@@ -28,10 +28,11 @@ from pathlib import Path
 import numpy as np
 
 from ccsim.sim import ALWAYS, NEVER, Executor, Model, PlanningError, ScenarioError, SimResult
-from ccsim.sim.roster import Roster, ShiftRow
 from ccsim.sim.runner import model_fingerprint
+from ccsim.sim.scenario.roster import Roster, ShiftRow
 from ccsim.sim.targets import Judgement, Targets, overall
 
+from .analytic.seed import seed_staffing, seed_thresholds
 from .budget import Budget
 from .evaluate import Evaluation, Evaluator
 from .optimizer import (
@@ -57,7 +58,6 @@ from .search import (
     screened,
 )
 from .search import batch_round as search_batch_round
-from .seed import seed_staffing, seed_thresholds
 
 __all__ = ["RosterPlan", "default_shift_time_limit", "optimize_shifts"]
 

@@ -7,7 +7,7 @@
 True
 """
 
-from .errors import PlanningError, ScenarioError
+from .engine.stream import customer_stream
 from .executor import (
     DaskExecutor,
     Executor,
@@ -16,12 +16,12 @@ from .executor import (
     executor_was_aborted,
     make_executor,
 )
-from .loading import load_scenario, parse_scenario
-from .model import ALWAYS, NEVER, Model
 from .results import SimResult, aggregate, paired_difference
 from .runner import Alike, run_replication, simulate
+from .scenario.errors import PlanningError, ScenarioError
+from .scenario.loading import load_scenario, parse_scenario
+from .scenario.model import ALWAYS, NEVER, Model
 from .stats import DEFINITIONS, STATISTICS, Estimate, RepResult
-from .stream import customer_stream
 from .targets import Judgement, Target, Targets, overall, verdict
 
 __all__ = [

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .model import Model
 from .results import SimResult, paired_difference, selling_value
+from .scenario.model import Model
 from .targets import overall
 
 

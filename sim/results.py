@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .model import Model
+from .scenario.model import Model
 from .spreadsheet_safe import neutralise
 from .stats import (
     DECLINES,

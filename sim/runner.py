@@ -17,14 +17,14 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoint import discard, load_arrays, rep_arrays, rep_from_arrays, save_arrays
-from .engine_fast import run_fast
-from .engine_simpy import run_simpy
+from .engine.fast import run_fast
+from .engine.records import CallWriter
+from .engine.reference import run_simpy
+from .engine.stream import CHUNK, customer_stream, prefetched
 from .executor import Executor, InProcess
-from .model import Model
-from .records import CallWriter
 from .results import Accumulator, SimResult, reps_kpis
+from .scenario.model import Model
 from .stats import HIST_BINS, HIST_ROWS, NFIELDS, RepResult
-from .stream import CHUNK, customer_stream, prefetched
 
 ENGINES = {"fast": run_fast, "simpy": run_simpy}
 

@@ -26,7 +26,7 @@ from scipy import stats as sps
 
 if TYPE_CHECKING:
     from .results import SimResult
-    from .schema import Targets as TargetsSpec
+    from .scenario.schema import Targets as TargetsSpec
     from .stats import Estimate
 
 VERDICTS = ("met", "borderline", "missed")

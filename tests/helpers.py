@@ -8,7 +8,7 @@ import numpy as np
 from scipy import stats as sps
 
 from ccsim import sim
-from ccsim.sim.stream import CallerChunk
+from ccsim.sim.engine.stream import CallerChunk
 
 
 def model_from(data: dict) -> sim.Model:

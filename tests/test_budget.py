@@ -17,7 +17,7 @@ from ccsim.cli import app
 from ccsim.optimize.budget import Budget
 from ccsim.optimize.optimizer import optimize
 from ccsim.render.optimize_table import stopped_line
-from ccsim.sim.units import parse_calls
+from ccsim.sim.scenario.units import parse_calls
 
 ROOT = Path(__file__).resolve().parent.parent
 

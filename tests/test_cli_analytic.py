@@ -99,7 +99,7 @@ def test_erlang_per_interval_table_from_a_scenario(tmp_path):
     """`ccsim erlang FILE`: per interval, Erlang C and A agents for the scenario's
     targets (the same as `agents_needed` on that interval alone), scheduled heads, and the
     simulated result of the Erlang A staffing beside them."""
-    from ccsim.optimize.erlang import agents_needed
+    from ccsim.optimize.analytic.erlang import agents_needed
 
     r = CliRunner().invoke(
         app,
@@ -174,7 +174,7 @@ def test_version_and_flags_in_help():
 
 
 def test_markov_reports_service_level_or_says_why(tmp_path):
-    from ccsim.optimize.erlang import metrics
+    from ccsim.optimize.analytic.erlang import metrics
 
     r = runner.invoke(app, ["markov", str(ROOT / "scenarios/erlang_a_steady.yaml"), "--json"])
     assert r.exit_code == 0, r.output

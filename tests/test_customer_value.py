@@ -20,7 +20,7 @@ import pytest
 from helpers import model_from, within_ci
 
 from ccsim import sim
-from ccsim.optimize.erlang import erlang_c
+from ccsim.optimize.analytic.erlang import erlang_c
 from ccsim.sim.stats import estimate
 
 EXP = {"dist": "exponential"}
@@ -84,7 +84,7 @@ def test_value_at_risk_and_satisfaction_add_up_call_by_call(engine):
     """The counts are the per-call formula summed over the calls' records: abandoned callers
     carry the abandonment risk, declined offers their own; satisfied callers are answered
     in time and not pitched after a long wait."""
-    from ccsim.sim.records import R_ACC, R_ATT, R_OUT, R_WAIT
+    from ccsim.sim.engine.records import R_ACC, R_ATT, R_OUT, R_WAIT
     from ccsim.sim.runner import run_replication
     from ccsim.sim.stats import SATISFIED, VALUE_RISK
 

@@ -13,10 +13,10 @@ from helpers import model_from
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ccsim.sim import engine_fast
-from ccsim.sim.engine_fast import run_fast
-from ccsim.sim.engine_simpy import run_simpy
-from ccsim.sim.stream import customer_stream
+from ccsim.sim.engine import fast as engine_fast
+from ccsim.sim.engine.fast import run_fast
+from ccsim.sim.engine.reference import run_simpy
+from ccsim.sim.engine.stream import customer_stream
 
 MEANS = ["20s", "1min", "2min", "3.5min"]
 

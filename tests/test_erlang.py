@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from ccsim.optimize.erlang import (
+from ccsim.optimize.analytic.erlang import (
     agents_needed,
     erlang_a,
     erlang_b,
@@ -128,7 +128,7 @@ def test_large_center_inverse_is_fast_and_sane():
 def test_smallest_agents_from_a_guess_is_the_smallest():
     """The staffing search starts at the offered load and gallops down or up: for any
     monotone predicate it returns what a scan from the lower bound returns."""
-    from ccsim.optimize.erlang import _smallest
+    from ccsim.optimize.analytic.erlang import _smallest
 
     rng = np.random.default_rng(1)
     for _ in range(500):

@@ -5,7 +5,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ccsim.sim.event_heap import (
+from ccsim.sim.engine.heap import (
     before,
     key_kind,
     key_seq,

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from helpers import model_from
 
-from ccsim.optimize.fluid import fluid_plan
+from ccsim.optimize.analytic.fluid import fluid_plan
 
 
 def one_segment(revenue, agent_cost=36.0, accept=0.5, staffing=10, abandon_cost=0.0):

@@ -441,7 +441,7 @@ def test_a_one_second_shift_grid_is_refused_at_validate(tmp_path):
 
 def test_a_staffing_what_if_on_a_roster_costs_the_agents_it_adds():
     from ccsim.sim.alternatives import alternative_model
-    from ccsim.sim.schema import Alternative
+    from ccsim.sim.scenario.schema import Alternative
 
     data = yaml.safe_load((SCENARIOS / "retail_bank_shifts.yaml").read_text())
     data.pop("staffing", None)

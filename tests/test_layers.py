@@ -16,7 +16,7 @@ ALLOWED = {
 
 
 def layer_of(module: str) -> str | None:
-    """'ccsim.sim.model' -> 'ccsim.sim'; 'ccsim.cli' -> 'ccsim'; third party -> None.
+    """'ccsim.sim.scenario.model' -> 'ccsim.sim'; 'ccsim.cli' -> 'ccsim'; third party -> None.
     The old top-level names 'sim' and 'optimize' are not installed: reported as such."""
     if module in ("sim", "optimize") or module.startswith(("sim.", "optimize.")):
         return "(top-level " + module.split(".")[0] + ")"

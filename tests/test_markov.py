@@ -5,8 +5,8 @@ import pytest
 from helpers import model_from, within_ci
 
 from ccsim import sim
-from ccsim.optimize.erlang import erlang_a
-from ccsim.optimize.markov import NEVER, applicable, solve_model, threshold_chain
+from ccsim.optimize.analytic.erlang import erlang_a
+from ccsim.optimize.analytic.markov import NEVER, applicable, solve_model, threshold_chain
 from ccsim.sim.stats import ATTEMPTS, OFFERED, estimate
 
 EXP = {"dist": "exponential"}

@@ -8,8 +8,8 @@ import pytest
 from helpers import chunk, model_from
 
 from ccsim import sim
-from ccsim.sim.engine_fast import run_fast
-from ccsim.sim.engine_simpy import run_simpy
+from ccsim.sim.engine.fast import run_fast
+from ccsim.sim.engine.reference import run_simpy
 from ccsim.sim.results import batch_kpis, rep_kpis
 
 ENGINES = {"simpy": run_simpy, "fast": run_fast}

@@ -10,9 +10,9 @@ import pytest
 from helpers import model_from
 
 from ccsim import sim
-from ccsim.optimize.erlang import agents_needed
+from ccsim.optimize.analytic.erlang import agents_needed
+from ccsim.optimize.analytic.markov import threshold_chain
 from ccsim.optimize.evaluate import Targets
-from ccsim.optimize.markov import threshold_chain
 from ccsim.optimize.optimizer import optimize
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,6 +14,7 @@ from ccsim import sim
 from ccsim.cli import app
 from ccsim.commands import progress as progress_mod
 from ccsim.optimize import search as search_mod
+from ccsim.optimize.analytic.seed import seed_plan
 from ccsim.optimize.budget import Budget
 from ccsim.optimize.evaluate import Evaluator, Targets
 from ccsim.optimize.plan import Plan
@@ -24,7 +25,6 @@ from ccsim.optimize.search import (
     _staffing_moves,
     simulation_search,
 )
-from ccsim.optimize.seed import seed_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -134,7 +134,7 @@ def test_the_search_stops_only_where_no_single_move_is_a_clear_gain():
 def test_a_slow_engine_load_gets_one_compile_note(monkeypatch):
     """While the engine loads for longer than the threshold (it is compiling), one line
     says so; a quiet command prints nothing."""
-    import ccsim.sim.engine_fast as engine_fast
+    import ccsim.sim.engine.fast as engine_fast
 
     out = io.StringIO()
     monkeypatch.setattr(progress_mod, "err_console", Console(file=out, width=200))

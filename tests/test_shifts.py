@@ -19,10 +19,10 @@ from typer.testing import CliRunner
 from ccsim import sim
 from ccsim.cli import app
 from ccsim.optimize.schedule import schedule_shifts
-from ccsim.sim.engine_fast import run_fast
-from ccsim.sim.engine_simpy import run_simpy
-from ccsim.sim.records import R_ANS, R_ARR
-from ccsim.sim.roster import Break, Roster, ShiftRow, ShiftSet, Template
+from ccsim.sim.engine.fast import run_fast
+from ccsim.sim.engine.records import R_ANS, R_ARR
+from ccsim.sim.engine.reference import run_simpy
+from ccsim.sim.scenario.roster import Break, Roster, ShiftRow, ShiftSet, Template
 
 EXP = {"dist": "exponential"}
 

@@ -9,7 +9,7 @@ import pytest
 from helpers import steady, within_ci
 
 from ccsim import sim
-from ccsim.optimize.erlang import erlang_a, erlang_c_metrics
+from ccsim.optimize.analytic.erlang import erlang_a, erlang_c_metrics
 
 EXP = {"dist": "exponential"}
 

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from ccsim.sim.units import format_clock, parse_clock, parse_duration, parse_rate
+from ccsim.sim.scenario.units import format_clock, parse_clock, parse_duration, parse_rate
 
 
 @pytest.mark.parametrize(
@@ -51,7 +51,7 @@ def test_clock():
 
 def test_run_length_may_exceed_a_year_but_not_a_century():
     """A steady-state check against a formula may run for years of simulated time."""
-    from ccsim.sim.units import parse_run_length
+    from ccsim.sim.scenario.units import parse_run_length
 
     assert parse_run_length("17000h") == 17000 * 3600.0
     with pytest.raises(ValueError, match="longer than a year"):

@@ -14,10 +14,10 @@ import yaml
 from helpers import model_from
 
 from ccsim import sim
+from ccsim.optimize.analytic.fluid import expected_acceptance, nominal_wait
+from ccsim.optimize.analytic.markov import applicable
 from ccsim.optimize.budget import Budget
 from ccsim.optimize.evaluate import Evaluator
-from ccsim.optimize.fluid import expected_acceptance, nominal_wait
-from ccsim.optimize.markov import applicable
 from ccsim.optimize.plan import Plan, plan_scenario, policy_dict
 from ccsim.optimize.search import Bounds, SearchLog, _max_wait_round, searches_max_wait
 from ccsim.optimize.sensitivity import with_half_life

@@ -21,9 +21,9 @@ import pytest
 from helpers import model_from, within_ci
 
 from ccsim import sim
-from ccsim.optimize.erlang import erlang_c
+from ccsim.optimize.analytic.erlang import erlang_c
+from ccsim.sim.scenario.wait_effects import compile_wait_effects
 from ccsim.sim.stats import estimate
-from ccsim.sim.wait_effects import compile_wait_effects
 
 ROOT = Path(__file__).resolve().parent.parent
 EXP = {"dist": "exponential"}
@@ -112,10 +112,10 @@ def test_acceptance_by_wait_is_piecewise_linear_and_flat_outside():
 
 def test_handle_time_grows_with_the_wait():
     """Every caller's base handle = drawn base + growth x wait, on both engines."""
-    from ccsim.sim.engine_fast import run_fast
-    from ccsim.sim.engine_simpy import run_simpy
-    from ccsim.sim.records import R_ANS, R_ARR, R_DEC, R_OUT, R_WAIT
-    from ccsim.sim.stream import customer_stream
+    from ccsim.sim.engine.fast import run_fast
+    from ccsim.sim.engine.records import R_ANS, R_ARR, R_DEC, R_OUT, R_WAIT
+    from ccsim.sim.engine.reference import run_simpy
+    from ccsim.sim.engine.stream import customer_stream
 
     data = {
         "horizon": {"interval": "30min", "intervals": 2},

@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from ccsim import sim
 from ccsim.cli import app
 from ccsim.sim.alternatives import alternative_model, factor
-from ccsim.sim.schema import Alternative
-from ccsim.sim.stream import customer_stream
+from ccsim.sim.engine.stream import customer_stream
+from ccsim.sim.scenario.schema import Alternative
 
 ROOT = Path(__file__).resolve().parent.parent
 BANK = ROOT / "scenarios" / "retail_bank.yaml"

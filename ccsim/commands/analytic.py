@@ -30,7 +30,7 @@ from .common import (
 
 
 def _erlang_file(file, json_out, out, workers, replications) -> None:
-    from ccsim.optimize.erlang_table import erlang_table
+    from ccsim.optimize.analytic.erlang_table import erlang_table
 
     model = load(file, None)
     with make_executor(workers) as ex:
@@ -98,8 +98,8 @@ def erlang(
 ) -> None:
     """Erlang C (or A with --patience): performance of a staffing level, or agents needed;
     with a scenario FILE, the per-interval table beside ccsim's simulation."""
-    from ccsim.optimize.erlang import agents_needed, metrics, scheduled
-    from ccsim.sim.units import parse_duration, parse_rate
+    from ccsim.optimize.analytic.erlang import agents_needed, metrics, scheduled
+    from ccsim.sim.scenario.units import parse_duration, parse_rate
 
     if file is not None:
         _erlang_file(file, json_out, out, workers, replications)
@@ -207,7 +207,7 @@ def markov(
     json_out: JsonOpt = False,
 ) -> None:
     """Exact steady-state results of a scenario from the Markov chain (exponential times)."""
-    from ccsim.optimize.markov import applicable, solve_model
+    from ccsim.optimize.analytic.markov import applicable, solve_model
 
     m = sim.load_scenario(file)
     why = applicable(m)
@@ -268,7 +268,7 @@ def _markov_service_level(m, agents: int) -> tuple[float | None, str]:
     (Erlang C or A, exact); otherwise why not."""
     import numpy as np
 
-    from ccsim.optimize.erlang import metrics
+    from ccsim.optimize.analytic.erlang import metrics
 
     if m.makes_offers():
         return None, (

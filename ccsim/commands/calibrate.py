@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from ccsim import sim
-from ccsim.sim.errors import require_input_file
+from ccsim.sim.scenario.errors import require_input_file
 
 from ..output import csv_text, dicts_csv, write_json, write_text
 from ..render.calibration import print_backtest, print_calibration, print_prediction
@@ -97,7 +97,7 @@ def calibrate(
 ) -> None:
     """Fit a scenario to a call log; write it with the observed KPIs beside it."""
     from ccsim.sim.calibration import calibrate as run_calibrate
-    from ccsim.sim.units import parse_duration
+    from ccsim.sim.scenario.units import parse_duration
 
     from ..render.charts import calibration_fit
 
@@ -173,7 +173,7 @@ HANDLE_FORMS = ("lognormal", "lognormal-mean", "empirical")
 
 def _backtest_log(file, log, by, days, staffing, break_gap, out, replications, workers, json_out):
     from ccsim.sim.calibration.predict import METRICS, predict_month
-    from ccsim.sim.units import parse_duration
+    from ccsim.sim.scenario.units import parse_duration
 
     if by not in ("interval", "hour"):
         fail("--by takes interval or hour")

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from ccsim.sim.errors import require_input_file
+from ccsim.sim.scenario.errors import require_input_file
 
 from ..output import csv_text, write_json, write_text
 from ..render.payload import comparison_json

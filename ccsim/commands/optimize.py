@@ -262,7 +262,7 @@ def optimize_cmd(
 
 def _half_lives(text: str) -> list[float]:
     """'4min,2min,1min,30s' -> seconds; a clear error otherwise."""
-    from ccsim.sim.units import parse_duration
+    from ccsim.sim.scenario.units import parse_duration
 
     try:
         out = [parse_duration(x.strip()) for x in text.split(",") if x.strip()]
@@ -275,7 +275,7 @@ def _half_lives(text: str) -> list[float]:
 
 def _budget(text: str) -> float:
     """--budget '200M' -> simulated calls; a clear error otherwise."""
-    from ccsim.sim.units import parse_calls
+    from ccsim.sim.scenario.units import parse_calls
 
     try:
         return float(parse_calls(text) or 0.0)

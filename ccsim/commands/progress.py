@@ -111,11 +111,11 @@ def compile_note(enabled: bool, optimizing: bool = False) -> Iterator[None]:
     if enabled and math.isfinite(COMPILE_NOTE_AFTER):
         timer.start()
     try:
-        from ccsim.sim.engine_fast import warm_up_compiler
+        from ccsim.sim.engine.fast import warm_up_compiler
 
         warm_up_compiler()
         if optimizing:
-            from ccsim.sim.engine_window import warm_up
+            from ccsim.sim.engine.window import warm_up
 
             warm_up()
         yield

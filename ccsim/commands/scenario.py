@@ -63,7 +63,7 @@ def validate(file: ScenarioArg) -> None:
 
 def _waiting_lines(m: sim.Model) -> list[str]:
     """What the scenario says of callers who react to waiting and of the customer."""
-    from ccsim.sim.wait_effects import DECAY, TABLE
+    from ccsim.sim.scenario.wait_effects import DECAY, TABLE
 
     lines = []
     fx = m.wait_effects

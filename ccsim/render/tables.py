@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ccsim.sim import Judgement, SimResult, overall
-from ccsim.sim.units import format_clock
+from ccsim.sim.scenario.units import format_clock
 
 from .numbers import estimate
 

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from ..errors import ScenarioError
-from ..units import format_clock, format_duration
+from ..scenario.errors import ScenarioError
+from ..scenario.units import format_clock, format_duration
 from .logs import CallLog
 
 DAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ScenarioError, require_input_file
+from ..scenario.errors import ScenarioError, require_input_file
 from ..spreadsheet_safe import header_names, restore
 
 

@@ -28,9 +28,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ScenarioError
-from ..model import Model
 from ..runner import simulate
+from ..scenario.errors import ScenarioError
+from ..scenario.model import Model
+from ..scenario.units import format_clock
 from ..stats import (
     ABANDONED,
     ABN_T,
@@ -43,7 +44,6 @@ from ..stats import (
     WAITED,
     kpis,
 )
-from ..units import format_clock
 from .fit import agents_by_day, select_days
 from .logs import CallLog
 

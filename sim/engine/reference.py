@@ -26,24 +26,9 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import simpy
 
-from .customer_value import satisfied
-from .model import Model
-from .records import (
-    NREC,
-    R_ACC,
-    R_ANS,
-    R_ARR,
-    R_ATT,
-    R_DEC,
-    R_ELIG,
-    R_END,
-    R_ID,
-    R_ITV,
-    R_OUT,
-    R_SEG,
-    R_WAIT,
-)
-from .stats import (
+from ..scenario.customer_value import satisfied
+from ..scenario.model import Model
+from ..stats import (
     ABANDONED,
     ABN_T,
     ACCEPTS,
@@ -68,6 +53,21 @@ from .stats import (
     WAIT_ANS,
     WAITED,
     RepResult,
+)
+from .records import (
+    NREC,
+    R_ACC,
+    R_ANS,
+    R_ARR,
+    R_ATT,
+    R_DEC,
+    R_ELIG,
+    R_END,
+    R_ID,
+    R_ITV,
+    R_OUT,
+    R_SEG,
+    R_WAIT,
 )
 from .stream import CallerChunk
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..targets import Targets
 from .customer_value import (
     NO_PITCH_AFTER,
     SATISFIED_WITHIN,
@@ -25,7 +26,6 @@ from .distributions import ZERO, Sampler, make_sampler
 from .errors import ScenarioError
 from .roster import Roster, ShiftSet, compile_roster, compile_shifts
 from .schema import Scenario, ThresholdPolicy
-from .targets import Targets
 from .units import format_clock
 from .wait_effects import WaitEffects, compile_max_wait, compile_wait_effects, neutral
 

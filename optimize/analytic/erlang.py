@@ -20,8 +20,8 @@ from scipy.sparse.linalg import expm_multiply
 from scipy.special import gammaln, logsumexp
 from scipy.stats import poisson
 
-from ccsim.sim.errors import PlanningError
-from ccsim.sim.model import gross_up
+from ccsim.sim.scenario.errors import PlanningError
+from ccsim.sim.scenario.model import gross_up
 
 
 def erlang_b(n: int, a: float) -> float:

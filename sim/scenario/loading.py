@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .alternatives import scenario_alternatives
+from ..alternatives import scenario_alternatives
 from .errors import ScenarioError, input_file_problem
 from .forecast_files import resolve_file_columns
 from .model import Model, compile_scenario

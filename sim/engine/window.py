@@ -24,7 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .engine_fast import (
+from ..scenario.model import Model
+from ..stats import HIST_ROWS, NFIELDS
+from .fast import (
     EMPTY_CHUNK,
     F_ANS,
     F_DEC,
@@ -47,9 +49,7 @@ from .engine_fast import (
     start_state,
     warm_up_model,
 )
-from .event_heap import key_kind, key_seq
-from .model import Model
-from .stats import HIST_ROWS, NFIELDS
+from .heap import key_kind, key_seq
 from .stream import CallerChunk, customer_stream
 
 TABLE_FULL = 1  # _run_chunk's status when the tables filled (2: stopped at the step asked)

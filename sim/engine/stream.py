@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .distributions import draw_by_segment
-from .model import Model
+from ..scenario.distributions import draw_by_segment
+from ..scenario.model import Model
 
 ATTRIBUTES = (
     "multiplier",

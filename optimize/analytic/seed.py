@@ -9,10 +9,10 @@ import numpy as np
 
 from ccsim.sim import NEVER, Model
 
+from ..evaluate import Targets
+from ..plan import Plan
 from .erlang import agents_needed
-from .evaluate import Targets
 from .fluid import fluid_plan
-from .plan import Plan
 
 
 def modified_offered_load(rates: np.ndarray, lengths: np.ndarray, service: float) -> np.ndarray:

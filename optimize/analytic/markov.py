@@ -27,7 +27,7 @@ from scipy import sparse
 from scipy.sparse.linalg import LinearOperator, bicgstab, expm_multiply, spilu, splu, spsolve
 
 from ccsim.sim import ALWAYS, NEVER, PlanningError, ScenarioError
-from ccsim.sim.model import gross_up
+from ccsim.sim.scenario.model import gross_up
 
 __all__ = [
     "ALWAYS",

@@ -16,35 +16,10 @@ from collections.abc import Iterable
 import numpy as np
 from numba import njit
 
-from .customer_value import value_at_risk
-from .event_heap import (
-    MAX_SLOTS,
-    key_kind,
-    key_seq,
-    key_slot,
-    make_key,
-    pop_root,
-    push,
-    rekey,
-    sift_down,
-)
-from .model import Model
-from .records import (
-    NREC,
-    R_ACC,
-    R_ANS,
-    R_ARR,
-    R_ATT,
-    R_DEC,
-    R_ELIG,
-    R_END,
-    R_ID,
-    R_ITV,
-    R_OUT,
-    R_SEG,
-    R_WAIT,
-)
-from .stats import (
+from ..scenario.customer_value import value_at_risk
+from ..scenario.model import Model
+from ..scenario.wait_effects import accept_prob
+from ..stats import (
     ABANDONED,
     ABN_T,
     ANS_T,
@@ -69,11 +44,24 @@ from .stats import (
     WAITED,
     RepResult,
 )
-from .stats import (
-    ACCEPTS as SALES,
+from ..stats import ACCEPTS as SALES
+from .heap import MAX_SLOTS, key_kind, key_seq, key_slot, make_key, pop_root, push, rekey, sift_down
+from .records import (
+    NREC,
+    R_ACC,
+    R_ANS,
+    R_ARR,
+    R_ATT,
+    R_DEC,
+    R_ELIG,
+    R_END,
+    R_ID,
+    R_ITV,
+    R_OUT,
+    R_SEG,
+    R_WAIT,
 )
 from .stream import CallerChunk
-from .wait_effects import accept_prob
 
 # event kinds (the low bits of a heap key)
 ABANDON, BASE_END, COMPLETE = 0, 1, 2
@@ -658,7 +646,7 @@ EMPTY_CHUNK = CallerChunk(
 
 def warm_up_model(intervals: int = 1) -> Model:
     """A tiny day of one-minute intervals, to compile the loops on."""
-    from .distributions import Sampler
+    from ..scenario.distributions import Sampler
 
     return Model(
         name="warm-up",
