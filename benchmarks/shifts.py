@@ -15,7 +15,7 @@ import time
 
 from ccsim import sim
 from ccsim.optimize.optimizer import optimize
-from ccsim.optimize.shifts import optimize_shifts
+from ccsim.optimize.shifts.optimizer import optimize_shifts
 
 FRESH_SEED = 424_242_421
 

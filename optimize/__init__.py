@@ -16,10 +16,11 @@ from .analytic.fluid import FluidPlan, fluid_plan
 from .analytic.markov import MarkovResult, applicable, solve_model, threshold_chain
 from .compare import CompareResult, compare, sensitivity
 from .frontier import FrontierPoint, frontier
-from .optimizer import OptimizeResult, optimize
+from .optimizer import optimize
 from .plan import Plan, plan_scenario, policy_dict
-from .schedule import Schedule, schedule_shifts
-from .shifts import optimize_shifts
+from .result import OptimizeResult
+from .shifts.optimizer import optimize_shifts
+from .shifts.schedule import Schedule, schedule_shifts
 
 __all__ = [
     "CompareResult",

@@ -27,7 +27,7 @@ from ccsim.sim.targets import Targets, overall
 
 from .evaluate import Evaluator
 from .plan import Plan, threshold_label
-from .search import Progress
+from .search.progress import Progress
 
 GRID = [NEVER, -3, -2, -1, 0, 1, 2, 3, 5, 8, ALWAYS]
 

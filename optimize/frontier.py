@@ -9,8 +9,9 @@ from ccsim.sim import Executor, Model
 
 from .budget import SAFETY_FACTOR, calls_for
 from .evaluate import Targets
-from .optimizer import OptimizeResult, optimize
-from .search import Progress
+from .optimizer import optimize
+from .result import OptimizeResult
+from .search.progress import Progress
 
 FRONTIER_SECONDS = 30.0  # each point's default budget, in seconds at the reference speed
 DEFAULT_LEVELS = (0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)

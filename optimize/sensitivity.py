@@ -17,9 +17,10 @@ from ccsim.sim import Model, PlanningError
 from ccsim.sim.scenario.units import format_duration
 from ccsim.sim.scenario.wait_effects import DECAY
 
-from .optimizer import OptimizeResult, optimize
+from .optimizer import optimize
 from .plan import policy_dict, policy_text
-from .search import Progress
+from .result import OptimizeResult
+from .search.progress import Progress
 
 
 def with_half_life(model: Model, seconds: float) -> Model:

@@ -13,18 +13,15 @@ from typer.testing import CliRunner
 from ccsim import sim
 from ccsim.cli import app
 from ccsim.commands import progress as progress_mod
-from ccsim.optimize import search as search_mod
 from ccsim.optimize.analytic.seed import seed_plan
 from ccsim.optimize.budget import Budget
 from ccsim.optimize.evaluate import Evaluator, Targets
 from ccsim.optimize.plan import Plan
-from ccsim.optimize.search import (
-    Bounds,
-    SearchProgress,
-    _accepts,
-    _staffing_moves,
-    simulation_search,
-)
+from ccsim.optimize.search import progress as search_progress
+from ccsim.optimize.search.moves import Bounds, accepts
+from ccsim.optimize.search.progress import SearchProgress
+from ccsim.optimize.search.simulation import simulation_search
+from ccsim.optimize.search.staffing import staffing_moves
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,7 +77,7 @@ def test_a_quiet_reporter_prints_nothing(monkeypatch):
 
 def test_search_progress_names_stage_replications_calls_and_budget_share(monkeypatch):
     clock = Clock()
-    monkeypatch.setattr(search_mod.time, "monotonic", clock)
+    monkeypatch.setattr(search_progress.time, "monotonic", clock)
     model = sim.load_scenario(ROOT / "scenarios" / "retail_bank.yaml")
     ev: Evaluator[Plan] = Evaluator(model, Targets.from_model(model), 80, seed=1)
     seen: list[tuple] = []
@@ -125,10 +122,10 @@ def test_the_search_stops_only_where_no_single_move_is_a_clear_gain():
     start, _ = seed_plan(model, targets)
     best, log = simulation_search(ev, start, [0, 1], bounds, Budget())
     assert log.stopped is None and log.rounds > 1
-    moves = [p for *_, p in _staffing_moves(best.plan, model, bounds, big=True)]
+    moves = [p for *_, p in staffing_moves(best.plan, model, bounds, big=True)]
     moves += [best.plan.with_threshold(k, c) for k in (0, 1) for c in bounds.candidates()]
     evs = ev.evaluate_many(moves, base=best.plan)
-    assert not any(_accepts(best, e) for e in evs)
+    assert not any(accepts(best, e) for e in evs)
 
 
 def test_a_slow_engine_load_gets_one_compile_note(monkeypatch):

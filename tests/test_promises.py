@@ -18,7 +18,8 @@ from ccsim.cli import app
 from ccsim.optimize.budget import Budget
 from ccsim.optimize.evaluate import Evaluator
 from ccsim.optimize.plan import Plan, policy_dict
-from ccsim.optimize.search import Bounds, repair, repair_increment
+from ccsim.optimize.search.moves import Bounds
+from ccsim.optimize.search.staffing import repair, repair_increment
 from ccsim.sim.alternatives import scenario_alternatives
 from ccsim.sim.stats import ABANDONED, ABN_T, ANS_T, ANSWERED, OFFERED, SL_CONVENTION_TEXT
 from ccsim.sim.targets import Target

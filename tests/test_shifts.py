@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from ccsim import sim
 from ccsim.cli import app
-from ccsim.optimize.schedule import schedule_shifts
+from ccsim.optimize.shifts.schedule import schedule_shifts
 from ccsim.sim.engine.fast import run_fast
 from ccsim.sim.engine.records import R_ANS, R_ARR
 from ccsim.sim.engine.reference import run_simpy
@@ -387,7 +387,7 @@ def test_roster_plan_survives_a_checkpoint(tmp_path):
     """The shift search's evaluated plans are saved as plain arrays (no pickle) and read
     back equal, so an interrupted search resumes; a file of other templates is refused."""
     from ccsim.optimize.evaluate import DAY_STATS, INTERVAL_STATS, _merge_segment, _raw_to_arrays
-    from ccsim.optimize.shifts import RosterPlan
+    from ccsim.optimize.shifts.roster_plan import RosterPlan
     from ccsim.sim.checkpoint import load_arrays, save_arrays
 
     m = with_roster(ROSTER)

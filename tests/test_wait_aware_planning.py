@@ -19,7 +19,9 @@ from ccsim.optimize.analytic.markov import applicable
 from ccsim.optimize.budget import Budget
 from ccsim.optimize.evaluate import Evaluator
 from ccsim.optimize.plan import Plan, plan_scenario, policy_dict
-from ccsim.optimize.search import Bounds, SearchLog, _max_wait_round, searches_max_wait
+from ccsim.optimize.search.moves import Bounds
+from ccsim.optimize.search.progress import SearchLog
+from ccsim.optimize.search.thresholds import _max_wait_round, searches_max_wait
 from ccsim.optimize.sensitivity import with_half_life
 from ccsim.sim.alternatives import alternative_model, parse_cli_alternative
 

@@ -150,7 +150,7 @@ def compare(
                         "the optimizer's plan when nothing is offered (its own staffing)"
                     )
             if shifts:
-                from ccsim.optimize.shifts import optimize_shifts
+                from ccsim.optimize.shifts.optimizer import optimize_shifts
 
                 rs = optimize_shifts(
                     model, executor=executor, time_limit=time_limit, progress=progress

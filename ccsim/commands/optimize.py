@@ -166,7 +166,7 @@ def optimize_cmd(
                 progress=progress,
             )
         elif shifts:
-            from ccsim.optimize.shifts import optimize_shifts
+            from ccsim.optimize.shifts.optimizer import optimize_shifts
 
             res = optimize_shifts(
                 model,

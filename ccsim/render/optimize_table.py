@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ccsim.optimize.optimizer import OptimizeResult, compared_kpis
 from ccsim.optimize.plan import Plan, policy_dict, policy_text
+from ccsim.optimize.result import OptimizeResult, compared_kpis
 
 from .numbers import DASH, difference, estimate, kind_of
 from .tables import judgement_line, worst_interval_line

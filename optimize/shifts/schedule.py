@@ -27,7 +27,7 @@ import pulp
 from ccsim.sim.scenario.errors import PlanningError
 from ccsim.sim.scenario.roster import Roster, ShiftRow, ShiftSet
 
-from .analytic.lp import solve
+from ..analytic.lp import solve
 
 __all__ = ["Schedule", "schedule_shifts"]
 
