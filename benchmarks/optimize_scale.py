@@ -59,7 +59,7 @@ print(json.dumps({{
     "verdict": r.verdict, "stopped": r.search.stopped, "rss_mb": rss,
     "profit": r.result.summary["profit"].mean, "agent_hours": r.agent_hours,
     "fresh_sl": s["service_level"].mean, "fresh_abandon": s["abandon_rate"].mean,
-    "fresh_verdict": __import__("ccsim.sim.targets", fromlist=["overall"]).overall(
+    "fresh_verdict": __import__("ccsim.sim.scenario.targets", fromlist=["overall"]).overall(
         r.targets.judge(fresh)),
 }}))
 """

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ccsim.sim.spreadsheet_safe import neutralise
+from ccsim.sim.scenario.spreadsheet_safe import neutralise
 
 # every file this process has put in place, in order: a failure can say what was written
 _WRITTEN: list[Path] = []

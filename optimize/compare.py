@@ -23,7 +23,7 @@ from ccsim.sim import (
     simulate,
 )
 from ccsim.sim.comparison import CompareResult
-from ccsim.sim.targets import Targets, overall
+from ccsim.sim.scenario.targets import Targets, overall
 
 from .evaluate import Evaluator
 from .plan import Plan, threshold_label
@@ -182,7 +182,7 @@ def sensitivity(
 ) -> dict:
     """The recommended plan (else the scenario's) on days whose volumes are above the
     forecast: profit, service and the verdict at each, on the comparison's seeds."""
-    from ccsim.sim.alternatives import factor
+    from ccsim.sim.scenario.alternatives import factor
 
     name = result.recommendation() or result.baseline
     plan = result.models[name]

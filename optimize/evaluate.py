@@ -26,12 +26,14 @@ import numpy as np
 
 from ccsim.sim import Executor, InProcess, Model
 from ccsim.sim.checkpoint import discard, load_arrays, save_arrays
+from ccsim.sim.engine.coupling import changed_steps
 from ccsim.sim.engine.fast import arrivals_of, engine_plan, run_fast
 from ccsim.sim.engine.reference import run_simpy
 from ccsim.sim.engine.stream import customer_stream
-from ccsim.sim.engine.window import WindowRunner, changed_steps, join_chunks
+from ccsim.sim.engine.trajectory import join_chunks
+from ccsim.sim.engine.window import WindowRunner
 from ccsim.sim.results import batch_kpis
-from ccsim.sim.targets import Judgement, Targets, sample_stats
+from ccsim.sim.scenario.targets import Judgement, Targets, sample_stats
 
 from .plan import Plan, SearchPlan
 

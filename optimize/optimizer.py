@@ -24,7 +24,7 @@ from ccsim.sim import (
     SimResult,
 )
 from ccsim.sim.runner import model_fingerprint
-from ccsim.sim.targets import Judgement, Targets, overall
+from ccsim.sim.scenario.targets import Judgement, Targets, overall
 
 from .analytic.markov import MarkovResult, applicable
 from .analytic.seed import seed_plan

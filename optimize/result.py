@@ -14,7 +14,7 @@ from ccsim.sim import (
     paired_difference,
 )
 from ccsim.sim.results import selling_value
-from ccsim.sim.targets import Judgement, Targets, overall, verdict_rule_text
+from ccsim.sim.scenario.targets import Judgement, Targets, overall, verdict_rule_text
 
 from .analytic.markov import MarkovResult
 from .plan import Plan, policy_dict, staffing_value

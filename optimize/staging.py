@@ -17,7 +17,7 @@ from ccsim.sim import (
     Model,
     SimResult,
 )
-from ccsim.sim.targets import Judgement, Targets, overall
+from ccsim.sim.scenario.targets import Judgement, Targets, overall
 
 from .budget import SAFETY_FACTOR, Budget, calls_for, work_for
 from .evaluate import Evaluator

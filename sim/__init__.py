@@ -7,6 +7,7 @@
 True
 """
 
+from .engine.accumulators import RepResult
 from .engine.stream import customer_stream
 from .executor import (
     DaskExecutor,
@@ -21,8 +22,8 @@ from .runner import Alike, run_replication, simulate
 from .scenario.errors import PlanningError, ScenarioError
 from .scenario.loading import load_scenario, parse_scenario
 from .scenario.model import ALWAYS, NEVER, Model
-from .stats import DEFINITIONS, STATISTICS, Estimate, RepResult
-from .targets import Judgement, Target, Targets, overall, verdict
+from .scenario.targets import Judgement, Target, Targets, overall, verdict
+from .stats import DEFINITIONS, STATISTICS, Estimate
 
 __all__ = [
     "ALWAYS",

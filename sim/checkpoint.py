@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .stats import RepResult
+from .engine.accumulators import RepResult
 
 FORMAT = "ccsim-checkpoint-2"
 MAX_BYTES = 2 * 1024**3  # a checkpoint larger than this is not one of ours

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from .results import SimResult, paired_difference, selling_value
 from .scenario.model import Model
-from .targets import overall
+from .scenario.targets import overall
 
 
 @dataclass

@@ -9,19 +9,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .engine.accumulators import DECLINES, RepResult
 from .scenario.model import Model
-from .spreadsheet_safe import neutralise
-from .stats import (
-    DECLINES,
-    DEFINITIONS,
-    SL_CONVENTION_TEXT,
-    STATISTICS,
-    Estimate,
-    Moments,
-    RepResult,
-    estimate,
-    kpis,
-)
+from .scenario.spreadsheet_safe import neutralise
+from .stats import DEFINITIONS, SL_CONVENTION_TEXT, STATISTICS, Estimate, Moments, estimate, kpis
 
 # statistics that add up over batches (the others are ratios)
 ADDITIVE = {

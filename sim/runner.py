@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoint import discard, load_arrays, rep_arrays, rep_from_arrays, save_arrays
+from .engine.accumulators import HIST_BINS, HIST_ROWS, NFIELDS, RepResult
 from .engine.fast import run_fast
 from .engine.records import CallWriter
 from .engine.reference import run_simpy
@@ -24,7 +25,6 @@ from .engine.stream import CHUNK, customer_stream, prefetched
 from .executor import Executor, InProcess
 from .results import Accumulator, SimResult, reps_kpis
 from .scenario.model import Model
-from .stats import HIST_BINS, HIST_ROWS, NFIELDS, RepResult
 
 ENGINES = {"fast": run_fast, "simpy": run_simpy}
 

@@ -1,4 +1,5 @@
-"""Statistics: the raw accumulators an engine fills, and the KPIs derived from them.
+"""Statistics: the KPIs derived from the accumulators an engine fills
+(`engine.accumulators`), and their estimates over replications.
 
 An engine adds each caller's outcome to `counts[interval_of_arrival, segment, field]`
 and integrates busy and staffed agent time per interval; memory is independent of the
@@ -14,31 +15,23 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as sps
 
-# fields of the per-(interval, segment) accumulator
-(
-    OFFERED,
-    ANSWERED,
+from .engine.accumulators import (
     ABANDONED,
-    ANS_T,
     ABN_T,
-    WAIT_ANS,
-    WAIT_ALL,
-    WAITED,
-    HANDLE,
-    COMPLETED,
-    ATTEMPTS,
     ACCEPTS,
+    ANS_T,
+    ANSWERED,
+    ATTEMPTS,
+    COMPLETED,
+    HANDLE,
+    OFFERED,
     REVENUE,
-    DECLINES,
-    VALUE_RISK,  # sum over callers of customer value x P(customer lost)
-    SATISFIED,  # callers answered in time and not pitched after a long wait
-) = range(16)
-NFIELDS = 16
-HIST_BINS = 1801  # 1-second bins of waiting time; the last holds waits of 30 min and more
-# rows of the waiting-time histogram: waits of answered and of abandoned callers, and the
-# waits of callers offered the product and of those who bought it (offers by wait)
-H_ANSWERED, H_ABANDONED, H_OFFERS, H_SALES = range(4)
-HIST_ROWS = 4
+    SATISFIED,
+    VALUE_RISK,
+    WAIT_ALL,
+    WAIT_ANS,
+    WAITED,
+)
 
 STATISTICS = (
     "offered",
@@ -94,18 +87,6 @@ SL_CONVENTION_TEXT = {
     "answered": "answered within T / answered",
     "short_abandons_good": "(answered within T + abandoned within T) / offered",
 }
-
-
-@dataclass
-class RepResult:
-    """What one replication leaves behind: sums, never per-call lists."""
-
-    counts: np.ndarray  # (T, K, NFIELDS)
-    busy: np.ndarray  # (T+1,) busy agent-seconds per interval; index T: after the close
-    staffed: np.ndarray  # (T+1,) staffed agent-seconds (max(staffing, busy) integrated)
-    hist: np.ndarray  # (HIST_ROWS, K, HIST_BINS) waits: answered, abandoned, offered, sold
-    calls: int  # callers simulated
-    end_time: float  # when the last caller left
 
 
 def _div(a, b):

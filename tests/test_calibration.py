@@ -314,8 +314,8 @@ def test_a_logged_day_is_replayed_as_its_counts():
     of the times within the interval, all callers and one segment alone)."""
     import dataclasses
 
+    from ccsim.sim.engine.accumulators import OFFERED
     from ccsim.sim.engine.stream import customer_stream
-    from ccsim.sim.stats import OFFERED
 
     EXP3 = {"dist": "exponential", "mean": "3min"}
     base = model_from(

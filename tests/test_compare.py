@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 from ccsim import sim
 from ccsim.cli import app
 from ccsim.optimize.compare import compare
-from ccsim.render.charts import CHARTS
-from ccsim.sim.alternatives import scenario_alternatives
-from ccsim.sim.targets import Targets, overall
+from ccsim.render.charts.comparison import CHARTS
+from ccsim.sim.scenario.alternatives import scenario_alternatives
+from ccsim.sim.scenario.targets import Targets, overall
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()

@@ -84,9 +84,9 @@ def test_value_at_risk_and_satisfaction_add_up_call_by_call(engine):
     """The counts are the per-call formula summed over the calls' records: abandoned callers
     carry the abandonment risk, declined offers their own; satisfied callers are answered
     in time and not pitched after a long wait."""
+    from ccsim.sim.engine.accumulators import SATISFIED, VALUE_RISK
     from ccsim.sim.engine.records import R_ACC, R_ATT, R_OUT, R_WAIT
     from ccsim.sim.runner import run_replication
-    from ccsim.sim.stats import SATISFIED, VALUE_RISK
 
     a, b, c, v = 0.02, 0.1, 0.05, 2000.0
     m = model_from(

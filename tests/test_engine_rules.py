@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from helpers import chunk, model_from
 
+from ccsim.sim.engine.accumulators import ABANDONED, ANSWERED, ATTEMPTS, OFFERED
 from ccsim.sim.engine.fast import run_fast
 from ccsim.sim.engine.records import R_ACC, R_ANS, R_ATT, R_END, R_ID, R_OUT, R_WAIT
 from ccsim.sim.engine.reference import run_simpy
-from ccsim.sim.stats import ABANDONED, ANSWERED, ATTEMPTS, OFFERED
 
 ENGINES = {"simpy": run_simpy, "fast": run_fast}
 

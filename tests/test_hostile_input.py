@@ -26,7 +26,7 @@ from ccsim.cli import app
 from ccsim.sim.calibration import read_anonymous_bank, read_csv_log
 from ccsim.sim.calibration.logs import parse_time
 from ccsim.sim.checkpoint import load_arrays, save_arrays
-from ccsim.sim.spreadsheet_safe import header_names, neutralise, restore
+from ccsim.sim.scenario.spreadsheet_safe import header_names, neutralise, restore
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -440,7 +440,7 @@ def test_a_one_second_shift_grid_is_refused_at_validate(tmp_path):
 
 
 def test_a_staffing_what_if_on_a_roster_costs_the_agents_it_adds():
-    from ccsim.sim.alternatives import alternative_model
+    from ccsim.sim.scenario.alternatives import alternative_model
     from ccsim.sim.scenario.schema import Alternative
 
     data = yaml.safe_load((SCENARIOS / "retail_bank_shifts.yaml").read_text())
@@ -615,7 +615,7 @@ ALT_PIECES = ["staffing", "policy", "volume", "handle_time", "patience", "accept
 @FUZZ
 @given(pieces=st.lists(st.sampled_from(ALT_PIECES), max_size=12))
 def test_fuzzed_alt_strings_parse_or_fail_cleanly(pieces):
-    from ccsim.sim.alternatives import alternative_model, parse_cli_alternative
+    from ccsim.sim.scenario.alternatives import alternative_model, parse_cli_alternative
 
     m = sim.load_scenario(BANK)
     text = "x={" + "".join(pieces) + "}"

@@ -101,28 +101,16 @@ def module_name(path: Path) -> str:
     return pkg if path.name == "__init__.py" else f"{pkg}.{path.stem}"
 
 
-def runtime_nodes(tree: ast.AST):
-    """Every node, except those under `if TYPE_CHECKING:` (annotations only)."""
-    todo = [tree]
-    while todo:
-        node = todo.pop()
-        yield node
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.If) and getattr(child.test, "id", "") == "TYPE_CHECKING":
-                todo += child.orelse
-                continue
-            todo.append(child)
-
-
 def import_graph() -> dict[str, set[str]]:
-    """Module -> project modules it imports, at any depth of the file (function-level
-    imports included: they hide a cycle, they do not remove it)."""
+    """Module -> project modules it imports, at any depth of the file: function-level
+    imports and those under `if TYPE_CHECKING:` included (they hide a cycle, they do not
+    remove it)."""
     files = {module_name(f): f for folder in PACKAGE for f in (ROOT / folder).rglob("*.py")}
     graph: dict[str, set[str]] = {}
     for mod, f in files.items():
         pkg = package_of(f)
         deps = set()
-        for node in runtime_nodes(ast.parse(f.read_text(encoding="utf-8"))):
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
             targets: list[str] = []
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]
@@ -178,3 +166,71 @@ def test_optimize_and_ccsim_read_no_schema_from_the_model():
                 ):
                     bad.append(f"{f.relative_to(ROOT)}:{node.lineno}")
     assert not bad, bad
+
+
+# rooms of the simulation layer, lowest first: a room imports only from rooms below it
+SIM_ROOMS = ("ccsim.sim.scenario", "ccsim.sim.engine")
+
+
+def room_of(mod: str) -> str:
+    for room in SIM_ROOMS:
+        if mod == room or mod.startswith(room + "."):
+            return room
+    return "ccsim.sim"
+
+
+def test_sim_rooms_go_one_way():
+    """The scenario room (file format, units, the compiled model) knows no engine; the
+    engine room knows the scenario, never the replications and results built on it."""
+    graph = import_graph()
+    rank = {room: i for i, room in enumerate(SIM_ROOMS)} | {"ccsim.sim": len(SIM_ROOMS)}
+    bad = [
+        f"{mod} imports {dep}"
+        for mod, deps in graph.items()
+        if mod.startswith("ccsim.sim.") and room_of(mod) != "ccsim.sim"
+        for dep in deps
+        if dep.startswith("ccsim.sim") and rank[room_of(dep)] > rank[room_of(mod)]
+    ]
+    assert not bad, bad
+
+
+MAX_FILE_LINES = 500
+MAX_FUNCTION_LINES = 80
+# the compiled event loop: one numba function, its parts named and documented inside
+LONG_FUNCTIONS_ALLOWED = {"ccsim.sim.engine.kernel.run_chunk"}
+
+
+def source_files():
+    return [f for folder in PACKAGE for f in sorted((ROOT / folder).rglob("*.py"))]
+
+
+def test_no_source_file_over_500_lines():
+    long = {
+        str(f.relative_to(ROOT)): n
+        for f in source_files()
+        if (n := len(f.read_text(encoding="utf-8").splitlines())) > MAX_FILE_LINES
+    }
+    assert not long, long
+
+
+def test_no_function_over_80_lines():
+    """Signature, docstring and body; nested functions count with their parent."""
+    long = {}
+    for f in source_files():
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                name = f"{module_name(f)}.{node.name}"
+                n = (node.end_lineno or node.lineno) - node.lineno + 1
+                if n > MAX_FUNCTION_LINES and name not in LONG_FUNCTIONS_ALLOWED:
+                    long[name] = n
+    assert not long, long
+
+
+def test_every_room_says_what_it_owns():
+    """Each package's __init__ opens with a docstring (what the room owns)."""
+    bare = [
+        str(f.relative_to(ROOT))
+        for f in source_files()
+        if f.name == "__init__.py" and not ast.get_docstring(ast.parse(f.read_text("utf-8")))
+    ]
+    assert not bare, bare

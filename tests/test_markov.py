@@ -7,7 +7,8 @@ from helpers import model_from, within_ci
 from ccsim import sim
 from ccsim.optimize.analytic.erlang import erlang_a
 from ccsim.optimize.analytic.markov import NEVER, applicable, solve_model, threshold_chain
-from ccsim.sim.stats import ATTEMPTS, OFFERED, estimate
+from ccsim.sim.engine.accumulators import ATTEMPTS, OFFERED
+from ccsim.sim.stats import estimate
 
 EXP = {"dist": "exponential"}
 

@@ -20,9 +20,10 @@ from ccsim.optimize.evaluate import Evaluator
 from ccsim.optimize.plan import Plan, policy_dict
 from ccsim.optimize.search.moves import Bounds
 from ccsim.optimize.search.staffing import repair, repair_increment
-from ccsim.sim.alternatives import scenario_alternatives
-from ccsim.sim.stats import ABANDONED, ABN_T, ANS_T, ANSWERED, OFFERED, SL_CONVENTION_TEXT
-from ccsim.sim.targets import Target
+from ccsim.sim.engine.accumulators import ABANDONED, ABN_T, ANS_T, ANSWERED, OFFERED
+from ccsim.sim.scenario.alternatives import scenario_alternatives
+from ccsim.sim.scenario.targets import Target
+from ccsim.sim.stats import SL_CONVENTION_TEXT
 
 ROOT = Path(__file__).resolve().parent.parent
 EXP = {"dist": "exponential"}

@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 
 from ccsim import sim
 from ccsim.cli import app
-from ccsim.sim.stats import ABANDONED, ANSWERED, COMPLETED, OFFERED, STATISTICS
+from ccsim.sim.engine.accumulators import ABANDONED, ANSWERED, COMPLETED, OFFERED
+from ccsim.sim.stats import STATISTICS
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))

@@ -13,7 +13,7 @@ from ccsim import sim
 from ccsim.cli import app
 from ccsim.optimize.evaluate import Evaluator, StreamCache, stream_key
 from ccsim.optimize.plan import Plan
-from ccsim.sim.targets import Targets, verdict
+from ccsim.sim.scenario.targets import Targets, verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()

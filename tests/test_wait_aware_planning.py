@@ -23,7 +23,7 @@ from ccsim.optimize.search.moves import Bounds
 from ccsim.optimize.search.progress import SearchLog
 from ccsim.optimize.search.thresholds import _max_wait_round, searches_max_wait
 from ccsim.optimize.sensitivity import with_half_life
-from ccsim.sim.alternatives import alternative_model, parse_cli_alternative
+from ccsim.sim.scenario.alternatives import alternative_model, parse_cli_alternative
 
 ROOT = Path(__file__).resolve().parent.parent
 EXP = {"dist": "exponential"}
@@ -167,7 +167,7 @@ def test_half_life_sensitivity_needs_a_decay():
 
 
 def test_compare_shows_the_customer_and_draws_its_charts(tmp_path):
-    from ccsim.render.charts import CUSTOMER_CHARTS, draw_all
+    from ccsim.render.charts.comparison import CUSTOMER_CHARTS, draw_all
     from ccsim.render.payload import comparison_json
     from ccsim.render.summary import stats_for
     from ccsim.sim.comparison import CompareResult

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from ccsim import sim
 from ccsim.cli import app
-from ccsim.sim.alternatives import alternative_model, factor
 from ccsim.sim.engine.stream import customer_stream
+from ccsim.sim.scenario.alternatives import alternative_model, factor
 from ccsim.sim.scenario.schema import Alternative
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -24,9 +24,11 @@ from ccsim import sim
 from ccsim.optimize.evaluate import Evaluator, Targets
 from ccsim.optimize.plan import Plan
 from ccsim.sim import ALWAYS, NEVER
+from ccsim.sim.engine.coupling import changed_steps
 from ccsim.sim.engine.fast import arrivals_of, engine_plan, run_fast
 from ccsim.sim.engine.stream import customer_stream
-from ccsim.sim.engine.window import WindowRunner, changed_steps, join_chunks
+from ccsim.sim.engine.trajectory import join_chunks
+from ccsim.sim.engine.window import WindowRunner
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = int(os.environ.get("CCSIM_HYPOTHESIS_EXAMPLES", 60))

@@ -99,7 +99,7 @@ def calibrate(
     from ccsim.sim.calibration import calibrate as run_calibrate
     from ccsim.sim.scenario.units import parse_duration
 
-    from ..render.charts import calibration_fit
+    from ..render.charts.calibration import calibration_fit
 
     L = parse_option("--interval", parse_duration, interval)
     T = parse_option("--within", parse_duration, within)
@@ -310,7 +310,7 @@ def backtest(
     from ccsim.sim.calibration import read_observed
     from ccsim.sim.calibration.backtest import METRICS
 
-    from ..render.charts import backtest_chart
+    from ..render.charts.calibration import backtest_chart
 
     model = sim.load_scenario(file)
     assert observed is not None  # exactly one of --observed and --log (checked above)

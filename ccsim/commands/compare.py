@@ -96,7 +96,7 @@ def compare(
 ) -> None:
     """Run the scenario's plan and its alternatives on the same callers, side by side."""
     from ccsim.optimize.compare import compare as run_compare
-    from ccsim.sim.alternatives import (
+    from ccsim.sim.scenario.alternatives import (
         alternative_descriptions,
         alternative_model,
         parse_cli_alternative,

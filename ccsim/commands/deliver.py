@@ -10,7 +10,7 @@ from ..output import dicts_csv, write_text
 def write_roster(roster: dict, out: Path) -> None:
     """roster.csv (one row per shift pattern; breaks as 'start-end' joined by ';') and the
     coverage and shift charts."""
-    from ..render.charts import draw_roster
+    from ..render.charts.roster import draw_roster
 
     rows = [
         {
@@ -29,7 +29,7 @@ def write_roster(roster: dict, out: Path) -> None:
 
 def write_deck(js: dict, out: Path, charts_only: bool = False) -> list[str]:
     """Charts (PNG + SVG) and the one-page summary (Markdown, HTML) under `out`."""
-    from ..render.charts import draw_all
+    from ..render.charts.comparison import draw_all
     from ..render.office import deck, workbook
     from ..render.summary import markdown, to_html
 

@@ -130,7 +130,7 @@ def _more_days(model, res, first: int, calls) -> bool:
     """Run twice the days? While a verdict is borderline, up to compare's cap (never
     with call records, which are written as they are simulated, or in steady state)."""
     from ccsim.optimize.compare import decide_cap
-    from ccsim.sim.targets import overall
+    from ccsim.sim.scenario.targets import overall
 
     if calls or model.steady or overall(model.targets.judge(res)) != "borderline":
         return False
@@ -139,7 +139,7 @@ def _more_days(model, res, first: int, calls) -> bool:
 
 def _verdicts_meta(model, res, first: int) -> dict:
     from ccsim.optimize.compare import decide_cap, replications_to_decide
-    from ccsim.sim.targets import overall
+    from ccsim.sim.scenario.targets import overall
 
     n = res.meta["replications"]
     borderline = overall(model.targets.judge(res)) == "borderline"

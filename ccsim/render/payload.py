@@ -9,9 +9,10 @@ import numpy as np
 from ccsim.optimize.plan import Plan, policy_dict
 from ccsim.sim import Model, SimResult
 from ccsim.sim.comparison import CompareResult
+from ccsim.sim.engine.accumulators import H_OFFERS, H_SALES
 from ccsim.sim.results import staffing_json
-from ccsim.sim.stats import H_OFFERS, H_SALES, SL_CONVENTION_TEXT, STATISTICS
-from ccsim.sim.targets import Targets, overall, verdict_rule_text
+from ccsim.sim.scenario.targets import Targets, overall, verdict_rule_text
+from ccsim.sim.stats import SL_CONVENTION_TEXT, STATISTICS
 
 WAIT_POINTS = 601  # waiting-time CDF, 1-second steps up to 10 minutes
 

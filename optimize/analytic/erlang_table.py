@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ccsim.sim import Executor, Model, ScenarioError, simulate
-from ccsim.sim.targets import Targets
+from ccsim.sim.scenario.targets import Targets
 
 from .erlang import agents_needed, metrics, scheduled
 from .seed import pooled_times

@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 
 from ccsim.sim import Model
-from ccsim.sim.targets import interval_arrays, sample_stats, verdicts
+from ccsim.sim.scenario.targets import interval_arrays, sample_stats, verdicts
 
 from ..budget import Budget
 from ..evaluate import Evaluation, Evaluator, Targets

@@ -24,7 +24,7 @@ import numpy as np
 
 from ccsim.sim import NEVER, Executor, Model, ScenarioError, SimResult
 from ccsim.sim.runner import model_fingerprint
-from ccsim.sim.targets import Judgement, Targets, overall
+from ccsim.sim.scenario.targets import Judgement, Targets, overall
 
 from ..analytic.seed import seed_staffing, seed_thresholds
 from ..evaluate import Evaluator

@@ -14,7 +14,7 @@ from ..results import SimResult
 from ..runner import simulate
 from ..scenario.errors import ScenarioError, require_input_file
 from ..scenario.model import Model
-from ..spreadsheet_safe import header_names
+from ..scenario.spreadsheet_safe import header_names
 
 METRICS = ("abandon_rate", "asa", "service_level", "p_wait")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..scenario.errors import ScenarioError, require_input_file
-from ..spreadsheet_safe import header_names, restore
+from ..scenario.spreadsheet_safe import header_names, restore
 
 
 @dataclass

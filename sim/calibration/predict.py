@@ -28,11 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..runner import simulate
-from ..scenario.errors import ScenarioError
-from ..scenario.model import Model
-from ..scenario.units import format_clock
-from ..stats import (
+from ..engine.accumulators import (
     ABANDONED,
     ABN_T,
     ANS_T,
@@ -42,8 +38,12 @@ from ..stats import (
     WAIT_ALL,
     WAIT_ANS,
     WAITED,
-    kpis,
 )
+from ..runner import simulate
+from ..scenario.errors import ScenarioError
+from ..scenario.model import Model
+from ..scenario.units import format_clock
+from ..stats import kpis
 from .fit import agents_by_day, select_days
 from .logs import CallLog
 

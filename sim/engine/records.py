@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..spreadsheet_safe import neutralise
+from ..scenario.spreadsheet_safe import neutralise
 
 # columns of a record row (float64); outcome 1 = answered, 0 = abandoned
 RECORD_FIELDS = (

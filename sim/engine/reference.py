@@ -28,7 +28,7 @@ import simpy
 
 from ..scenario.customer_value import satisfied
 from ..scenario.model import Model
-from ..stats import (
+from .accumulators import (
     ABANDONED,
     ABN_T,
     ACCEPTS,

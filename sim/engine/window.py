@@ -19,180 +19,33 @@ holds window runs to full runs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from numba import njit
 
 from ..scenario.model import Model
-from ..stats import HIST_ROWS, NFIELDS
-from .fast import (
-    EMPTY_CHUNK,
-    F_ANS,
-    F_DEC,
-    FREE,
-    S_FLAGS,
-    S_ID,
-    S_ITV,
+from .coupling import changed_steps, coupled, restore
+from .fast import arrivals_of, engine_plan, start_state, warm_up_model
+from .kernel import run_chunk
+from .layout import (
     S_NEXT,
-    S_STATUS,
     STATE,
-    Accumulators,
     Arrivals,
     Plan,
-    Tables,
-    _run_chunk,
-    arrivals_of,
-    engine_plan,
     grown,
     new_tables,
-    start_state,
-    warm_up_model,
 )
-from .heap import key_kind, key_seq
-from .stream import CallerChunk, customer_stream
-
-TABLE_FULL = 1  # _run_chunk's status when the tables filled (2: stopped at the step asked)
-_FIELDS: tuple[str, ...] = STATE.names or ()
-_FREE_WORD = _FIELDS.index("free")  # the first free slot, as a word of the state
-_BUCKET_WORD = _FIELDS.index("bucket")
-_HIGH_WORD = _FIELDS.index("high")
-
-
-def join_chunks(chunks: list[CallerChunk]) -> CallerChunk:
-    """A replication's callers as one chunk (a window run starts mid-day)."""
-    if not chunks:
-        return EMPTY_CHUNK
-    if len(chunks) == 1:
-        return chunks[0]
-    cat = np.concatenate
-    us = [c.accept_uniforms() for c in chunks]
-    return CallerChunk(
-        chunks[0].first_id,
-        cat([c.arrival for c in chunks]),
-        cat([c.interval for c in chunks]),
-        cat([c.segment for c in chunks]),
-        cat([c.base for c in chunks]),
-        cat([c.patience for c in chunks]),
-        cat([c.eligible for c in chunks]),
-        cat([c.offer for c in chunks]),
-        cat([c.accept for c in chunks]),
-        cat([c.close for c in chunks]),
-        cat(us),
-    )
-
-
-def _accumulators(model: Model) -> Accumulators:
-    T, K = model.n_intervals, model.n_segments
-    # the waiting-time histogram is not needed by a search: one bin
-    return Accumulators(
-        np.zeros((T, K, NFIELDS)), np.zeros(T + 1), np.zeros(T + 1), np.zeros((HIST_ROWS, K, 1))
-    )
-
-
-@dataclass
-class Trajectory:
-    """One plan's run of one replication, with its state saved just before some
-    staffing steps (`steps`, ascending): the scalar state as 64-bit words and the first
-    rows of the tables (rows at and above a state's `high` are fresh, as `new_tables`
-    makes them). `counts`, `busy`, `staffed` are the run's accumulators at the end."""
-
-    steps: np.ndarray
-    words: np.ndarray  # (n, fields) the STATE record's words
-    islot: np.ndarray  # (n, rows, 7)
-    fslot: np.ndarray  # (n, rows, 8)
-    hpos: np.ndarray  # (n, rows)
-    ht: np.ndarray  # (n, rows)
-    hk: np.ndarray  # (n, rows)
-    qhead: np.ndarray  # (n, priorities)
-    qtail: np.ndarray
-    # the accumulators at each saved state, where they are not yet final: counts rows
-    # lo..lo+rows-1 (the arrival intervals of callers still present, and the current
-    # ones; rows below lo are final, rows above are empty) and the current bucket's
-    # busy and staffed time (earlier buckets are final, later ones empty)
-    lo: np.ndarray  # (n,)
-    partial: np.ndarray  # (n, width, K, F)
-    part_busy: np.ndarray  # (n, 2): busy, staffed of the state's bucket
-    counts: np.ndarray
-    busy: np.ndarray
-    staffed: np.ndarray
-
-    def arrays(self) -> tuple:
-        """The arrays the compiled window loop reads."""
-        state = self.words.view(STATE).reshape(len(self.steps))
-        return (
-            self.steps,
-            self.words,
-            state,
-            self.islot,
-            self.fslot,
-            self.hpos,
-            self.ht,
-            self.hk,
-            self.qhead,
-            self.qtail,
-            self.lo,
-            self.partial,
-            self.part_busy,
-            self.counts,
-            self.busy,
-            self.staffed,
-        )
-
-
-def _run_until(a, state, tab: Tables, plan: Plan, acc: Accumulators, stop: int) -> Tables:
-    """Run to just before staffing step `stop` (-1: to the end), growing the tables when
-    they fill; returns the tables (grown or not)."""
-    rec = np.empty((0, 0))
-    while True:
-        _, status = _run_chunk(a, True, state, tab, plan, acc, rec, False, stop)
-        if status != TABLE_FULL:
-            return tab
-        cap = tab.islot.shape[0]
-        tab = grown(tab)
-        state[0]["free"] = cap
-
-
-@njit(cache=True)
-def _save_run(a, state, words, tab, plan, acc, steps, i, out):
-    """Run to each of `steps` from index i on, copying the state into `out` just before
-    each; returns (next index, status): status 1 when the tables filled."""
-    o_words, o_islot, o_fslot, o_hpos, o_ht, o_hk, o_qh, o_qt, o_lo, o_part, o_pb = out
-    rec = np.empty((0, 0))
-    T = acc.counts.shape[0]
-    while i < len(steps):
-        _, status = _run_chunk(a, True, state, tab, plan, acc, rec, False, steps[i])
-        if status == TABLE_FULL:
-            return i, status
-        st = state[0]
-        lo = st.bucket
-        for r in range(st.high):
-            if tab.islot[r, S_STATUS] != FREE and tab.islot[r, S_ITV] < lo:
-                lo = tab.islot[r, S_ITV]
-        hi = min(T - 1, st.bucket + 1)  # later rows: nobody has arrived in them yet
-        o_lo[i] = lo
-        o_part[i, : hi - lo + 1] = acc.counts[lo : hi + 1]
-        o_pb[i, 0] = acc.busy[st.bucket]
-        o_pb[i, 1] = acc.staffed[st.bucket]
-        o_words[i, :] = words
-        # rows from `high` on are fresh: `trajectory` fills them in when it trims
-        o_islot[i, : st.high] = tab.islot[: st.high]
-        o_fslot[i, : st.high] = tab.fslot[: st.high]
-        o_hpos[i, : st.high] = tab.hpos[: st.high]
-        o_ht[i, : st.heap_size] = tab.ht[: st.heap_size]
-        o_hk[i, : st.heap_size] = tab.hk[: st.heap_size]
-        o_qh[i, :] = tab.qhead
-        o_qt[i, :] = tab.qtail
-        i += 1
-    return i, 0
-
-
-def _grown_rows(x: np.ndarray, cap: int, fill) -> np.ndarray:
-    """Saved tables `x` (n, rows, ...) widened to `cap` rows filled with `fill`."""
-    out = np.empty((x.shape[0], cap, *x.shape[2:]), x.dtype)
-    out[:, : x.shape[1]] = x
-    out[:, x.shape[1] :] = fill
-    return out
+from .stream import customer_stream
+from .trajectory import (
+    BUCKET_WORD,
+    HIGH_WORD,
+    TABLE_FULL,
+    Trajectory,
+    empty_accumulators,
+    grown_rows,
+    join_chunks,
+    run_until,
+    save_run,
+)
 
 
 class WindowRunner:
@@ -205,7 +58,7 @@ class WindowRunner:
         self.priorities = int(base.priority.max()) + 1
         self.state = np.zeros(1, STATE)
         self.words = self.state.view(np.int64).reshape(-1)
-        self.acc = _accumulators(base)
+        self.acc = empty_accumulators(base)
         self.tab = new_tables(256, self.priorities)
         self.trajectories: dict[int, Trajectory] = {}  # by replication, kept by its user
 
@@ -219,7 +72,7 @@ class WindowRunner:
         tab = new_tables(256, self.priorities)
         state = start_state(m, anyone_calls)
         words = state.view(np.int64).reshape(-1)
-        acc = _accumulators(m)
+        acc = empty_accumulators(m)
         P, cap = self.priorities, tab.islot.shape[0]
         out = [
             np.empty((S, len(words)), np.int64),
@@ -236,7 +89,7 @@ class WindowRunner:
         ]
         i = 0
         while True:
-            i, status = _save_run(a, state, words, tab, self.base_plan, acc, steps, i, tuple(out))
+            i, status = save_run(a, state, words, tab, self.base_plan, acc, steps, i, tuple(out))
             if status != TABLE_FULL:
                 break
             old = cap
@@ -244,11 +97,11 @@ class WindowRunner:
             state[0]["free"] = old
             cap = tab.islot.shape[0]
             for j in range(1, 6):  # the saved rows (those from `high` on are filled in later)
-                out[j] = _grown_rows(out[j], cap, 0)
-        _run_until(a, state, tab, self.base_plan, acc, -1)
+                out[j] = grown_rows(out[j], cap, 0)
+        run_until(a, state, tab, self.base_plan, acc, -1)
         rows = max(1, min(cap, int(state[0]["high"])))
         T = m.n_intervals
-        bucket = out[0][:, _BUCKET_WORD]
+        bucket = out[0][:, BUCKET_WORD]
         own = np.minimum(T - 1, bucket + 1) - out[8] + 1  # partial rows each state saved
         width = int(own.max())
         per_step = (
@@ -258,7 +111,7 @@ class WindowRunner:
         )
         stride = max(1, -(-S * per_step // max(1, keep_bytes)))
         keep = np.arange(stride - 1, S, stride)
-        high = out[0][keep, _HIGH_WORD]
+        high = out[0][keep, HIGH_WORD]
         fresh = np.arange(rows)[None, :] >= high[:, None]  # (kept, rows): rows never used yet
         islot = out[1][keep, :rows]
         islot[fresh] = 0
@@ -317,146 +170,6 @@ class WindowRunner:
         return (*out, int(simulated))
 
 
-def changed_steps(model: Model, base: Model) -> tuple[int, int]:
-    """The first and the last staffing step in which `model`'s plan differs from
-    `base`'s (staffing, or an interval's thresholds or max_wait, which hold over all its
-    steps); (S, -1) when they do not differ, S being the number of steps."""
-    S = len(model.staffing)
-    spi = model.steps_per_interval
-    if spi != base.steps_per_interval or not np.array_equal(model.step_bounds, base.step_bounds):
-        return 0, S - 1
-    d = np.flatnonzero(model.staffing != base.staffing)
-    first, last = (int(d[0]), int(d[-1])) if len(d) else (S, -1)
-    rows = np.flatnonzero(
-        (model.thresholds != base.thresholds).any(axis=1)
-        | (model.max_wait_table() != base.max_wait_table()).any(axis=1)
-    )
-    if len(rows):
-        first = min(first, int(rows[0]) * spi)
-        last = max(last, (int(rows[-1]) + 1) * spi - 1)
-    return first, last
-
-
-@njit(cache=True)
-def _restore(tr_words, tr_islot, tr_fslot, tr_hpos, tr_ht, tr_hk, tr_qh, tr_qt, i, words, tab):
-    """Put the saved state i into the working state and tables. The working tables are
-    larger than the saved rows: the rows beyond are fresh, and the free list, which may
-    have ended where the run's tables ended at that moment, goes on into them."""
-    islot, fslot, ht, hk, hpos, qhead, qtail = tab
-    rows = tr_islot.shape[1]
-    cap = islot.shape[0]
-    for r in range(rows):
-        for c in range(islot.shape[1]):
-            islot[r, c] = tr_islot[i, r, c]
-        for c in range(fslot.shape[1]):
-            fslot[r, c] = tr_fslot[i, r, c]
-        hpos[r] = tr_hpos[i, r]
-    for r in range(rows, cap):  # fresh rows, chained
-        for c in range(islot.shape[1]):
-            islot[r, c] = 0
-        islot[r, S_NEXT] = r + 1 if r + 1 < cap else -1
-        hpos[r] = -1
-    for j in range(tr_words.shape[1]):
-        words[j] = tr_words[i, j]
-    for r in range(rows):
-        ht[r] = tr_ht[i, r]
-        hk[r] = tr_hk[i, r]
-    for p in range(qhead.shape[0]):
-        qhead[p] = tr_qh[i, p]
-        qtail[p] = tr_qt[i, p]
-    if rows < cap:
-        # free list: the slot numbers differ from the full run's, which changes nothing
-        # (events are ordered by time and sequence number, never by slot)
-        s = words[_FREE_WORD]
-        if s < 0:
-            words[_FREE_WORD] = rows
-        else:
-            while islot[s, S_NEXT] >= 0:
-                s = islot[s, S_NEXT]
-            if s < rows:
-                islot[s, S_NEXT] = rows
-
-
-@njit(cache=True)
-def _present(islot, rows):
-    """Slots of the callers in the system, ordered by caller id."""
-    m = 0
-    for r in range(rows):
-        if islot[r, S_STATUS] != FREE:
-            m += 1
-    slots = np.empty(m, np.int64)
-    ids = np.empty(m, np.int64)
-    m = 0
-    for r in range(rows):
-        if islot[r, S_STATUS] != FREE:
-            slots[m] = r
-            ids[m] = islot[r, S_ID]
-            m += 1
-    return slots[np.argsort(ids, kind="mergesort")]
-
-
-@njit(cache=True)
-def _same_float(x, y):
-    return x == y or (np.isnan(x) and np.isnan(y))
-
-
-@njit(cache=True)
-def _coupled(state, tab, tr_state, tr_islot, tr_fslot, tr_hpos, tr_ht, tr_hk, i):
-    """Is the working run in the saved state i, up to slot numbers and the offset of
-    sequence numbers: the same callers present, each in the same status with the same
-    answer and decision times and flags, the same pending events at the same times, and
-    those events (with the staffing and arrival timers) in the same order?"""
-    a = state[0]
-    b = tr_state[i]
-    if (
-        a.busy != b.busy
-        or a.nwait != b.nwait
-        or a.n != b.n
-        or a.calls != b.calls
-        or a.next_arrival != b.next_arrival
-        or a.heap_size != b.heap_size
-        or a.next_step != b.next_step
-        or (a.arrival_seq < 0) != (b.arrival_seq < 0)
-    ):
-        return False
-    islot, fslot, ht, hk, hpos = tab.islot, tab.fslot, tab.ht, tab.hk, tab.hpos
-    sa = _present(islot, a.high)
-    sb = _present(tr_islot[i], min(b.high, tr_islot.shape[1]))
-    m = len(sa)
-    if len(sb) != m:
-        return False
-    seq_a = np.empty(m + 2, np.int64)
-    seq_b = np.empty(m + 2, np.int64)
-    for x in range(m):
-        p, q = sa[x], sb[x]
-        if (
-            islot[p, S_ID] != tr_islot[i, q, S_ID]
-            or islot[p, S_STATUS] != tr_islot[i, q, S_STATUS]
-            or islot[p, S_FLAGS] != tr_islot[i, q, S_FLAGS]
-            or not _same_float(fslot[p, F_ANS], tr_fslot[i, q, F_ANS])
-            or not _same_float(fslot[p, F_DEC], tr_fslot[i, q, F_DEC])
-        ):
-            return False
-        ha, hb = hpos[p], tr_hpos[i, q]
-        if (ha < 0) != (hb < 0):
-            return False
-        if ha >= 0:
-            if ht[ha] != tr_ht[i, hb] or key_kind(hk[ha]) != key_kind(tr_hk[i, hb]):
-                return False
-            seq_a[x] = key_seq(hk[ha])
-            seq_b[x] = key_seq(tr_hk[i, hb])
-        else:
-            seq_a[x] = -1
-            seq_b[x] = -1
-    seq_a[m] = a.step_seq
-    seq_b[m] = b.step_seq
-    seq_a[m + 1] = a.arrival_seq
-    seq_b[m + 1] = b.arrival_seq
-    oa = np.argsort(seq_a, kind="mergesort")
-    ob = np.argsort(seq_b, kind="mergesort")
-    return bool((oa == ob).all())
-
-
 @njit(cache=True)
 def _zero(acc):
     acc.counts[:] = 0.0
@@ -474,20 +187,20 @@ def _window(a, plan, tr, i0, couple_from, state, words, tab, acc):
     tr_steps, tr_words, tr_state, tr_islot, tr_fslot, tr_hpos, tr_ht, tr_hk, tr_qh, tr_qt = tr[:10]
     rec = np.empty((0, 0))
     _zero(acc)
-    _restore(tr_words, tr_islot, tr_fslot, tr_hpos, tr_ht, tr_hk, tr_qh, tr_qt, i0, words, tab)
+    restore(tr_words, tr_islot, tr_fslot, tr_hpos, tr_ht, tr_hk, tr_qh, tr_qt, i0, words, tab)
     start_calls = state[0].calls
     end = -1
     for i in range(i0 + 1, len(tr_steps)):
-        _, status = _run_chunk(a, True, state, tab, plan, acc, rec, False, tr_steps[i])
+        _, status = run_chunk(a, True, state, tab, plan, acc, rec, False, tr_steps[i])
         if status == TABLE_FULL:
             return -1, TABLE_FULL, 0
-        if tr_steps[i] >= couple_from and _coupled(
+        if tr_steps[i] >= couple_from and coupled(
             state, tab, tr_state, tr_islot, tr_fslot, tr_hpos, tr_ht, tr_hk, i
         ):
             end = i
             break
     if end < 0:
-        _, status = _run_chunk(a, True, state, tab, plan, acc, rec, False, -1)
+        _, status = run_chunk(a, True, state, tab, plan, acc, rec, False, -1)
         if status == TABLE_FULL:
             return -1, TABLE_FULL, 0
     return end, 0, state[0].calls - start_calls

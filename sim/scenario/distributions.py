@@ -15,8 +15,8 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from ..spreadsheet_safe import header_names
 from .errors import input_file_problem
+from .spreadsheet_safe import header_names
 from .units import parse_duration
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]

@@ -19,8 +19,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from ..spreadsheet_safe import header_names
 from .errors import ScenarioError, input_file_problem
+from .spreadsheet_safe import header_names
 from .units import format_clock, parse_clock, parse_duration
 
 _cache: dict[Path, list[dict[str, str]]] = {}

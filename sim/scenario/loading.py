@@ -9,10 +9,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from ..alternatives import scenario_alternatives
+from .alternatives import scenario_alternatives
+from .compile import compile_scenario
 from .errors import ScenarioError, input_file_problem
 from .forecast_files import resolve_file_columns
-from .model import Model, compile_scenario
+from .model import Model
 from .schema import Scenario
 from .validation import clean_message, format_loc, useful_errors
 

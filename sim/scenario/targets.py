@@ -18,16 +18,41 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from scipy import stats as sps
 
 if TYPE_CHECKING:
-    from .results import SimResult
-    from .scenario.schema import Targets as TargetsSpec
-    from .stats import Estimate
+    from .schema import Targets as TargetsSpec
+
+
+class Estimate(Protocol):
+    """A statistic's estimate as `judge` reads it (`sim.stats.Estimate`)."""
+
+    @property
+    def mean(self) -> float: ...
+    @property
+    def se(self) -> float: ...
+    @property
+    def n(self) -> int: ...
+
+
+class Measured(Protocol):
+    """What `Targets.judge` reads of a simulation result (`sim.results.SimResult`): the
+    day's estimates, each interval's, and the model they belong to. A protocol, so the
+    scenario's targets need not know the results (which know the model, which holds the
+    targets)."""
+
+    @property
+    def model(self) -> Any: ...
+    @property
+    def summary(self) -> Mapping[str, Estimate]: ...
+    @property
+    def intervals(self) -> Sequence[Mapping[str, Estimate]]: ...
+
 
 VERDICTS = ("met", "borderline", "missed")
 DEFAULT_CONFIDENCE = 0.95
@@ -325,7 +350,7 @@ class Targets:
                 j.interval = int(meas[j.interval])
         return judged
 
-    def judge(self, res: SimResult, confidence: float | None = None) -> list[Judgement]:
+    def judge(self, res: Measured, confidence: float | None = None) -> list[Judgement]:
         """Judge a simulation result (its day summary and its measured intervals)."""
         day = {s: _mse(res.summary[s]) for s in ("service_level", "abandon_rate", "asa")}
         ints = interval_arrays(res, ("service_level", "abandon_rate"))
@@ -336,7 +361,7 @@ def _mse(e: Estimate) -> tuple[float, float, int]:
     return e.mean, e.se, e.n
 
 
-def interval_arrays(res: SimResult, stats) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def interval_arrays(res: Measured, stats) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """(mean, se, n) arrays over all intervals of a simulation result, per statistic."""
     out = {}
     for s in stats:

@@ -20,11 +20,12 @@ import numpy as np
 import yaml
 from pydantic import ValidationError
 
-from .scenario.errors import ScenarioError
-from .scenario.model import Model, compile_policy
-from .scenario.schema import Alternative
-from .scenario.validation import clean_message, format_loc, useful_errors
-from .scenario.wait_effects import compile_max_wait
+from .compile import compile_policy
+from .errors import ScenarioError
+from .model import Model
+from .schema import Alternative
+from .validation import clean_message, format_loc, useful_errors
+from .wait_effects import compile_max_wait
 
 _CHANGE = re.compile(r"^\s*([+-])\s*(\d+(?:\.\d+)?)\s*(%?)\s*$")
 _FACTOR = re.compile(r"^\s*[x*]\s*(\d+(?:\.\d+)?)\s*$")
