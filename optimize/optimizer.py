@@ -98,17 +98,9 @@ def optimize(
     wall-clock safety net only."""
     t0 = time.perf_counter()
     R, Rc, stop, seed, executor, targets = run_settings(
-        model,
-        replications,
-        confirm_replications,
-        seed,
-        executor,
-        time_limit,
-        default_time_limit(model),
-        targets,
-        confidence,
-        budget,
-    )
+        model, replications, confirm_replications, seed, executor, time_limit,
+        default_time_limit(model), targets, confidence, budget,
+    )  # fmt: skip
     bounds = Bounds.from_model(model)
     seeded, ranking_names = seed_plan(model, targets)
     if not cross_sell:

@@ -52,7 +52,13 @@ def test_erlang_target_json():
 def test_erlang_agents_table():
     r = runner.invoke(app, ["erlang", "--rate", "100/30min", "--aht", "180s", "--agents", "11"])
     assert r.exit_code == 0
-    assert "0.6821" in r.stdout and "13" in r.stdout  # rows n-2 .. n+2
+    assert "68.2%" in r.stdout and "13" in r.stdout  # rows n-2 .. n+2, in percent
+    assert "Abandon" not in r.stdout  # Erlang C has no abandonment to show
+    r = runner.invoke(app, ["erlang", "--rate", "100/30min", "--aht", "180s", "--agents", "11",
+                            "--shrinkage", "0.3"])  # fmt: skip
+    # 11 agents on the phones need 11 / 0.7 = 15.7 heads: 16 are scheduled
+    row = next(line for line in r.stdout.splitlines() if line.strip().startswith("│     11"))
+    assert "│        16 │" in row, row
 
 
 def test_erlang_a_targets():

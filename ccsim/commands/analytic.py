@@ -58,74 +58,68 @@ def _erlang_file(file, json_out, out, workers, replications) -> None:
     print_erlang_table(js, model.name, out_console)
 
 
+ErlangFileArg = Annotated[
+    Path | None,
+    typer.Argument(
+        help="a day scenario: per interval, Erlang C and A agents for its targets, "
+        "scheduled heads, occupancy, and the simulated result of that staffing"
+    ),
+]
+RateOpt = Annotated[
+    str | None, typer.Option(help="arrival rate with unit, e.g. 100/30min or 200/h")
+]
+AhtOpt = Annotated[str | None, typer.Option(help="average handle time, e.g. 180s")]
+PatienceOpt = Annotated[
+    str | None, typer.Option(help="mean patience (Erlang A); omit for Erlang C")
+]
+AgentsOpt = Annotated[int | None, typer.Option(min=1, help="evaluate this many agents")]
+TargetSlOpt = Annotated[
+    float | None, typer.Option(min=0.0, max=1.0, help="service level target, e.g. 0.8")
+]
+WithinOpt = Annotated[str, typer.Option(help="service level threshold T")]
+MaxAsaOpt = Annotated[str | None, typer.Option(help="ASA target, e.g. 30s")]
+MaxAbandonOpt = Annotated[float | None, typer.Option(min=0.0, max=1.0, help="abandonment target")]
+ShrinkageOpt = Annotated[
+    float, typer.Option(min=0.0, max=0.99, help="scheduled = agents / (1 - shrinkage)")
+]
+MaxOccupancyOpt = Annotated[float | None, typer.Option(min=0.0, max=1.0, help="occupancy cap")]
+ErlangOutOpt = Annotated[Path | None, typer.Option(help="with FILE: write erlang.csv here")]
+ErlangRepsOpt = Annotated[int | None, typer.Option("--replications", "-r", min=2, help="with FILE")]
+
+
 @friendly
 def erlang(
-    file: Annotated[
-        Path | None,
-        typer.Argument(
-            help="a day scenario: per interval, Erlang C and A agents for its targets, "
-            "scheduled heads, occupancy, and the simulated result of that staffing"
-        ),
-    ] = None,
-    rate: Annotated[
-        str | None, typer.Option(help="arrival rate with unit, e.g. 100/30min or 200/h")
-    ] = None,
-    aht: Annotated[str | None, typer.Option(help="average handle time, e.g. 180s")] = None,
-    patience: Annotated[
-        str | None, typer.Option(help="mean patience (Erlang A); omit for Erlang C")
-    ] = None,
-    agents: Annotated[int | None, typer.Option(min=1, help="evaluate this many agents")] = None,
-    target_sl: Annotated[
-        float | None, typer.Option(min=0.0, max=1.0, help="service level target, e.g. 0.8")
-    ] = None,
-    within: Annotated[str, typer.Option(help="service level threshold T")] = "20s",
-    max_asa: Annotated[str | None, typer.Option(help="ASA target, e.g. 30s")] = None,
-    max_abandon: Annotated[
-        float | None, typer.Option(min=0.0, max=1.0, help="abandonment target")
-    ] = None,
-    shrinkage: Annotated[
-        float, typer.Option(min=0.0, max=0.99, help="scheduled = agents / (1 - shrinkage)")
-    ] = 0.0,
-    max_occupancy: Annotated[
-        float | None, typer.Option(min=0.0, max=1.0, help="occupancy cap")
-    ] = None,
+    file: ErlangFileArg = None,
+    rate: RateOpt = None,
+    aht: AhtOpt = None,
+    patience: PatienceOpt = None,
+    agents: AgentsOpt = None,
+    target_sl: TargetSlOpt = None,
+    within: WithinOpt = "20s",
+    max_asa: MaxAsaOpt = None,
+    max_abandon: MaxAbandonOpt = None,
+    shrinkage: ShrinkageOpt = 0.0,
+    max_occupancy: MaxOccupancyOpt = None,
     json_out: JsonOpt = False,
-    out: Annotated[Path | None, typer.Option(help="with FILE: write erlang.csv here")] = None,
+    out: ErlangOutOpt = None,
     workers: WorkersOpt = None,
-    replications: Annotated[
-        int | None, typer.Option("--replications", "-r", min=2, help="with FILE")
-    ] = None,
+    replications: ErlangRepsOpt = None,
 ) -> None:
     """Erlang C (or A with --patience): performance of a staffing level, or agents needed;
     with a scenario FILE, the per-interval table beside ccsim's simulation."""
-    from ccsim.optimize.analytic.erlang import agents_needed, metrics, scheduled
-    from ccsim.sim.scenario.units import parse_duration, parse_rate
+    from ccsim.optimize.analytic.erlang import agents_needed, metrics
 
     if file is not None:
         _erlang_file(file, json_out, out, workers, replications)
         return
     if rate is None or aht is None:
         fail("give a scenario FILE, or --rate and --aht")
-    lam = parse_option("--rate", parse_rate, rate)
-    mean_aht = parse_option("--aht", parse_duration, aht)
-    T = parse_option("--within", parse_duration, within)
-    asa_target = parse_option("--max-asa", parse_duration, max_asa)
-    pat = parse_option("--patience", parse_duration, patience)
-    if not lam > 0 or not math.isfinite(lam):
-        fail(f"--rate {rate}: must be a positive, finite rate (e.g. 100/30min)")
-    if not mean_aht > 0 or not math.isfinite(mean_aht):
-        fail("--aht: must be positive")
-    if T < 0:
-        fail(f"--within {within}: a waiting-time threshold cannot be negative")
-    if asa_target is not None and asa_target < 0:
-        fail(f"--max-asa {max_asa}: cannot be negative")
+    lam, mean_aht, T, asa_target, pat = _erlang_inputs(rate, aht, within, max_asa, patience)
     if target_sl is not None and target_sl >= 1.0:
         fail(
             "--target-sl: must be below 1 (in Erlang C and A some callers always wait longer "
             "than T; no number of agents answers every call within T)"
         )
-    if pat is not None and pat <= 0:
-        fail("--patience: must be positive")
     mu, theta = 1.0 / mean_aht, (1.0 / pat if pat else 0.0)
     targets = dict(
         target_sl=target_sl,
@@ -145,59 +139,98 @@ def erlang(
         n = agents
     r = metrics(n, lam, mu, T, theta)
     if json_out:
-        result = {
-            "model": r.model,
-            "agents": n,
-            "scheduled_agents": scheduled(n, shrinkage),
-            "load_erlangs": r.load,
-            "p_wait": r.p_wait,
-            "service_level": r.service_level,
-            "asa": r.asa,
-            "mean_wait": r.mean_wait,
-            "p_abandon": r.p_abandon,
-            "occupancy": r.occupancy,
-            "within": T,
-        }
-        sys.stdout.write(
-            json.dumps(
-                {
-                    k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-                    for k, v in result.items()
-                },
-                indent=2,
-            )
-            + "\n"
-        )
+        _erlang_json(r, n, shrinkage, T)
         return
+    _erlang_table(n, lam, mu, T, theta, pat, shrinkage, evaluated=agents is not None)
+
+
+def _erlang_inputs(rate: str, aht: str, within: str, max_asa: str | None, patience: str | None):
+    """The options with units parsed and checked: (rate /s, AHT s, T s, ASA target s,
+    mean patience s)."""
+    from ccsim.sim.scenario.units import parse_duration, parse_rate
+
+    lam = parse_option("--rate", parse_rate, rate)
+    mean_aht = parse_option("--aht", parse_duration, aht)
+    T = parse_option("--within", parse_duration, within)
+    asa_target = parse_option("--max-asa", parse_duration, max_asa)
+    pat = parse_option("--patience", parse_duration, patience)
+    if not lam > 0 or not math.isfinite(lam):
+        fail(f"--rate {rate}: must be a positive, finite rate (e.g. 100/30min)")
+    if not mean_aht > 0 or not math.isfinite(mean_aht):
+        fail("--aht: must be positive")
+    if T < 0:
+        fail(f"--within {within}: a waiting-time threshold cannot be negative")
+    if asa_target is not None and asa_target < 0:
+        fail(f"--max-asa {max_asa}: cannot be negative")
+    if pat is not None and pat <= 0:
+        fail("--patience: must be positive")
+    return lam, mean_aht, T, asa_target, pat
+
+
+def _erlang_json(r, n: int, shrinkage: float, T: float) -> None:
+    """One interval's figures as JSON: fractions and seconds, the scheduled heads both
+    unrounded and rounded up (what is rostered)."""
+    from ccsim.optimize.analytic.erlang import scheduled
+
+    result = {
+        "model": r.model,
+        "agents": n,
+        "scheduled_agents": scheduled(n, shrinkage),
+        "scheduled_heads": math.ceil(scheduled(n, shrinkage) - 1e-9),
+        "load_erlangs": r.load,
+        "p_wait": r.p_wait,
+        "service_level": r.service_level,
+        "asa": r.asa,
+        "mean_wait": r.mean_wait,
+        "p_abandon": r.p_abandon,
+        "occupancy": r.occupancy,
+        "within": T,
+    }
+    clean = {
+        k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in result.items()
+    }
+    sys.stdout.write(json.dumps(clean, indent=2) + "\n")
+
+
+def _erlang_table(
+    n: int, lam: float, mu: float, T: float, theta: float, pat: float | None, shrinkage: float,
+    evaluated: bool,
+) -> None:  # fmt: skip
+    """Agents n-2 .. n+2 with their figures, in the units of every other ccsim table
+    (percentages, seconds); scheduled heads rounded up. Erlang C has no abandonment
+    column: it has none to show."""
     from rich.table import Table
 
+    from ccsim.optimize.analytic.erlang import metrics, scheduled
+
+    r = metrics(n, lam, mu, T, theta)
     title = (
-        f"Erlang {r.model}: {lam * 3600:g} calls/h, AHT {mean_aht:g}s"
+        f"Erlang {r.model}: {lam * 3600:g} calls/h, AHT {1 / mu:g}s"
         + (f", patience {pat:g}s" if pat else "")
         + f", load {r.load:.2f} erlangs"
     )
     t = Table(title=title, title_justify="left", header_style="bold")
-    for col in ("Agents", "Scheduled", "P(wait)", f"SL({T:g}s)", "ASA", "Abandon", "Occupancy"):
+    cols = ["Agents", "Scheduled", "P(wait)", f"SL({T:g}s)", "ASA"]
+    cols += ["Abandon"] if theta else []
+    for col in [*cols, "Occupancy"]:
         t.add_column(col, justify="right")
     for k in range(max(1, n - 2), n + 3):
         m = metrics(k, lam, mu, T, theta)
-        style = "bold green" if k == n else None
-        t.add_row(
+        row = [
             str(k),
-            f"{scheduled(k, shrinkage):.1f}",
-            f"{m.p_wait:.4f}",
-            f"{m.service_level:.4f}",
-            f"{m.asa:.2f}s" if math.isfinite(m.asa) else "inf",
-            f"{m.p_abandon:.4f}",
-            f"{m.occupancy:.3f}",
-            style=style,
-        )
+            str(math.ceil(scheduled(k, shrinkage) - 1e-9)),
+            f"{m.p_wait:.1%}",
+            f"{m.service_level:.1%}",
+            f"{m.asa:.1f}s" if math.isfinite(m.asa) else "inf",
+        ]
+        row += [f"{m.p_abandon:.1%}"] if theta else []
+        t.add_row(*row, f"{m.occupancy:.1%}", style="bold green" if k == n else None)
     out_console.print(t)
-    what = "evaluated" if agents is not None else "fewest agents meeting the target(s)"
+    what = "evaluated" if evaluated else "fewest agents meeting the target(s)"
     out_console.print(
         f"[dim]{n} agents: {what}. SL = "
         + ("P(answered within T) / (1 - P(abandoned within T))" if theta else "P(wait <= T)")
-        + "; scheduled = agents / (1 - shrinkage).[/dim]"
+        + "; scheduled = agents / (1 - shrinkage), rounded up to whole heads.[/dim]"
     )
 
 

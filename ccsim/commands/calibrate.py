@@ -27,79 +27,87 @@ from .common import (
     parse_option,
 )
 
+LogArg = Annotated[
+    Path,
+    typer.Argument(
+        help="call log: the Anonymous Bank format, a ccsim --calls file, or a CSV with --map"
+    ),
+]
+OutputOpt = Annotated[Path, typer.Option("-o", "--output", help="scenario file to write")]
+FormatOpt = Annotated[str, typer.Option("--format", help="auto, bank, ccsim or csv")]
+DaysOpt = Annotated[
+    str,
+    typer.Option(
+        help="weekdays (the center's working week), weekends, all, "
+        "or a list: sun,mon or 1999-02-01,..."
+    ),
+]
+IntervalOpt = Annotated[str, typer.Option(help="interval length")]
+SegmentByOpt = Annotated[
+    str, typer.Option(help="column that defines segments (bank: type or priority)")
+]
+MapOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--map",
+        help="CSV columns: arrival=COL,outcome=COL,"
+        "wait=COL,handle=COL[,day=COL,segment=COL,agent=COL,answer=COL,end=COL]",
+    ),
+]
+AnsweredOpt = Annotated[str, typer.Option(help="outcome values meaning answered (comma list)")]
+HandleOpt = Annotated[
+    str,
+    typer.Option(
+        help="lognormal (maximum likelihood), lognormal-mean (the sample mean with the "
+        "MLE's shape) or empirical"
+    ),
+]
+PatienceFitOpt = Annotated[
+    str, typer.Option(help="exponential (maximum likelihood) or empirical (Kaplan-Meier)")
+]
+WithinOpt = Annotated[str, typer.Option(help="service level threshold T for the observed KPIs")]
+MinShareOpt = Annotated[
+    float, typer.Option(min=0.0, max=0.5, help="merge segments below this share into 'other'")
+]
+StaffingOpt = Annotated[
+    str,
+    typer.Option(
+        help="present (agent time logged in) or seen (agents with any call in the interval)"
+    ),
+]
+BreakGapOpt = Annotated[
+    str,
+    typer.Option(
+        help="with --staffing present: a gap between an agent's calls this long or "
+        "longer, in which a caller waited, is a break (the agent is not counted)"
+    ),
+]
+ForceOpt = Annotated[
+    bool, Flag("--force", help="overwrite an existing scenario and its side files")
+]
+
 
 @friendly
 def calibrate(
-    log: Annotated[
-        Path,
-        typer.Argument(
-            help="call log: the Anonymous Bank format, a ccsim --calls file, or a CSV with --map"
-        ),
-    ],
-    output: Annotated[Path, typer.Option("-o", "--output", help="scenario file to write")] = Path(
-        "calibrated.yaml"
-    ),
-    fmt: Annotated[str, typer.Option("--format", help="auto, bank, ccsim or csv")] = "auto",
-    days: Annotated[
-        str,
-        typer.Option(
-            help="weekdays (the center's working week), weekends, all, "
-            "or a list: sun,mon or 1999-02-01,..."
-        ),
-    ] = "weekdays",
-    interval: Annotated[str, typer.Option(help="interval length")] = "30min",
-    segment_by: Annotated[
-        str, typer.Option(help="column that defines segments (bank: type or priority)")
-    ] = "type",
-    column_map: Annotated[
-        str | None,
-        typer.Option(
-            "--map",
-            help="CSV columns: arrival=COL,outcome=COL,"
-            "wait=COL,handle=COL[,day=COL,segment=COL,agent=COL,answer=COL,end=COL]",
-        ),
-    ] = None,
-    answered: Annotated[
-        str, typer.Option(help="outcome values meaning answered (comma list)")
-    ] = "answered,AGENT,1",
-    handle: Annotated[
-        str,
-        typer.Option(
-            help="lognormal (maximum likelihood), lognormal-mean (the sample mean with the "
-            "MLE's shape) or empirical"
-        ),
-    ] = "lognormal",
-    patience: Annotated[
-        str, typer.Option(help="exponential (maximum likelihood) or empirical (Kaplan-Meier)")
-    ] = "exponential",
-    within: Annotated[
-        str, typer.Option(help="service level threshold T for the observed KPIs")
-    ] = "20s",
-    min_share: Annotated[
-        float, typer.Option(min=0.0, max=0.5, help="merge segments below this share into 'other'")
-    ] = 0.02,
-    staffing: Annotated[
-        str,
-        typer.Option(
-            help="present (agent time logged in) or seen (agents with any call in the interval)"
-        ),
-    ] = "present",
-    break_gap: Annotated[
-        str,
-        typer.Option(
-            help="with --staffing present: a gap between an agent's calls this long or "
-            "longer, in which a caller waited, is a break (the agent is not counted)"
-        ),
-    ] = "10min",
-    force: Annotated[
-        bool, Flag("--force", help="overwrite an existing scenario and its side files")
-    ] = False,
+    log: LogArg,
+    output: OutputOpt = Path("calibrated.yaml"),
+    fmt: FormatOpt = "auto",
+    days: DaysOpt = "weekdays",
+    interval: IntervalOpt = "30min",
+    segment_by: SegmentByOpt = "type",
+    column_map: MapOpt = None,
+    answered: AnsweredOpt = "answered,AGENT,1",
+    handle: HandleOpt = "lognormal",
+    patience: PatienceFitOpt = "exponential",
+    within: WithinOpt = "20s",
+    min_share: MinShareOpt = 0.02,
+    staffing: StaffingOpt = "present",
+    break_gap: BreakGapOpt = "10min",
+    force: ForceOpt = False,
 ) -> None:
     """Fit a scenario to a call log; write it with the observed KPIs beside it."""
     from ccsim.sim.calibration import calibrate as run_calibrate
     from ccsim.sim.scenario.units import parse_duration
-
-    from ..render.charts.calibration import calibration_fit
 
     L = parse_option("--interval", parse_duration, interval)
     T = parse_option("--within", parse_duration, within)
@@ -112,17 +120,9 @@ def calibrate(
         )
     gap = parse_option("--break-gap", parse_duration, break_gap)
     require_input_file(log)
-    stem = output.with_suffix("")
-    side = [output] + [
-        output.parent / f"{stem.name}{suffix}"
-        for suffix in ("_handle.csv", "_observed.csv", "_calibration.json", "_fit.png", "_fit.svg")
-    ]
-    existing = [str(p) for p in side if p.exists()]
-    if existing and not force:
-        fail(f"{existing[0]}: already exists (use --force to overwrite {', '.join(existing)})")
+    _refuse_overwrite(output, force)
     calls = read_log(log, fmt, segment_by, column_map, answered)
-    stem = output.with_suffix("")
-    handle_file = f"{stem.name}_handle.csv"
+    handle_file = f"{output.with_suffix('').name}_handle.csv"
     cal = run_calibrate(
         calls,
         interval=L,
@@ -135,8 +135,29 @@ def calibrate(
         staffing_method=staffing,
         break_gap=gap,
     )
+    _write_calibration(cal, log, output, days, handle_file)
+
+
+def _refuse_overwrite(output: Path, force: bool) -> None:
+    """A calibrated scenario and its side files are never overwritten without --force."""
+    stem = output.with_suffix("")
+    side = [output] + [
+        output.parent / f"{stem.name}{suffix}"
+        for suffix in ("_handle.csv", "_observed.csv", "_calibration.json", "_fit.png", "_fit.svg")
+    ]
+    existing = [str(p) for p in side if p.exists()]
+    if existing and not force:
+        fail(f"{existing[0]}: already exists (use --force to overwrite {', '.join(existing)})")
+
+
+def _write_calibration(cal, log: Path, output: Path, days: str, handle_file: str) -> None:
+    """The scenario (checked to load), its observed KPIs, the empirical handle times,
+    the report and the fit chart; then the fit on the screen."""
     import yaml
 
+    from ..render.charts.calibration import calibration_fit
+
+    stem = output.with_suffix("")
     folder = output.parent
     # the observed handle times: the empirical alternative (one column per segment)
     cols = list(cal.handle_samples)

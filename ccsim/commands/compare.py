@@ -31,79 +31,75 @@ from .common import (
 from .deliver import write_deck
 from .progress import Reporter, compile_note
 
+AltOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--alt",
+        help="NAME=OVERRIDE, e.g. "
+        "nosell='{policy: {cross_sell: never}}' or plus2='{staffing: \"+2\"}' (repeatable)",
+    ),
+]
+WithOptimizedOpt = Annotated[bool, Flag("--with-optimized", help="add the optimizer's plan")]
+FrontierOpt = Annotated[
+    bool,
+    Flag("--frontier", help="also compute the optimizer's profit-service frontier for the charts"),
+]
+ReplicationsOpt = Annotated[
+    int | None,
+    typer.Option("--replications", "-r", min=2, help="replications (default: the scenario's)"),
+]
+OutOpt = Annotated[
+    Path | None, typer.Option(help="write compare.json, compare.csv, charts, summary")
+]
+GridOpt = Annotated[
+    bool,
+    Flag("--grid/--no-grid", help="threshold grid of the two most valuable segments (heat map)"),
+]
+TimeLimitOpt = Annotated[
+    float | None,
+    typer.Option(
+        min=1.0, help="wall-clock safety net for --with-optimized (the search ends on work)"
+    ),
+]
+SensitivityOpt = Annotated[
+    bool,
+    Flag(
+        "--sensitivity",
+        help="the recommended plan (else the scenario's) with volumes 5% and 10% above "
+        "the forecast: profit, service, verdict",
+    ),
+]
+ShiftsOpt = Annotated[
+    bool,
+    Flag(
+        "--shifts",
+        help="add the shift optimizer's roster (and, with --with-optimized, what the "
+        "shift constraint costs and what selling in its slack earns back)",
+    ),
+]
+
 
 @friendly
 def compare(
     file: ScenarioArg,
-    alt: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--alt",
-            help="NAME=OVERRIDE, e.g. "
-            "nosell='{policy: {cross_sell: never}}' or plus2='{staffing: \"+2\"}' (repeatable)",
-        ),
-    ] = None,
-    with_optimized: Annotated[
-        bool, Flag("--with-optimized", help="add the optimizer's plan")
-    ] = False,
-    frontier: Annotated[
-        bool,
-        Flag(
-            "--frontier", help="also compute the optimizer's profit-service frontier for the charts"
-        ),
-    ] = False,
-    replications: Annotated[
-        int | None,
-        typer.Option("--replications", "-r", min=2, help="replications (default: the scenario's)"),
-    ] = None,
+    alt: AltOpt = None,
+    with_optimized: WithOptimizedOpt = False,
+    frontier: FrontierOpt = False,
+    replications: ReplicationsOpt = None,
     seed: SeedOpt = None,
     confidence: ConfidenceOpt = None,
-    out: Annotated[
-        Path | None, typer.Option(help="write compare.json, compare.csv, charts, summary")
-    ] = None,
+    out: OutOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
     workers: WorkersOpt = None,
     dask: DaskOpt = None,
-    grid: Annotated[
-        bool,
-        Flag(
-            "--grid/--no-grid", help="threshold grid of the two most valuable segments (heat map)"
-        ),
-    ] = True,
-    time_limit: Annotated[
-        float | None,
-        typer.Option(
-            min=1.0, help="wall-clock safety net for --with-optimized (the search ends on work)"
-        ),
-    ] = None,
-    sensitivity: Annotated[
-        bool,
-        Flag(
-            "--sensitivity",
-            help="the recommended plan (else the scenario's) with volumes 5% and 10% above "
-            "the forecast: profit, service, verdict",
-        ),
-    ] = False,
-    shifts: Annotated[
-        bool,
-        Flag(
-            "--shifts",
-            help="add the shift optimizer's roster (and, with --with-optimized, what the "
-            "shift constraint costs and what selling in its slack earns back)",
-        ),
-    ] = False,
+    grid: GridOpt = True,
+    time_limit: TimeLimitOpt = None,
+    sensitivity: SensitivityOpt = False,
+    shifts: ShiftsOpt = False,
 ) -> None:
     """Run the scenario's plan and its alternatives on the same callers, side by side."""
     from ccsim.optimize.compare import compare as run_compare
-    from ccsim.sim.scenario.alternatives import (
-        alternative_descriptions,
-        alternative_model,
-        parse_cli_alternative,
-        scenario_alternatives,
-    )
-
-    from ..render.compare_table import print_compare
 
     model = load(file, confidence)
     if shifts and model.shifts is None:
@@ -111,62 +107,28 @@ def compare(
             f"{file}: shifts: --shifts needs a 'shifts:' section with shift templates "
             "(see docs/shifts.md)"
         )
-    alts = scenario_alternatives(model)
-    desc = alternative_descriptions(model)
-    for text in alt or []:
-        name, a = parse_cli_alternative(text)
-        alts[name] = alternative_model(model, name, a, file="--alt", path=name)
-        desc[name] = a.description or text.split("=", 1)[1]
+    alts, desc = _alternatives(model, alt or [])
     executor = make_executor(workers, dask)
-    method = None
-    front_rows = None
     shown = not (json_out or quiet)
     with (
         executor,
         compile_note(shown, optimizing=with_optimized or frontier or shifts),
         Reporter("comparing", shown) as progress,
     ):
-        if with_optimized or frontier:
+        method = _optimized_alternatives(
+            model, alts, desc, executor, time_limit, progress, with_optimized, shifts
+        )
+        front_rows = None
+        if frontier:
             from ccsim.optimize.budget import calls_for
             from ccsim.optimize.frontier import frontier as run_frontier
-            from ccsim.optimize.optimizer import optimize
 
-            if with_optimized:
-                r = optimize(model, executor=executor, time_limit=time_limit, progress=progress)
-                alts["optimized"] = r.plan.apply(model)
-                desc["optimized"] = "the optimizer's plan"
-                method = r.method
-                if model.eligible.any():
-                    progress("optimizing a plan without offers", 0)
-                    r0 = optimize(
-                        model,
-                        executor=executor,
-                        time_limit=time_limit,
-                        progress=progress,
-                        cross_sell=False,
-                    )
-                    alts["optimized_no_sell"] = r0.plan.apply(model)
-                    desc["optimized_no_sell"] = (
-                        "the optimizer's plan when nothing is offered (its own staffing)"
-                    )
-            if shifts:
-                from ccsim.optimize.shifts.optimizer import optimize_shifts
-
-                rs = optimize_shifts(
-                    model, executor=executor, time_limit=time_limit, progress=progress
+            front_rows = [
+                p.row()
+                for p in run_frontier(
+                    model, executor=executor, budget_each=calls_for(10.0), progress=progress
                 )
-                alts["shifts"] = rs.plan.apply(model)
-                desc["shifts"] = "the shift optimizer's roster and policy"
-                alts["shifts_no_sell"] = rs.plan.apply(model).without_offers()
-                desc["shifts_no_sell"] = "the same roster, no offers"
-                method = (method + " | " if method else "") + "Shifts: " + rs.method
-            if frontier:
-                front_rows = [
-                    p.row()
-                    for p in run_frontier(
-                        model, executor=executor, budget_each=calls_for(10.0), progress=progress
-                    )
-                ]
+            ]
         res = run_compare(
             model,
             alts,
@@ -179,11 +141,77 @@ def compare(
             optimize_method=method,
             progress=progress,
         )
+        sens = None
         if sensitivity:
             from ccsim.optimize.compare import sensitivity as run_sensitivity
 
             progress("volume sensitivity", 0)
             sens = run_sensitivity(res, executor=executor)
+    _show(_comparison_doc(res, shifts, sens), out, json_out)
+
+
+def _alternatives(model, cli: list[str]) -> tuple[dict, dict]:
+    """The scenario's alternatives and those given with --alt: models and descriptions."""
+    from ccsim.sim.scenario.alternatives import (
+        alternative_descriptions,
+        alternative_model,
+        parse_cli_alternative,
+        scenario_alternatives,
+    )
+
+    alts = scenario_alternatives(model)
+    desc = alternative_descriptions(model)
+    for text in cli:
+        name, a = parse_cli_alternative(text)
+        alts[name] = alternative_model(model, name, a, file="--alt", path=name)
+        desc[name] = a.description or text.split("=", 1)[1]
+    return alts, desc
+
+
+def _optimized_alternatives(
+    model,
+    alts: dict,
+    desc: dict,
+    executor,
+    time_limit,
+    progress,
+    with_optimized: bool,
+    shifts: bool,
+) -> str | None:
+    """The optimizer's plans added as alternatives (with their no-offer twins); returns
+    how they were found."""
+    from ccsim.optimize.optimizer import optimize
+
+    method = None
+    if with_optimized:
+        r = optimize(model, executor=executor, time_limit=time_limit, progress=progress)
+        alts["optimized"] = r.plan.apply(model)
+        desc["optimized"] = "the optimizer's plan"
+        method = r.method
+        if model.eligible.any():
+            progress("optimizing a plan without offers", 0)
+            r0 = optimize(
+                model, executor=executor, time_limit=time_limit, progress=progress, cross_sell=False
+            )
+            alts["optimized_no_sell"] = r0.plan.apply(model)
+            desc["optimized_no_sell"] = (
+                "the optimizer's plan when nothing is offered (its own staffing)"
+            )
+    if shifts:
+        from ccsim.optimize.shifts.optimizer import optimize_shifts
+
+        rs = optimize_shifts(model, executor=executor, time_limit=time_limit, progress=progress)
+        alts["shifts"] = rs.plan.apply(model)
+        desc["shifts"] = "the shift optimizer's roster and policy"
+        alts["shifts_no_sell"] = rs.plan.apply(model).without_offers()
+        desc["shifts_no_sell"] = "the same roster, no offers"
+        method = (method + " | " if method else "") + "Shifts: " + rs.method
+    return method
+
+
+def _comparison_doc(res, shifts: bool, sens) -> dict:
+    """compare.json: the comparison, with the selling value against the no-offer plan,
+    the shift economics and the volume sensitivity when they were asked for."""
     js = comparison_json(res)
     if "optimized_no_sell" in res.results:
         from ccsim.sim.results import joint_selling_value
@@ -198,8 +226,14 @@ def compare(
         )
     if shifts:
         js["shifts"] = _shift_economics(res)
-    if sensitivity:
+    if sens is not None:
         js["sensitivity"] = sens
+    return js
+
+
+def _show(js: dict, out: Path | None, json_out: bool) -> None:
+    from ..render.compare_table import print_compare
+
     if out:
         write_json(out / "compare.json", js)
         write_text(out / "compare.csv", _compare_csv(js))

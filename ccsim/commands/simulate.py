@@ -32,27 +32,37 @@ from .common import (
 from .deliver import write_deck, write_roster
 from .progress import Reporter, compile_note
 
+ReplicationsOpt = Annotated[
+    int | None,
+    typer.Option("--replications", "-r", min=1, help="replications (default: the scenario's)"),
+]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="write here: results.json, intervals.csv, segments.csv, compare.json, the "
+        "charts (PNG, SVG), workbook.xlsx, deck.pptx (and roster.csv with its charts for a "
+        "roster)"
+    ),
+]
+EngineOpt = Annotated[
+    str | None, typer.Option(help="fast (compiled, default) or simpy (reference)")
+]
+CallsOpt = Annotated[Path | None, typer.Option(help="write call-level records to this CSV")]
+
 
 @friendly
 def simulate(
     file: ScenarioArg,
-    replications: Annotated[
-        int | None,
-        typer.Option("--replications", "-r", min=1, help="replications (default: the scenario's)"),
-    ] = None,
+    replications: ReplicationsOpt = None,
     seed: SeedOpt = None,
     confidence: ConfidenceOpt = None,
-    out: Annotated[
-        Path | None, typer.Option(help="write results.json, intervals.csv, segments.csv here")
-    ] = None,
+    out: OutOpt = None,
     json_out: JsonOpt = False,
     quiet: QuietOpt = False,
-    engine: Annotated[
-        str | None, typer.Option(help="fast (compiled, default) or simpy (reference)")
-    ] = None,
+    engine: EngineOpt = None,
     workers: WorkersOpt = None,
     dask: DaskOpt = None,
-    calls: Annotated[Path | None, typer.Option(help="write call-level records to this CSV")] = None,
+    calls: CallsOpt = None,
 ) -> None:
     """Simulate the scenario's day (or steady state) under its staffing and policy."""
     model = load(file, confidence)
@@ -88,27 +98,7 @@ def simulate(
     res.meta["verdicts"] = _verdicts_meta(model, res, R)
     js = res.to_json()
     if out:
-        from ccsim.sim.comparison import CompareResult
-
-        from ..render.payload import comparison_json
-
-        write_json(out / "results.json", js)
-        write_text(out / "intervals.csv", res.intervals_csv())
-        write_text(out / "segments.csv", res.segments_csv())
-        single = comparison_json(
-            CompareResult(
-                model,
-                "scenario",
-                {"scenario": model},
-                {"scenario": res},
-                {"scenario": "the scenario's own plan"},
-            )
-        )
-        write_json(out / "compare.json", single)
-        write_deck(single, out, charts_only=True)
-        if model.roster is not None and model.shifts is not None:
-            write_roster(model.roster.to_json(model.shifts, len(model.staffing)), out)
-        clean_checkpoints(out)
+        _write_out(model, res, js, out)
     if json_out:
         sys.stdout.write(json.dumps(js, indent=2, allow_nan=False) + "\n")
         return
@@ -120,10 +110,36 @@ def simulate(
         extra = ", roster.csv, coverage and shift charts" if model.roster is not None else ""
         out_console.print(
             f"[dim]results written to {out}/ (results.json, intervals.csv, segments.csv, "
-            f"charts{extra}, workbook.xlsx, deck.pptx)[/dim]"
+            f"compare.json, charts{extra}, workbook.xlsx, deck.pptx)[/dim]"
         )
     if calls:
         out_console.print(f"[dim]call records written to {calls}[/dim]")
+
+
+def _write_out(model, res, js: dict, out: Path) -> None:
+    """results.json, the CSVs, the one-plan comparison behind the charts, workbook and
+    deck, and a roster's files."""
+    from ccsim.sim.comparison import CompareResult
+
+    from ..render.payload import comparison_json
+
+    write_json(out / "results.json", js)
+    write_text(out / "intervals.csv", res.intervals_csv())
+    write_text(out / "segments.csv", res.segments_csv())
+    single = comparison_json(
+        CompareResult(
+            model,
+            "scenario",
+            {"scenario": model},
+            {"scenario": res},
+            {"scenario": "the scenario's own plan"},
+        )
+    )
+    write_json(out / "compare.json", single)
+    write_deck(single, out, charts_only=True)
+    if model.roster is not None and model.shifts is not None:
+        write_roster(model.roster.to_json(model.shifts, len(model.staffing)), out)
+    clean_checkpoints(out)
 
 
 def _more_days(model, res, first: int, calls) -> bool:

@@ -78,29 +78,11 @@ def optimize_shifts(
         )
     t0 = time.perf_counter()
     R, Rc, stop, seed, executor, targets = run_settings(
-        model,
-        replications,
-        confirm_replications,
-        seed,
-        executor,
-        time_limit,
-        default_shift_time_limit(model),
-        targets,
-        confidence,
-        budget,
-    )
+        model, replications, confirm_replications, seed, executor, time_limit,
+        default_shift_time_limit(model), targets, confidence, budget,
+    )  # fmt: skip
     bounds = Bounds.from_model(model)
-    th, ranking_names = seed_thresholds(model)
-    if not cross_sell:
-        th[:] = NEVER
-    ranking = [model.segments.index(n) for n in ranking_names]
-    need = seed_staffing(model, targets, th, lo=bounds.lo, hi=bounds.hi)
-    if progress:
-        progress("scheduling shifts (MIP)", 0)
-    first = schedule_shifts(model.shifts, np.repeat(need, grid_steps(model)))
-    thresholds = tuple(tuple(int(x) for x in th) for _ in range(model.n_intervals))
-    seeded = RosterPlan(first.roster, thresholds)
-
+    first, need, seeded, ranking = _first_roster(model, targets, bounds, cross_sell, progress)
     stages = search_stages(R, model)
     key = f"{model_fingerprint(model, seed, 'fast')}-{targets}-{stages}-{cross_sell}-shifts"
     ck = checkpoint_file(checkpoint_dir, "shifts", key)
@@ -230,3 +212,21 @@ def _confirm_roster(
     if verdict != "met":
         notes.append(not_recommended_note(res, verdict, "roster"))
     return res, base, no_sell, judged, plan, c_calls
+
+
+def _first_roster(
+    model: Model, targets: Targets, bounds: Bounds, cross_sell: bool, progress: Progress | None
+) -> tuple[Schedule, np.ndarray, RosterPlan, list[int]]:
+    """The analytic requirement (Erlang A under the fluid LP's policy) and the cheapest
+    roster covering it (the MIP): the search's start, and the segments' ranking."""
+    assert model.shifts is not None
+    th, ranking_names = seed_thresholds(model)
+    if not cross_sell:
+        th[:] = NEVER
+    need = seed_staffing(model, targets, th, lo=bounds.lo, hi=bounds.hi)
+    if progress:
+        progress("scheduling shifts (MIP)", 0)
+    first = schedule_shifts(model.shifts, np.repeat(need, grid_steps(model)))
+    thresholds = tuple(tuple(int(x) for x in th) for _ in range(model.n_intervals))
+    ranking = [model.segments.index(n) for n in ranking_names]
+    return first, need, RosterPlan(first.roster, thresholds), ranking

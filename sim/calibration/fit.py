@@ -169,24 +169,75 @@ def calibrate(
     staffing_method: str = "present",
     break_gap: float = 600.0,
 ) -> Calibration:
+    """A scenario fitted to the log's chosen days: volumes per interval and segment, the
+    day-level forecast uncertainty, handle times and patience per segment, staffing from
+    the agents in the log; and the observed KPIs per interval, for the back-test."""
     sel = select_days(log, days)
     n_days = len(np.unique(sel.day))
     # horizon: the span holding 99% of the calls, on the interval grid
-    lo = (
-        start
-        if start is not None
-        else math.floor(np.quantile(sel.arrival, 0.005) / interval) * interval
-    )
-    hi = (
-        end if end is not None else math.ceil(np.quantile(sel.arrival, 0.995) / interval) * interval
-    )
-    hi = min(hi, 86400.0)
+    q_lo, q_hi = np.quantile(sel.arrival, [0.005, 0.995])
+    lo = start if start is not None else math.floor(q_lo / interval) * interval
+    hi = min(end if end is not None else math.ceil(q_hi / interval) * interval, 86400.0)
     inside = (sel.arrival >= lo) & (sel.arrival < hi)
     outside = int((~inside).sum())
     sel = sel.select(inside)
     T = int(round((hi - lo) / interval))
     itv = ((sel.arrival - lo) // interval).astype(int)
-    # segments: small ones merged into "other"
+    seg, names, small = _segments(sel, min_share)
+    day_ids, day_idx = np.unique(sel.day, return_inverse=True)
+    totals = np.bincount(day_idx, minlength=n_days).astype(float)
+    mean_n, var_n = totals.mean(), totals.var(ddof=1) if n_days > 1 else 0.0
+    cv2 = (var_n - mean_n) / mean_n**2 if n_days > 1 else 0.0
+    uncertainty_cv = math.sqrt(cv2) if cv2 > 0 else 0.0
+
+    segments: dict[str, dict] = {}
+    fits: dict[str, dict] = {}
+    handle_samples, survival = {}, {}
+    for s in names:
+        m = seg == s
+        c = np.zeros((n_days, T))
+        np.add.at(c, (day_idx[m], itv[m]), 1)
+        spec: dict = {"volume": [round(float(v), 2) for v in c.mean(axis=0)]}
+        fit: dict = {"calls": int(m.sum()), "share": float(m.sum() / len(seg))}
+        x, fit["handle"], spec["handle_time"] = _fit_handle(
+            sel, m, s, handle_form, handle_file, log.source
+        )
+        fit["patience"], spec["patience"], survival[s] = _fit_patience(sel, m, patience_form)
+        handle_samples[s] = x
+        fits[s] = fit
+        segments[s] = spec
+    staffing, staff_method = _staffing(
+        sel, day_idx, n_days, lo, interval, T, itv, staffing_method, break_gap
+    )
+    staff = np.maximum(np.round(staffing).astype(int), 0)
+    staff[-1] = max(staff[-1], 1)
+    observed = _observed(sel, itv, T, lo, interval, n_days, sl_within, staffing)
+    scenario = _scenario(
+        name or f"Calibrated from {log.source.split('/')[-1]}",
+        f"{n_days} {days} days, {len(sel):,} calls offered to agents; fitted by ccsim calibrate",
+        lo, interval, T, uncertainty_cv, segments, staff, sl_within,
+    )  # fmt: skip
+    report = {
+        "source": log.source,
+        "days": days,
+        "n_days": n_days,
+        "dates": [str(d) for d in day_ids],
+        "calls": int(len(sel)),
+        "outside_horizon": outside,
+        "dropped": log.dropped,
+        "merged_into_other": sorted(small),
+        "daily_calls_mean": mean_n,
+        "daily_calls_sd": math.sqrt(var_n),
+        "uncertainty_cv": uncertainty_cv,
+        "staffing_method": staff_method,
+        "segments": fits,
+    }
+    return Calibration(scenario, observed, report, handle_samples, survival)
+
+
+def _segments(sel: CallLog, min_share: float) -> tuple[np.ndarray, list[str], set[str]]:
+    """Each call's segment, with segments below `min_share` merged into "other"; the
+    names, largest first; the merged ones."""
     labels, counts = np.unique(sel.segment.astype(str), return_counts=True)
     labels = np.asarray([str(x) for x in labels], dtype=object)
     share = counts / counts.sum()
@@ -197,115 +248,105 @@ def calibrate(
     names = [str(s) for s in labels[np.argsort(-counts)] if s not in small] + (
         ["other"] if small else []
     )
-    day_ids, day_idx = np.unique(sel.day, return_inverse=True)
+    return seg, names, small
 
-    # arrivals
-    volume = {}
-    for s in names:
-        m = seg == s
-        c = np.zeros((n_days, T))
-        np.add.at(c, (day_idx[m], itv[m]), 1)
-        volume[s] = c.mean(axis=0)
-    totals = np.bincount(day_idx, minlength=n_days).astype(float)
-    mean_n, var_n = totals.mean(), totals.var(ddof=1) if n_days > 1 else 0.0
-    cv2 = (var_n - mean_n) / mean_n**2 if n_days > 1 else 0.0
-    uncertainty_cv = math.sqrt(cv2) if cv2 > 0 else 0.0
 
-    # handle times and patience
-    segments: dict[str, dict] = {}
-    fits: dict[str, dict] = {}
-    handle_samples, survival = {}, {}
-    for s in names:
-        m = seg == s
-        x = sel.handle[m & sel.answered & np.isfinite(sel.handle)]
-        fit: dict = {"calls": int(m.sum()), "share": float(m.sum() / len(seg))}
-        if len(x) < 10:
-            raise ScenarioError(
-                f"segment {s!r} has only {len(x)} answered calls with a handle time",
-                file=log.source,
-            )
-        logx = np.log(x)
-        mu, sigma = float(logx.mean()), float(logx.std())
-        mean = math.exp(mu + sigma**2 / 2)
-        cv = math.sqrt(math.expm1(sigma**2))
-        ks = stats.kstest(x, "lognorm", args=(sigma, 0, math.exp(mu)))
-        fit["handle"] = {
-            "n": int(len(x)),
-            "mu": mu,
-            "sigma": sigma,
-            "mean_s": mean,
-            "cv": cv,
-            "sample_mean_s": float(x.mean()),
-            "sample_cv": float(x.std() / x.mean()),
-            "ks_distance": float(ks.statistic),
-            "ks_p_value": float(ks.pvalue),
-        }
-        handle_samples[s] = x
-        queued = m & (sel.wait > 0)
-        ab = queued & ~sel.answered
-        total_wait = float(sel.wait[queued].sum())
-        n_ab = int(ab.sum())
-        pat_mean = total_wait / n_ab if n_ab else math.inf
-        km_t, S = kaplan_meier(sel.wait[queued], ~sel.answered[queued])
-        survival[s] = (km_t, S)
-        fit["patience"] = {
-            "queued": int(queued.sum()),
-            "abandoned": n_ab,
-            "total_wait_s": total_wait,
-            "exponential_mean_s": pat_mean,
-            "standard_error_s": pat_mean / math.sqrt(n_ab) if n_ab else math.inf,
-            "km_survival_at_60s": float(np.interp(60, km_t, S, left=1.0)) if len(km_t) else 1.0,
-            "km_survival_at_180s": float(np.interp(180, km_t, S, left=1.0)) if len(km_t) else 1.0,
-        }
-        fits[s] = fit
-        spec: dict = {"volume": [round(float(v), 2) for v in volume[s]]}
-        if handle_form == "empirical" and handle_file:
-            spec["handle_time"] = {"dist": "empirical", "file": handle_file, "column": s}
-        elif handle_form == "lognormal-mean":
-            # the sample mean (it sets the load) with the maximum-likelihood shape: the MLE's
-            # mean exp(mu + sigma^2/2) is pulled up by the fitted tail
-            spec["handle_time"] = {
-                "dist": "lognormal",
-                "mean": f"{float(x.mean()):.1f}s",
-                "cv": round(cv, 3),
-            }
-        else:
-            spec["handle_time"] = {"dist": "lognormal", "mean": f"{mean:.1f}s", "cv": round(cv, 3)}
-        if not math.isfinite(pat_mean):
-            spec["patience"] = "none"
-        elif patience_form == "empirical" and len(km_t):
-            spec["patience"] = {
-                "dist": "empirical",
-                "values": [f"{v:g}s" for v in km_quantiles(km_t, S, pat_mean)],
-            }
-        else:
-            spec["patience"] = {"dist": "exponential", "mean": f"{pat_mean:.1f}s"}
-        segments[s] = spec
+def _fit_handle(
+    sel: CallLog, m: np.ndarray, s: str, form: str, handle_file: str | None, source: str
+) -> tuple[np.ndarray, dict, dict]:
+    """A segment's handle times: the sample, the lognormal fit (maximum likelihood, with
+    its KS distance), and the scenario's spec in the form asked for."""
+    x = sel.handle[m & sel.answered & np.isfinite(sel.handle)]
+    if len(x) < 10:
+        raise ScenarioError(
+            f"segment {s!r} has only {len(x)} answered calls with a handle time", file=source
+        )
+    logx = np.log(x)
+    mu, sigma = float(logx.mean()), float(logx.std())
+    mean = math.exp(mu + sigma**2 / 2)
+    cv = math.sqrt(math.expm1(sigma**2))
+    ks = stats.kstest(x, "lognorm", args=(sigma, 0, math.exp(mu)))
+    fit = {
+        "n": int(len(x)),
+        "mu": mu,
+        "sigma": sigma,
+        "mean_s": mean,
+        "cv": cv,
+        "sample_mean_s": float(x.mean()),
+        "sample_cv": float(x.std() / x.mean()),
+        "ks_distance": float(ks.statistic),
+        "ks_p_value": float(ks.pvalue),
+    }
+    if form == "empirical" and handle_file:
+        spec: dict = {"dist": "empirical", "file": handle_file, "column": s}
+    elif form == "lognormal-mean":
+        # the sample mean (it sets the load) with the maximum-likelihood shape: the MLE's
+        # mean exp(mu + sigma^2/2) is pulled up by the fitted tail
+        spec = {"dist": "lognormal", "mean": f"{float(x.mean()):.1f}s", "cv": round(cv, 3)}
+    else:
+        spec = {"dist": "lognormal", "mean": f"{mean:.1f}s", "cv": round(cv, 3)}
+    return x, fit, spec
 
-    # staffing from the agents in the log
-    has_agents = (sel.agent != "").any()
-    if has_agents:
-        staffing = agents_by_day(
-            sel, day_idx, n_days, lo, interval, T, staffing_method, break_gap
-        ).mean(axis=0)
-        staff_method = (
+
+def _fit_patience(sel: CallLog, m: np.ndarray, form: str) -> tuple[dict, dict | str, tuple]:
+    """A segment's patience from the callers who queued: the exponential MLE (total wait
+    over abandonments, censored waits included), the Kaplan-Meier survival, the spec."""
+    queued = m & (sel.wait > 0)
+    ab = queued & ~sel.answered
+    total_wait = float(sel.wait[queued].sum())
+    n_ab = int(ab.sum())
+    pat_mean = total_wait / n_ab if n_ab else math.inf
+    km_t, S = kaplan_meier(sel.wait[queued], ~sel.answered[queued])
+    fit = {
+        "queued": int(queued.sum()),
+        "abandoned": n_ab,
+        "total_wait_s": total_wait,
+        "exponential_mean_s": pat_mean,
+        "standard_error_s": pat_mean / math.sqrt(n_ab) if n_ab else math.inf,
+        "km_survival_at_60s": float(np.interp(60, km_t, S, left=1.0)) if len(km_t) else 1.0,
+        "km_survival_at_180s": float(np.interp(180, km_t, S, left=1.0)) if len(km_t) else 1.0,
+    }
+    spec: dict | str
+    if not math.isfinite(pat_mean):
+        spec = "none"
+    elif form == "empirical" and len(km_t):
+        spec = {"dist": "empirical", "values": [f"{v:g}s" for v in km_quantiles(km_t, S, pat_mean)]}
+    else:
+        spec = {"dist": "exponential", "mean": f"{pat_mean:.1f}s"}
+    return fit, spec, (km_t, S)
+
+
+def _staffing(
+    sel: CallLog, day_idx, n_days: int, lo: float, interval: float, T: int, itv: np.ndarray,
+    method: str, break_gap: float,
+) -> tuple[np.ndarray, str]:  # fmt: skip
+    """Agents per interval from the agents in the log (or, without an agent column, the
+    offered work at 85% occupancy), mean over the days; and how it was estimated."""
+    if (sel.agent != "").any():
+        staffing = agents_by_day(sel, day_idx, n_days, lo, interval, T, method, break_gap)
+        how = (
             f"agent time present per interval / interval length, mean over the days; an "
             f"agent is present from a call's start to the next call's end when the gap is "
             f"under {break_gap / 60:g} min or no caller waited in it (else a break), and "
             f"before the first call and after the last up to the nearest wait"
-            if staffing_method == "present"
+            if method == "present"
             else "distinct agents seen serving calls in the interval, mean over the days"
         )
-    else:
-        work = np.zeros(T)
-        ans = sel.answered & np.isfinite(sel.handle)
-        np.add.at(work, itv[ans], sel.handle[ans])
-        staffing = work / n_days / interval / 0.85
-        staff_method = "offered work per interval / 85% occupancy (the log has no agent column)"
-    staff = np.maximum(np.round(staffing).astype(int), 0)
-    staff[-1] = max(staff[-1], 1)
+        return staffing.mean(axis=0), how
+    work = np.zeros(T)
+    ans = sel.answered & np.isfinite(sel.handle)
+    np.add.at(work, itv[ans], sel.handle[ans])
+    return (
+        work / n_days / interval / 0.85,
+        "offered work per interval / 85% occupancy (the log has no agent column)",
+    )
 
-    # observed KPIs per interval (pooled over days)
+
+def _observed(
+    sel: CallLog, itv: np.ndarray, T: int, lo: float, interval: float, n_days: int,
+    sl_within: float, staffing: np.ndarray,
+) -> list[dict]:  # fmt: skip
+    """The observed KPIs per interval, pooled over the days."""
     observed = []
     for t in range(T):
         m = itv == t
@@ -327,12 +368,18 @@ def calibrate(
                 "staffing_estimate": float(staffing[t]),
             }
         )
-    label = name or f"Calibrated from {log.source.split('/')[-1]}"
-    scenario = {
-        "name": label,
-        "description": (
-            f"{n_days} {days} days, {len(sel):,} calls offered to agents; fitted by ccsim calibrate"
-        ),
+    return observed
+
+
+def _scenario(
+    name: str, description: str, lo: float, interval: float, T: int, uncertainty_cv: float,
+    segments: dict, staff: np.ndarray, sl_within: float,
+) -> dict:  # fmt: skip
+    """The fitted scenario file's content; costs, targets and cross-sell are the
+    planner's to fill in (a call log has none)."""
+    return {
+        "name": name,
+        "description": description,
         "horizon": {
             "start": format_clock(lo),
             "interval": format_duration(interval),
@@ -346,19 +393,3 @@ def calibrate(
         "targets": {"service_level": {"within": f"{sl_within:g}s", "fraction": 0.8, "per": "day"}},
         "simulation": {"replications": 20, "seed": 1},
     }
-    report = {
-        "source": log.source,
-        "days": days,
-        "n_days": n_days,
-        "dates": [str(d) for d in day_ids],
-        "calls": int(len(sel)),
-        "outside_horizon": outside,
-        "dropped": log.dropped,
-        "merged_into_other": sorted(small),
-        "daily_calls_mean": mean_n,
-        "daily_calls_sd": math.sqrt(var_n),
-        "uncertainty_cv": uncertainty_cv,
-        "staffing_method": staff_method,
-        "segments": fits,
-    }
-    return Calibration(scenario, observed, report, handle_samples, survival)

@@ -184,31 +184,11 @@ def read_anonymous_bank(path: str | Path, segment_by: str = "type") -> CallLog:
     rows = []
     repeats = _Repeats(str(path))
     records = 0
-    times = ("vru_entry", "vru_exit", "q_start", "q_exit", "ser_start", "ser_exit")
     # the log has no quoting: a stray quote is a character, not the start of a field
     # that runs on over the following lines
     with _open_text_log(p, "latin-1") as fh:
         reader = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
-        need = {
-            "date",
-            "vru_exit",
-            "q_start",
-            "q_time",
-            "outcome",
-            "ser_time",
-            "server",
-            "type",
-            "priority",
-        }
-        try:
-            header = header_names(reader.fieldnames) if reader.fieldnames else []
-        except ValueError as exc:
-            raise ScenarioError(str(exc), file=str(path)) from None
-        if not need <= set(header):
-            raise ScenarioError(
-                f"not an Anonymous Bank log: columns {sorted(need)} expected", file=str(path)
-            )
-        reader.fieldnames = header
+        reader.fieldnames = _bank_header(reader.fieldnames, str(path))
         for i, r in enumerate(reader, start=2):
             r = {k: (v or "").strip() for k, v in r.items() if k}
             if r.get("date") == "date" and r.get("outcome") == "outcome":
@@ -219,44 +199,7 @@ def read_anonymous_bank(path: str | Path, segment_by: str = "type") -> CallLog:
                 )
             records += 1
             try:
-                for name in times:
-                    if r.get(name):
-                        parse_time(r[name])
-                day = _yymmdd(r["date"])
-                # a call id is unique per VRU line and day (the same id recurs on other
-                # lines: 450 times in February 1999, 1,919 in January)
-                call = r.get("call_id", "")
-                key = (r.get("vru+line", ""), day, call)
-                if call and repeats.seen(key, i, f"call_id {call} (VRU line {key[0]}, {day})"):
-                    continue
-                outcome = r["outcome"]
-                if outcome not in ("AGENT", "HANG", "PHANTOM"):
-                    raise ValueError(f"outcome {outcome!r} is not AGENT, HANG or PHANTOM")
-                if outcome == "PHANTOM":
-                    dropped["phantom"] += 1
-                    continue
-                queued = r["q_start"] not in ("0:00:00", "")
-                if outcome == "HANG" and not queued:
-                    dropped["hung up in the VRU (never queued)"] += 1
-                    continue
-                if outcome == "AGENT" and r["server"] == "NO_SERVER":
-                    dropped["answered without an agent"] += 1
-                    continue
-                arrival = parse_time(r["q_start"]) if queued else parse_time(r["vru_exit"])
-                wait = _seconds(r["q_time"], "q_time") if queued else 0.0
-                ser = _seconds(r["ser_time"], "ser_time") if outcome == "AGENT" else np.nan
-                seg = r[segment_by] if segment_by in r else r["type"]
-                rows.append(
-                    (
-                        day,
-                        arrival,
-                        seg,
-                        outcome == "AGENT",
-                        wait,
-                        ser if ser and ser > 0 else np.nan,
-                        r["server"] if outcome == "AGENT" else "",
-                    )
-                )
+                row = _bank_row(r, i, segment_by, repeats, dropped)
             except (ValueError, KeyError) as exc:
                 raise ScenarioError(
                     f"line {i}: cannot read the record ({exc})", file=str(path)
@@ -265,8 +208,79 @@ def read_anonymous_bank(path: str | Path, segment_by: str = "type") -> CallLog:
                 raise ScenarioError(
                     f"line {i}: not tab-separated text ({exc})", file=str(path)
                 ) from None
+            if row is not None:
+                rows.append(row)
     repeats.check(records, dropped, "call_id")
     return _build(rows, str(path), (6, 0, 1, 2, 3), dropped)
+
+
+_BANK_COLUMNS = {
+    "date",
+    "vru_exit",
+    "q_start",
+    "q_time",
+    "outcome",
+    "ser_time",
+    "server",
+    "type",
+    "priority",
+}
+_BANK_TIMES = ("vru_entry", "vru_exit", "q_start", "q_exit", "ser_start", "ser_exit")
+
+
+def _bank_header(fieldnames, path: str) -> list[str]:
+    """The log's column names, checked to be the Anonymous Bank's."""
+    try:
+        header = header_names(fieldnames) if fieldnames else []
+    except ValueError as exc:
+        raise ScenarioError(str(exc), file=path) from None
+    if not set(header) >= _BANK_COLUMNS:
+        raise ScenarioError(
+            f"not an Anonymous Bank log: columns {sorted(_BANK_COLUMNS)} expected", file=path
+        )
+    return header
+
+
+def _bank_row(r: dict, i: int, segment_by: str, repeats: _Repeats, dropped: dict) -> tuple | None:
+    """One record as (day, arrival, segment, answered, wait, handle, agent); None for a
+    repeated record or one left out (counted in `dropped`). Raises ValueError on a
+    record that cannot be read."""
+    for name in _BANK_TIMES:
+        if r.get(name):
+            parse_time(r[name])
+    day = _yymmdd(r["date"])
+    # a call id is unique per VRU line and day (the same id recurs on other lines: 450
+    # times in February 1999, 1,919 in January)
+    call = r.get("call_id", "")
+    key = (r.get("vru+line", ""), day, call)
+    if call and repeats.seen(key, i, f"call_id {call} (VRU line {key[0]}, {day})"):
+        return None
+    outcome = r["outcome"]
+    if outcome not in ("AGENT", "HANG", "PHANTOM"):
+        raise ValueError(f"outcome {outcome!r} is not AGENT, HANG or PHANTOM")
+    if outcome == "PHANTOM":
+        dropped["phantom"] += 1
+        return None
+    queued = r["q_start"] not in ("0:00:00", "")
+    if outcome == "HANG" and not queued:
+        dropped["hung up in the VRU (never queued)"] += 1
+        return None
+    if outcome == "AGENT" and r["server"] == "NO_SERVER":
+        dropped["answered without an agent"] += 1
+        return None
+    arrival = parse_time(r["q_start"]) if queued else parse_time(r["vru_exit"])
+    wait = _seconds(r["q_time"], "q_time") if queued else 0.0
+    ser = _seconds(r["ser_time"], "ser_time") if outcome == "AGENT" else np.nan
+    seg = r[segment_by] if segment_by in r else r["type"]
+    return (
+        day,
+        arrival,
+        seg,
+        outcome == "AGENT",
+        wait,
+        ser if ser and ser > 0 else np.nan,
+        r["server"] if outcome == "AGENT" else "",
+    )
 
 
 def read_csv_log(

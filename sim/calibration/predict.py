@@ -248,17 +248,7 @@ def predict_month(
     g, labels = _groups(model, by)
     G = len(labels)
     R = replications_per_day
-    months = np.zeros((R, model.n_intervals, NFIELDS))  # replication r of every day
-    calls = 0
-    for d in range(len(data.dates)):
-        m = day_model(model, data.volumes[d], data.staffing[d], replay_counts)
-        if m.expected_calls() <= 0:
-            continue
-        res = simulate(
-            m, replications=replications_per_day, seed=seed + 7919 * d, executor=executor
-        )
-        calls += res.meta["calls_simulated"]
-        months += np.stack([r.counts.sum(axis=1) for r in res.reps])
+    months, calls = _simulate_month(model, data, R, seed, executor, replay_counts)
     sim_counts = months.mean(axis=0)
     obs_c = _grouped(data.counts.sum(axis=0), g, G)
     sim_c = _grouped(sim_counts, g, G)
@@ -312,6 +302,21 @@ def predict_month(
         "summary": summary,
         "calls_simulated": calls,
     }
+
+
+def _simulate_month(model: Model, data, R: int, seed: int, executor, replay_counts: bool):
+    """Each logged day simulated R times with its own volumes and staffing; returns the
+    accumulators summed over the days, per replication, and the calls simulated."""
+    months = np.zeros((R, model.n_intervals, NFIELDS))  # replication r of every day
+    calls = 0
+    for d in range(len(data.dates)):
+        m = day_model(model, data.volumes[d], data.staffing[d], replay_counts)
+        if m.expected_calls() <= 0:
+            continue
+        res = simulate(m, replications=R, seed=seed + 7919 * d, executor=executor)
+        calls += res.meta["calls_simulated"]
+        months += np.stack([r.counts.sum(axis=1) for r in res.reps])
+    return months, calls
 
 
 def _num(x) -> float | None:

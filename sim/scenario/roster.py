@@ -249,84 +249,93 @@ def compile_shifts(
 ) -> ShiftSet:
     """Check the `shifts:` section against the day and the grid; times from the day's start."""
     g = spec.grid
+    if not _on_grid(interval, g):
+        raise ScenarioError(
+            f"the grid ({g / 60:g} min) must divide the forecast interval ({interval / 60:g} min)",
+            file=file,
+            path="shifts.grid",
+        )
+    out = [
+        _template(name, t, g, clock_start, day_end, agent_cost, file)
+        for name, t in spec.templates.items()
+    ]
+    shifts = ShiftSet(g, tuple(out), clock_start)
+    variables, terms = shifts.mip_size()
+    if variables > MAX_MIP_VARIABLES or terms > MAX_MIP_TERMS:
+        raise ScenarioError(
+            f"the shift MIP would have {variables:,} variables and {terms:,} coverage terms "
+            f"(at most {MAX_MIP_VARIABLES:,} and {MAX_MIP_TERMS:,}): use a coarser grid, "
+            "narrower start windows or break windows",
+            file=file,
+            path="shifts",
+        )
+    return shifts
+
+
+def _template(
+    name: str, t, g: float, clock_start: float, day_end: float, agent_cost: float,
+    file: str | None,
+) -> Template:  # fmt: skip
+    """One shift template, checked: on the grid, inside the day, breaks in order."""
+    p = f"shifts.templates.{name}"
 
     def err(msg: str, path: str) -> ScenarioError:
         return ScenarioError(msg, file=file, path=path)
 
-    if not _on_grid(interval, g):
+    if not _on_grid(t.length, g):
+        raise err(f"length {t.length / 3600:g}h is not a multiple of the grid", f"{p}.length")
+    first, last = t.starts.earliest - clock_start, t.starts.latest - clock_start
+    for what, x in (("earliest", first), ("latest", last)):
+        if not _on_grid(x, g):
+            raise err(
+                f"start {format_clock(x + clock_start)} is not on the {g / 60:g}-min grid",
+                f"{p}.starts.{what}",
+            )
+    if first < 0:
         raise err(
-            f"the grid ({g / 60:g} min) must divide the forecast interval ({interval / 60:g} min)",
-            "shifts.grid",
+            f"earliest start {format_clock(t.starts.earliest)} is before the day starts "
+            f"({format_clock(clock_start)})",
+            f"{p}.starts.earliest",
         )
-    out = []
-    for name, t in spec.templates.items():
-        p = f"shifts.templates.{name}"
-        if not _on_grid(t.length, g):
-            raise err(f"length {t.length / 3600:g}h is not a multiple of the grid", f"{p}.length")
-        first, last = t.starts.earliest - clock_start, t.starts.latest - clock_start
-        for what, x in (("earliest", first), ("latest", last)):
+    if last + t.length > day_end + 1e-9:
+        raise err(
+            f"a shift starting at {format_clock(t.starts.latest)} ends at "
+            f"{format_clock(t.starts.latest + t.length)}, after the day ends "
+            f"({format_clock(clock_start + day_end)})",
+            f"{p}.starts.latest",
+        )
+    prev_end = 0.0
+    for i, b in enumerate(t.breaks):
+        bp = f"{p}.breaks[{i}]"
+        lo, hi = b.within
+        for x in (b.length, lo, hi):
             if not _on_grid(x, g):
-                raise err(
-                    f"start {format_clock(x + clock_start)} is not on the {g / 60:g}-min grid",
-                    f"{p}.starts.{what}",
-                )
-        if first < 0:
+                raise err(f"{x / 60:g} min is not a multiple of the grid", bp)
+        if hi > t.length:
             raise err(
-                f"earliest start {format_clock(t.starts.earliest)} is before the day starts "
-                f"({format_clock(clock_start)})",
-                f"{p}.starts.earliest",
+                f"the window ends {hi / 3600:g}h after the start, after the shift "
+                f"({t.length / 3600:g}h)",
+                f"{bp}.within",
             )
-        if last + t.length > day_end + 1e-9:
+        if lo < prev_end:
             raise err(
-                f"a shift starting at {format_clock(t.starts.latest)} ends at "
-                f"{format_clock(t.starts.latest + t.length)}, after the day ends "
-                f"({format_clock(clock_start + day_end)})",
-                f"{p}.starts.latest",
+                "break windows must follow one another without overlapping "
+                "(so that any placement is a valid day for one agent)",
+                f"{bp}.within",
             )
-        prev_end = 0.0
-        for i, b in enumerate(t.breaks):
-            bp = f"{p}.breaks[{i}]"
-            lo, hi = b.within
-            for x in (b.length, lo, hi):
-                if not _on_grid(x, g):
-                    raise err(f"{x / 60:g} min is not a multiple of the grid", bp)
-            if hi > t.length:
-                raise err(
-                    f"the window ends {hi / 3600:g}h after the start, after the shift "
-                    f"({t.length / 3600:g}h)",
-                    f"{bp}.within",
-                )
-            if lo < prev_end:
-                raise err(
-                    "break windows must follow one another without overlapping "
-                    "(so that any placement is a valid day for one agent)",
-                    f"{bp}.within",
-                )
-            prev_end = hi
-        if t.max_agents is not None and t.max_agents < t.min_agents:
-            raise err("max_agents is below min_agents", f"{p}.max_agents")
-        out.append(
-            Template(
-                name,
-                t.length,
-                first,
-                last,
-                tuple(Break(b.length, b.within[0], b.within[1], b.paid) for b in t.breaks),
-                agent_cost if t.cost_per_hour is None else t.cost_per_hour,
-                t.max_agents,
-                t.min_agents,
-            )
-        )
-    shifts = ShiftSet(g, tuple(out), clock_start)
-    variables, terms = shifts.mip_size()
-    if variables > MAX_MIP_VARIABLES or terms > MAX_MIP_TERMS:
-        raise err(
-            f"the shift MIP would have {variables:,} variables and {terms:,} coverage terms "
-            f"(at most {MAX_MIP_VARIABLES:,} and {MAX_MIP_TERMS:,}): use a coarser grid, "
-            "narrower start windows or break windows",
-            "shifts",
-        )
-    return shifts
+        prev_end = hi
+    if t.max_agents is not None and t.max_agents < t.min_agents:
+        raise err("max_agents is below min_agents", f"{p}.max_agents")
+    return Template(
+        name,
+        t.length,
+        first,
+        last,
+        tuple(Break(b.length, b.within[0], b.within[1], b.paid) for b in t.breaks),
+        agent_cost if t.cost_per_hour is None else t.cost_per_hour,
+        t.max_agents,
+        t.min_agents,
+    )
 
 
 def compile_roster(rows: list[RosterRow], shifts: ShiftSet, file: str | None) -> Roster:
