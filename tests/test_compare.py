@@ -110,14 +110,23 @@ def test_charts_have_titles_axes_and_series(compared):
             int.from_bytes(png.read_bytes()[20:24], "big"),
         )
         assert (w, h) == (2000, 1125)  # 16:9 at 200 dpi
-    texts, ids = svg_texts_and_ids(out / "profit_vs_asa.svg")
-    assert "earns" in texts and "ASA: mean wait of answered calls (s)" in texts
+    texts, ids = svg_texts_and_ids(out / "profit_vs_service_level.svg")
+    assert "earns" in texts and "(recommended)" in texts
     assert {f"series:{n}" for n in names} <= ids and "series:target" in ids
+    texts, ids = svg_texts_and_ids(out / "profit_vs_asa.svg")
+    assert "Answered callers wait" in texts and "ASA: mean wait of answered calls (s)" in texts
+    assert {f"series:{n}" for n in names} <= ids
+    # the 40 s target far beyond every plan: named in the legend, not drawn
+    assert "target: ASA <= 40 s (off the chart)" in texts and "series:target" not in ids
     texts, ids = svg_texts_and_ids(out / "intervals.svg")
     assert "Agents on the phones" in texts and "Service level (%)" in texts
     assert any(i.startswith("series:offered:") for i in ids)
     assert "series:staffing:scenario" in ids and "series:staffing:minus1" in ids
-    assert re.search(r"below 80% in \d+ of 24 intervals", texts)
+    # a day target: each drawn plan's lowest interval, never a count of intervals "below"
+    # (a day target allows some)
+    assert re.search(
+        r"Day target SL 80%; lowest interval \d+\.\d% at \d\d:\d\d under 'scenario'", texts
+    )
     texts, ids = svg_texts_and_ids(out / "cross_sell.svg")
     assert "cross-sell revenue" in texts
     assert any(i.startswith("series:revenue:sell_harder:") for i in ids)
@@ -203,10 +212,50 @@ def test_workbook_and_deck_read_back(compared):
     assert len(slides) == 1 + len(CHARTS) + 1
     assert slides[0].shapes.title.text == js["scenario"]
     titles = [s.shapes.title.text for s in slides[1:-1]]
-    assert all(titles) and any("below 80%" in t for t in titles)
-    assert "profit" in slides[1].notes_slide.notes_text_frame.text
+    assert all(titles) and len(set(titles)) == len(titles)  # no two slides alike
+    # the story: the day first, the ASA view (often far from its target) last
+    assert titles[0].startswith("Day target SL 80%") and titles[-1].startswith("Answered callers")
     table = next(sh for sh in slides[-1].shapes if sh.has_table).table
     assert [table.cell(i, 0).text for i in range(1, len(names) + 1)] == names
+
+
+def test_deck_layout_is_16_9_and_says_each_finding_once(compared):
+    """Every shape inside the 16:9 slide, none overlapping another; a chart slide's title
+    is the chart's finding (the PNG's Title) and its picture is drawn without that
+    title; each slide's notes are its own; table columns hold their longest word."""
+    from PIL import Image
+    from pptx import Presentation
+    from pptx.util import Emu
+
+    from ccsim.render.deck import CHAR_W, table_layout
+
+    out, _ = compared
+    prs = Presentation(out / "deck.pptx")
+    assert (Emu(prs.slide_width).inches, Emu(prs.slide_height).inches) == pytest.approx(
+        (13.333, 7.5), abs=0.01
+    )
+    findings = {}
+    for chart in CHARTS:
+        with Image.open(out / f"{chart}.png") as im:
+            findings[im.info["Title"]] = (out / f"{chart}.png").read_bytes()
+    notes = []
+    for slide in prs.slides:
+        boxes = [(s.left, s.top, s.left + s.width, s.top + s.height) for s in slide.shapes]
+        for x0, y0, x1, y1 in boxes:
+            assert 0 <= x0 < x1 <= prs.slide_width and 0 <= y0 < y1 <= prs.slide_height
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1 :]:
+                assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
+        pics = [s for s in slide.shapes if s.shape_type == 13]
+        if pics:
+            title = slide.shapes.title.text
+            assert title in findings  # the chart's finding is the slide's title
+            assert pics[0].image.blob != findings[title]  # ... and not drawn twice
+        notes.append(slide.notes_slide.notes_text_frame.text)
+    assert len(set(notes)) == len(notes) and all(notes)
+    size, widths = table_layout([["Plan", "Abandonment"], ["no_cross_sell", "1.6%"]], 3.0)
+    assert widths[0] >= len("no_cross_sell") * size * CHAR_W
+    assert widths[1] >= len("Abandonment") * size * CHAR_W
 
 
 def test_value_of_cross_selling_is_the_headline(compared):

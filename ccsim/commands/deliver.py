@@ -28,17 +28,21 @@ def write_roster(roster: dict, out: Path) -> None:
 
 
 def write_deck(js: dict, out: Path, charts_only: bool = False) -> list[str]:
-    """Charts (PNG + SVG) and the one-page summary (Markdown, HTML) under `out`."""
+    """Charts (PNG + SVG), the one-page summary (Markdown, HTML), the workbook and the
+    deck under `out` (with `charts_only`, no summary page)."""
     from ..render.charts.comparison import draw_all
-    from ..render.office import deck, workbook
+    from ..render.charts.style import untitled_images
+    from ..render.deck import deck
+    from ..render.office import workbook
     from ..render.summary import markdown, to_html
 
-    paths = draw_all(js, out)
+    with untitled_images() as images:
+        paths = draw_all(js, out)
     names = sorted({p.stem for p in paths}, key=[p.stem for p in paths].index)
     if not charts_only:
         md = markdown(js, names)
         write_text(out / "summary.md", md)
         write_text(out / "summary.html", to_html(md, out, names))
     workbook(js, out / "workbook.xlsx")
-    deck(js, [p for p in paths if p.suffix == ".png"], out / "deck.pptx")
+    deck(js, images, out / "deck.pptx")
     return names

@@ -1,14 +1,10 @@
-"""The answer in the planner's own files: an Excel workbook and a PowerPoint deck.
+"""The answer in the planner's spreadsheet: workbook.xlsx, built from the comparison
+JSON (`compare.json`, also written by `simulate --out`), so it says exactly what the
+tables, charts and summary page say (the deck: `render.deck`).
 
-Both are built from the comparison JSON (`compare.json`, also written by `simulate
---out`), so they say exactly what the tables, charts and summary page say.
-
-- workbook.xlsx (openpyxl): one sheet per table (Day, Differences, Intervals, Segments,
-  Plan, Definitions); numbers are numbers, rates are fractions formatted as percentages,
-  money and seconds have their own formats; no total row among the interval rows.
-- deck.pptx (python-pptx): a title slide with the recommendation, one slide per chart
-  with its finding (the chart's title) as the slide title and the key numbers in the
-  speaker notes, and a table slide of the alternatives.
+One sheet per table (Day, Differences, Intervals, Segments, Plan, Definitions); numbers
+are numbers, rates are fractions formatted as percentages, money and seconds have their
+own formats; no total row among the interval rows.
 """
 
 from __future__ import annotations
@@ -21,7 +17,6 @@ from ccsim.sim.stats import DEFINITIONS, STATISTICS
 
 from ..output import write_bytes
 from .numbers import kind_of
-from .summary import kpi_label, recommendation_text, stats_for, value_text
 
 FORMATS = {"pct": "0.0%", "s": "0.0", "money": "#,##0", "n": "#,##0.0"}
 
@@ -153,90 +148,3 @@ def _sheet(wb, title: str, header: list[str], rows: list[list], kinds: Sequence[
         ws.column_dimensions[get_column_letter(j)].width = max(10, min(40, len(h) + 2))
     ws.freeze_panes = "B2"
     return ws
-
-
-def _chart_title(png: Path) -> str:
-    """The chart's finding, which `ccsim.render.charts` stores in the PNG's Title metadata."""
-    from PIL import Image
-
-    with Image.open(png) as im:
-        return str(im.info.get("Title") or png.stem.replace("_", " "))
-
-
-def _key_numbers(js: dict) -> str:
-    alts = js["alternatives"]
-    names = [js["baseline"]] + ([js["recommendation"]] if js["recommendation"] else [])
-    lines = []
-    for n in dict.fromkeys(names):
-        s = alts[n]["summary"]
-        lines.append(
-            f"{n}: profit {s['profit']['mean']:,.0f}, SL {100 * s['service_level']['mean']:.1f}%, "
-            f"ASA {s['asa']['mean']:.1f} s, abandonment {100 * s['abandon_rate']['mean']:.1f}% "
-            f"({alts[n]['verdict']})"
-        )
-    return "\n".join(lines)
-
-
-def deck(js: dict, charts: list[Path], path: Path) -> Path:
-    """deck.pptx from compare JSON and the chart PNGs; written atomically."""
-    from pptx import Presentation
-    from pptx.util import Inches, Pt
-
-    prs = Presentation()
-    prs.slide_width, prs.slide_height = Inches(13.333), Inches(7.5)  # 16:9
-    s = prs.slides.add_slide(prs.slide_layouts[0])
-    s.shapes.title.text = js["scenario"]
-    s.placeholders[1].text = (
-        value_text(js, md=False) + "\n" + recommendation_text(js, md=False).replace("**", "")
-    )
-    for p in s.placeholders[1].text_frame.paragraphs:
-        for r in p.runs:
-            r.font.size = Pt(16)
-    notes = _key_numbers(js)
-    s.notes_slide.notes_text_frame.text = notes
-    blank = prs.slide_layouts[5]  # title only
-    for png in charts:
-        s = prs.slides.add_slide(blank)
-        s.shapes.title.text = _chart_title(png).replace("\n", " ")
-        for p in s.shapes.title.text_frame.paragraphs:
-            p.font.size = Pt(24)
-        s.shapes.add_picture(str(png), Inches(1.2), Inches(1.4), height=Inches(5.9))
-        s.notes_slide.notes_text_frame.text = notes
-    s = prs.slides.add_slide(blank)
-    s.shapes.title.text = "Alternatives on the same callers"
-    alts = js["alternatives"]
-    cols = [
-        "Alternative",
-        *[kpi_label(label, kind, js) for _, label, kind in stats_for(js)],
-        "Targets",
-    ]
-    shape = s.shapes.add_table(
-        len(alts) + 1, len(cols), Inches(0.4), Inches(1.5), Inches(12.5), Inches(0.4)
-    )
-    tbl = shape.table
-    for j, c in enumerate(cols):
-        tbl.cell(0, j).text = c
-    for i, (n, a) in enumerate(alts.items(), start=1):
-        tbl.cell(i, 0).text = n
-        for j, (key, _, kind) in enumerate(stats_for(js), start=1):
-            v = a["summary"][key]["mean"]
-            tbl.cell(i, j).text = (
-                "–"
-                if v is None
-                else {
-                    "money": f"{v:,.0f}",
-                    "pct": f"{100 * v:.1f}%",
-                    "s": f"{v:.1f} s",
-                    "n": f"{v:,.0f}",
-                }[kind]
-            )
-        tbl.cell(i, len(cols) - 1).text = a["verdict"]
-    for row in tbl.rows:
-        for cell in row.cells:
-            for p in cell.text_frame.paragraphs:
-                for r in p.runs:
-                    r.font.size = Pt(12)
-    s.notes_slide.notes_text_frame.text = notes
-    buf = io.BytesIO()
-    prs.save(buf)
-    return write_bytes(path, buf.getvalue())
