@@ -16,7 +16,8 @@ forecast:
 
 segments:
   premium:
-    volume: 30                # calls per interval: one number or a list of 16
+    volume: 30                # calls per interval: one number or a list of 16,
+                              # or a column of a CSV: {file: forecast.csv, column: premium}
     handle_time: {dist: lognormal, mean: 6min, cv: 0.9}
     # other distributions: {dist: exponential, mean: ..}, {dist: gamma, mean: .., cv: ..},
     # {dist: deterministic, value: ..}, {dist: uniform, low: .., high: ..},
@@ -37,7 +38,8 @@ segments:
     patience: {dist: exponential, mean: 3min}
     cross_sell: {eligible: 0.6, accept: 0.08, revenue: 60, offer_time: {dist: exponential, mean: 1min}}
 
-staffing: [28, 33, 37, 39, 37, 33, 29, 27, 28, 31, 35, 37, 35, 31, 27, 23]   # or one number
+staffing: [30, 37, 42, 44, 43, 39, 35, 33, 34, 36, 39, 40, 41, 37, 32, 29]
+# (or one number, or {file: forecast.csv, column: agents}; or a roster of the shifts below)
 
 policy:
   cross_sell:
@@ -45,12 +47,30 @@ policy:
     mass: {threshold: -1}     # -1: at least one agent idle. Also: never, always,
                               # or a list with one entry per interval
 
-costs: {agent_per_hour: 36, shrinkage: 0.3, abandoned_call: 4}
+costs: {currency: EUR, agent_per_hour: 36, shrinkage: 0.3, abandoned_call: 4}
 
 targets:
-  service_level: {within: 20s, fraction: 0.8, per: day}   # per: interval | day
+  # per: day | interval; with per: day, 'floor' keeps every interval above 70%
+  service_level: {within: 20s, fraction: 0.8, per: day, floor: 0.7}
   max_abandon_rate: 0.05
   max_asa: 40s
+
+# Shift templates: `ccsim optimize FILE --shifts` builds a roster of them, breaks
+# placed inside their windows, and the selling policy with it (docs/shifts.md).
+shifts:
+  grid: 15min
+  templates:
+    day:
+      length: 6h              # attendance, start to end
+      starts: {earliest: "09:00", latest: "11:00"}
+      breaks:                 # each placed inside its window (hours from the start)
+        - {length: 15min, within: [1.5h, 3h]}
+        - {length: 30min, within: [3h, 4.5h], paid: false}
+    part_time:
+      length: 4h
+      starts: {earliest: "09:00", latest: "13:00"}
+      breaks: [{length: 15min, within: [1.5h, 2.5h]}]
+      cost_per_hour: 32       # default: costs.agent_per_hour
 
 simulation: {replications: 20, seed: 42}
 """

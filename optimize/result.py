@@ -98,7 +98,15 @@ class OptimizeResult:
         if self.roster is not None:
             assert self.model.shifts is not None
             return {"roster": self.roster.to_scenario(self.model.shifts), "policy": policy}
-        return {"staffing": staffing_value(self.plan, self.model), "policy": policy}
+        m = self.result.model
+        on_phones = m.interval_staffing()
+        # heads to schedule for the agents on the phones: unrounded (the table rounds up)
+        scheduled = [float(n / (1 - m.shrinkage_at(i))) for i, n in enumerate(on_phones)]
+        return {
+            "staffing": staffing_value(self.plan, self.model),
+            "policy": policy,
+            "scheduled": scheduled,
+        }
 
     def roster_json(self) -> dict | None:
         """The roster as rows, its paid hours and cost, and how the MIP found its start."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 from scipy import stats as sps
@@ -78,3 +79,16 @@ def within_ci(est: sim.Estimate, exact: float, z: float = 3.0) -> bool:
     t = sps.t.ppf(0.975, est.n - 1)
     se = est.half_width / t
     return abs(est.mean - exact) <= z * se
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def svg_texts_and_ids(path: Path) -> tuple[str, set[str]]:
+    """Every text of an SVG chart (joined) and every element id (the series' gids)."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.parse(path).getroot()
+    texts = " ".join("".join(el.itertext()) for el in root.iter(f"{SVG}text"))
+    ids = {el.get("id") for el in root.iter() if el.get("id")}
+    return texts, ids

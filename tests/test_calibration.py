@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import model_from
+from helpers import model_from, svg_texts_and_ids
 from scipy import stats
 from typer.testing import CliRunner
 
@@ -254,6 +254,12 @@ def test_backtest_another_month_on_the_cli(tmp_path):
     for m in ("abandon_rate", "service_level", "asa", "p_wait"):
         assert {"weighted_mae", "bias", "noise_floor", "noise_floor_model"} <= set(js["summary"][m])
     assert all(r["agents_seen"] > 0 for r in js["rows"])
+    # the chart its help promises, 16:9, simulated against observed hour by hour
+    texts, ids = svg_texts_and_ids(tmp_path / "bt" / "backtest.svg")
+    assert "Back-test on 20 days" in texts and "series:observed:asa" in ids
+    assert (tmp_path / "bt" / "backtest.png").read_bytes()[16:24] == (2000).to_bytes(4, "big") + (
+        1125
+    ).to_bytes(4, "big")
     r = runner.invoke(app, ["backtest", str(tmp_path / "jan.yaml")])
     assert r.exit_code == 2
 

@@ -2,11 +2,11 @@
 
 import json
 import re
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import svg_texts_and_ids
 from typer.testing import CliRunner
 
 from ccsim import sim
@@ -18,14 +18,6 @@ from ccsim.sim.scenario.targets import Targets, overall
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
-SVG = "{http://www.w3.org/2000/svg}"
-
-
-def svg_texts_and_ids(path: Path) -> tuple[str, set[str]]:
-    root = ET.parse(path).getroot()
-    texts = " ".join("".join(el.itertext()) for el in root.iter(f"{SVG}text"))
-    ids = {el.get("id") for el in root.iter() if el.get("id")}
-    return texts, ids
 
 
 def test_paired_differences_are_differences_on_the_same_seeds():

@@ -232,10 +232,17 @@ def _backtest_log(file, log, by, days, staffing, break_gap, out, replications, w
             for r in js["rows"]
         )
         write_text(out / "backtest.csv", csv_text(header, rows))
+        from ..render.charts.calibration import backtest_chart
+
+        backtest_chart(js, out)
     if json_out:
         sys.stdout.write(json.dumps(js, indent=2, allow_nan=False) + "\n")
         return
     print_prediction(js, model.name, log.name, days, by, staffing, out_console)
+    if out:
+        out_console.print(
+            f"[dim]written to {out}/: backtest.json, backtest.csv, backtest.png/svg[/dim]"
+        )
 
 
 def read_log(

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .numbers import kind_of, value
+from .numbers import kind_of, signed, value
 
 
 def print_calibration(r: dict, output: Path, console: Console) -> None:
@@ -159,8 +159,10 @@ def print_backtest(js: dict, model_name: str, console: Console) -> None:
         if m == "offered" or s is None:
             continue
         k = kind_of(m)
+        # an error between two percentages is in percentage points, not a percentage
+        mae = f"{100 * s['weighted_mae']:.1f} pts" if k == "pct" else value(s["weighted_mae"], k)
         console.print(
             f"  {m}: day {value(s['observed_day'], k)} observed, {value(s['simulated_day'], k)} "
-            f"simulated; volume-weighted mean absolute error {value(s['weighted_mae'], k)}, "
-            f"bias {value(s['weighted_bias'], k)}; worst at {s['worst_interval']}"
+            f"simulated; volume-weighted mean absolute error {mae}, "
+            f"bias {signed(s['weighted_bias'], k)}; worst at {s['worst_interval']}"
         )

@@ -3,6 +3,8 @@ with the simulated day beside it."""
 
 from __future__ import annotations
 
+import math
+
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -44,7 +46,7 @@ def print_erlang_table(js: dict, model_name: str, console: Console) -> None:
             f"{r['calls']:.0f}",
             str(r["erlang_c"]["agents"]),
             str(a["agents"]),
-            f"{a['scheduled']:.1f}",
+            f"{math.ceil(a['scheduled'] - 1e-9):d}",  # whole heads; erlang.csv: unrounded
             _pct(a["occupancy"]),
             _pct(a["service_level"]),
             _pct(s["service_level"]["mean"]),

@@ -17,7 +17,12 @@ from .tables import judgement_line, worst_interval_line
 
 
 def staffing_table(r: OptimizeResult) -> Table:
+    """Per interval: agents (scenario, plan, heads to schedule), service, offers, and
+    money as a manager reads it: what the interval's agents cost and what selling earns
+    there (revenue minus the abandonment and decline costs it causes, against the same
+    staffing without offers), never a 'profit' made negative by the wage bill."""
     m = r.model
+    cur = f" ({m.currency})" if m.currency else ""
     t = Table(
         title="Recommended staffing"
         if r.feasible
@@ -27,25 +32,14 @@ def staffing_table(r: OptimizeResult) -> Table:
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
-    for col in (
-        "Interval",
-        "Scenario",
-        "Plan",
-        "Scheduled",
-        "SL",
-        "ASA",
-        "Aband.",
-        "Offers",
-        "Revenue",
-        "Profit",
-    ):
+    money = [f"Agents cost{cur}", f"Selling earns{cur}" if r.no_sell else f"Revenue{cur}"]
+    for col in ("Interval", "Scenario", "Plan", "Heads", "SL", "ASA", "Aband.", "Offers", *money):
         t.add_column(col, justify="left" if col == "Interval" else "right")
     before = m.interval_staffing()
     after = r.result.model.interval_staffing()  # a roster: mean on the phones per interval
     for i, est in enumerate(r.result.intervals):
         if not m.measured[i]:
             continue
-        label = m.interval_label(i)
         n_old, n_new = before[i], after[i]
         change = (
             ""
@@ -56,15 +50,22 @@ def staffing_table(r: OptimizeResult) -> Table:
                 else f" [red]{n_new - n_old:+g}[/red]"
             )
         )
+        if r.no_sell is not None:
+            earns = est["profit"].mean - r.no_sell.intervals[i]["profit"].mean
+            sold = f"{earns:+,.0f}" if math.isfinite(earns) else DASH
+        else:
+            sold = estimate("revenue", est["revenue"], ci=False)
         t.add_row(
-            label,
+            m.interval_label(i),
             f"{n_old:g}",
             f"{n_new:g}{change}",
-            f"{n_new / (1 - m.shrinkage_at(i)):.1f}",
+            # heads to schedule: whole people (optimize.json: plan.scheduled, unrounded)
+            f"{math.ceil(n_new / (1 - m.shrinkage_at(i)) - 1e-9):d}",
             *[
                 estimate(s, est[s], ci=False)
-                for s in ("service_level", "asa", "abandon_rate", "attempts", "revenue", "profit")
+                for s in ("service_level", "asa", "abandon_rate", "attempts", "staffing_cost")
             ],
+            sold,
         )
         if m.steady:
             break
@@ -100,7 +101,8 @@ def roster_table(r: OptimizeResult) -> Table | None:
         return None
     t = Table(
         title=f"Roster: {js['shifts']} shifts, {js['paid_hours']:,.2f} paid hours, "
-        f"cost {js['cost']:,.2f} (before shrinkage)",
+        f"cost {js['cost']:,.2f}{' ' + r.model.currency if r.model.currency else ''} "
+        "(before shrinkage)",
         title_justify="left",
         header_style="bold",
         box=box.SIMPLE_HEAD,

@@ -25,8 +25,11 @@ INTERVAL_COLUMNS = [
     ("attempts", "Offers"),
     ("conversion", "Conv."),
     ("revenue", "Revenue"),
-    ("profit", "Profit"),
+    # what the interval's agents cost, beside what selling brings in: a manager reads
+    # these two, not a 'profit' made negative by the wage bill
+    ("staffing_cost", "Agents cost"),
 ]
+MONEY = {"revenue", "staffing_cost", "profit", "value_at_risk", "long_run_profit"}
 SEGMENT_COLUMNS = [
     ("offered", "Offered"),
     ("service_level", "SL"),
@@ -51,8 +54,9 @@ def interval_table(res: SimResult, title: str | None = None) -> Table:
     )
     t.add_column("Interval")
     t.add_column("Agents", justify="right")
-    for _, head in INTERVAL_COLUMNS:
-        t.add_column(head, justify="right")
+    cur = f" ({m.currency})" if m.currency else ""
+    for stat, head in INTERVAL_COLUMNS:
+        t.add_column(head + (cur if stat in MONEY else ""), justify="right")
     agents = m.interval_staffing()
     for i, est in enumerate(res.intervals):
         label = m.interval_label(i)
@@ -110,8 +114,9 @@ def segment_table(res: SimResult) -> Table:
     )
     t.add_column("Segment")
     columns = SEGMENT_COLUMNS + (CUSTOMER_COLUMNS if customer_modelled(res) else [])
-    for _, head in columns:
-        t.add_column(head, justify="right")
+    cur = f" ({res.model.currency})" if res.model.currency else ""
+    for stat, head in columns:
+        t.add_column(head + (cur if stat in MONEY else ""), justify="right")
     for name, est in res.segments.items():
         t.add_row(escape(name), *[estimate(s, est[s]) for s, _ in columns])
     return t
@@ -191,6 +196,8 @@ def print_simulation(res: SimResult, console: Console) -> None:
         f"[dim]{meta.get('replications')} replications, seed {meta.get('seed')}, "
         f"{meta.get('engine')} engine, {meta.get('calls_simulated'):,} calls in "
         f"{meta.get('wall_seconds')} s; ± is the half-width of the {meta.get('ci')} CI. "
-        f"SL = {meta.get('service_level_definition')}. Profit = cross-sell revenue - staffing "
-        f"- abandonment - decline costs.[/dim]"
+        f"SL = {meta.get('service_level_definition')}. Agents cost = paid hours (on the "
+        f"phones / (1 - shrinkage)) x the hourly cost. The day's profit (revenue - agents cost - "
+        f"abandonment and decline costs) is in results.json; `ccsim compare` sets what selling "
+        f"earns against the same staffing without offers.[/dim]"
     )

@@ -82,7 +82,9 @@ def _norm_ppf(q):
 
 
 def backtest_chart(js: dict, out: Path, name: str = "backtest") -> list[Path]:
-    """Observed against simulated, per interval: abandonment, ASA, SL, P(wait)."""
+    """Observed against simulated, per interval (or hour): abandonment, ASA, SL, P(wait);
+    the simulation's 95% band when the back-test has one (a day's replications; a
+    month's prediction pools its days and has none)."""
     rows = js["rows"]
     x = np.arange(len(rows))
     labels = [r["label"] for r in rows]
@@ -96,11 +98,15 @@ def backtest_chart(js: dict, out: Path, name: str = "backtest") -> list[Path]:
         fig, axes = plt.subplots(2, 2, figsize=SIZE, sharex=True, layout="constrained")
         for ax, (mtr, (label, scale)) in zip(axes.ravel(), titles.items(), strict=True):
             sim_m = np.array([num(r[mtr]["simulated"]) for r in rows]) * scale
-            lo = np.array([num(r[mtr]["ci95"][0]) for r in rows]) * scale
-            hi = np.array([num(r[mtr]["ci95"][1]) for r in rows]) * scale
             obs = np.array([num(r[mtr]["observed"]) for r in rows]) * scale
-            ax.fill_between(x, lo, hi, color=PALETTE[0], alpha=0.25, lw=0)
-            (a,) = ax.plot(x, sim_m, color=PALETTE[0], lw=2, label="simulated (95% CI)")
+            band = all("ci95" in r[mtr] for r in rows)
+            if band:
+                lo = np.array([num(r[mtr]["ci95"][0]) for r in rows]) * scale
+                hi = np.array([num(r[mtr]["ci95"][1]) for r in rows]) * scale
+                ax.fill_between(x, lo, hi, color=PALETTE[0], alpha=0.25, lw=0)
+            (a,) = ax.plot(
+                x, sim_m, color=PALETTE[0], lw=2, label="simulated" + (" (95% CI)" if band else "")
+            )
             a.set_gid(f"series:simulated:{mtr}")
             (b,) = ax.plot(x, obs, "o", color="#000000", ms=4, label="observed")
             b.set_gid(f"series:observed:{mtr}")
@@ -112,8 +118,9 @@ def backtest_chart(js: dict, out: Path, name: str = "backtest") -> list[Path]:
         s = js["summary"]
         ab = s.get("abandon_rate") or {}
         asa = s.get("asa") or {}
+        days = f" on {len(js['dates'])} days" if js.get("dates") else ""
         fig.suptitle(
-            f"Back-test: abandonment {100 * ab.get('simulated_day', math.nan):.1f}% simulated "
+            f"Back-test{days}: abandonment {100 * ab.get('simulated_day', math.nan):.1f}% simulated "
             f"vs {100 * ab.get('observed_day', math.nan):.1f}% observed; ASA "
             f"{asa.get('simulated_day', math.nan):.0f} s vs {asa.get('observed_day', math.nan):.0f} s",
             fontsize=14,

@@ -110,7 +110,7 @@ def title_of(fig) -> str:
     return ""
 
 
-TITLE_CHARS = 95  # a 10-inch chart holds about this many characters of a bold 14-pt title
+TITLE_CHARS = 80  # a 10-inch chart holds about 85 characters of a bold 14-pt title
 
 
 def _wrap_titles(fig) -> None:
