@@ -9,6 +9,7 @@ import itertools
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -403,3 +404,13 @@ def test_roster_plan_survives_a_checkpoint(tmp_path):
     d = copy.deepcopy(DAY)
     d["shifts"]["templates"]["other"] = d["shifts"]["templates"].pop("long")
     assert not _merge_segment({}, load_arrays(f), model_from(d), RosterPlan)
+
+
+def test_validate_names_the_shift_templates():
+    """`validate` of a scenario with shift templates says what --shifts will build from."""
+    example = Path(__file__).resolve().parent.parent / "scenarios" / "retail_bank_shifts.yaml"
+    r = CliRunner().invoke(app, ["validate", str(example)], terminal_width=160)
+    assert r.exit_code == 0, r.output
+    assert "shift templates on a 15-min grid" in r.output
+    assert "full_time: 8.5 h starting 08:00-11:30, 3 break(s)" in r.output
+    assert "30 min unpaid" in r.output and "at most 30" in r.output

@@ -276,23 +276,27 @@ def markov(
     if json_out:
         sys.stdout.write(json.dumps(out, indent=2) + "\n")
         return
+    cur = f" {m.currency}" if m.currency else ""
     out_console.print(
         f"[bold]{escape(m.name)}[/bold]: exact Markov chain, {r.states:,} states, "
         f"truncation error {r.truncation_error:.1e}"
     )
     out_console.print(
-        f"  P(wait) {r.p_wait:.4f}   abandonment {r.p_abandon:.4f}   mean wait "
-        f"{r.mean_wait:.2f}s   occupancy {r.occupancy:.4f}   profit/h {out['profit_per_hour']:,.2f}"
+        f"  P(wait) {r.p_wait:.2%}   abandonment {r.p_abandon:.2%}   mean wait "
+        f"{r.mean_wait:.2f}s   occupancy {r.occupancy:.2%}   profit/h "
+        f"{out['profit_per_hour']:,.2f}{cur}",
+        highlight=False,
     )
     sl = out["service_level"]
     out_console.print(
-        f"  SL({m.sl_within:g}s) {sl:.4f} ({sl_note})" if sl is not None else f"  SL: {sl_note}",
+        f"  SL({m.sl_within:g}s) {sl:.2%} ({sl_note})" if sl is not None else f"  SL: {sl_note}",
         highlight=False,
     )
     for name, seg in out["segments"].items():
         out_console.print(
             f"  {name}: {seg['offered_per_hour']:.1f} calls/h, offers per call "
-            f"{seg['attempts_per_call']:.4f}, revenue/h {seg['revenue_per_hour']:,.2f}"
+            f"{seg['attempts_per_call']:.3f}, revenue/h {seg['revenue_per_hour']:,.2f}{cur}",
+            highlight=False,
         )
 
 

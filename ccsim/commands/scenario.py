@@ -51,7 +51,7 @@ def validate(file: ScenarioArg) -> None:
         f"  staffing {source}{m.staffing.min()}-{m.staffing.max()} agents on the phones; peak base load "
         f"{load.max():.1f} erlangs; highest load per agent {max(util):.2f}"
     )
-    for line in _waiting_lines(m):
+    for line in _shift_lines(m) + _waiting_lines(m):
         out_console.print("  " + escape(line))
     if (load >= agents).any():
         bad = [report.format_clock(s) for s in m.interval_starts_clock()[load >= agents]]
@@ -59,6 +59,24 @@ def validate(file: ScenarioArg) -> None:
             f"  [yellow]warning:[/yellow] base load exceeds staffing in "
             f"{len(bad)} interval(s): {', '.join(bad[:6])}{' ...' if len(bad) > 6 else ''}"
         )
+
+
+def _shift_lines(m: sim.Model) -> list[str]:
+    """The shift templates `optimize --shifts` builds a roster from, one line each."""
+    if m.shifts is None:
+        return []
+    clock = report.format_clock
+    lines = [f"shift templates on a {m.shifts.grid / 60:g}-min grid (optimize --shifts):"]
+    for t in m.shifts.templates:
+        breaks = ", ".join(f"{b.length / 60:g} min{'' if b.paid else ' unpaid'}" for b in t.breaks)
+        lines.append(
+            f"  {t.name}: {t.length / 3600:g} h starting {clock(m.clock_start + t.earliest)}-"
+            f"{clock(m.clock_start + t.latest)}, {len(t.breaks)} break(s)"
+            + (f" ({breaks})" if breaks else "")
+            + f", {t.cost_per_hour:g}{f' {m.currency}' if m.currency else ''}/h"
+            + (f", at most {t.max_agents}" if t.max_agents is not None else "")
+        )
+    return lines
 
 
 def _waiting_lines(m: sim.Model) -> list[str]:
