@@ -36,26 +36,9 @@ from ccsim.sim.results import batch_kpis
 from ccsim.sim.scenario.targets import Judgement, Targets, sample_stats
 
 from .plan import Plan, SearchPlan
+from .segments import DAY_STATS, INTERVAL_STATS, merge_segment, segment_arrays
 
 __all__ = ["Evaluation", "Evaluator", "StreamCache", "Targets", "paired", "stream_key"]
-
-DAY_STATS = (
-    "objective",  # what the search maximises: profit, or long-run profit (optimizer.objective)
-    "profit",
-    "long_run_profit",
-    "value_at_risk",
-    "satisfaction",
-    "service_level",
-    "abandon_rate",
-    "asa",
-    "revenue",
-    "staffing_cost",
-    "attempts",
-    "occupancy",
-    "mean_wait",
-    "p_wait",
-)
-INTERVAL_STATS = ("service_level", "abandon_rate", "offered")
 
 
 class StreamCache:
@@ -294,7 +277,7 @@ class Evaluator(Generic[P]):
         k = 0
         while os.path.lexists(self._segment(k)):
             arrays = load_arrays(self._segment(k), self._binding(k))
-            if not _merge_segment(raw, arrays, model, plan_type):
+            if not merge_segment(raw, arrays, model, plan_type):
                 j = 0
                 while os.path.lexists(self._segment(j)):
                     discard(self._segment(j))
@@ -403,7 +386,7 @@ class Evaluator(Generic[P]):
         if not new:
             return
         k = self._segments
-        if save_arrays(self._segment(k), _raw_to_arrays(new), self._binding(k)):
+        if save_arrays(self._segment(k), segment_arrays(new), self._binding(k)):
             self._segments += 1
             for p, (_, v) in new.items():
                 self._saved[p] = len(v[0]["objective"])
@@ -421,52 +404,6 @@ class Evaluator(Generic[P]):
             k = min(len(reps), -(-w // len(jobs)))
             out += [(p, [int(r) for r in b]) for b in np.array_split(np.asarray(reps), k) if len(b)]
         return out
-
-
-def _raw_to_arrays(new: dict) -> dict[str, np.ndarray]:
-    """Plans' new replications as named arrays (no pickle), for one segment: plan i's own
-    arrays (`plan.to_arrays()`), the first replication saved here, the calls, and the
-    day and interval samples of those replications, under keys 'i/...'."""
-    out: dict[str, np.ndarray] = {"n": np.asarray(len(new))}
-    for i, (p, (first, (samples, ints, calls))) in enumerate(new.items()):
-        for k, x in p.to_arrays().items():
-            out[f"{i}/plan/{k}"] = x
-        out[f"{i}/first"] = np.asarray(first)
-        out[f"{i}/calls"] = np.asarray(calls)  # all the plan's calls so far
-        for s, x in samples.items():
-            out[f"{i}/day/{s}"] = x[first:]
-        for s, x in ints.items():
-            out[f"{i}/int/{s}"] = x[first:]
-    return out
-
-
-def _merge_segment(raw: dict, a: dict[str, np.ndarray] | None, model: Model, plan_type) -> bool:
-    """Add a segment's replications to `raw` (plan -> samples); False when the segment
-    is not one (unreadable, another scenario's plans, replications that do not continue
-    the ones read so far)."""
-    if a is None or "n" not in a:
-        return False
-    try:
-        for i in range(int(a["n"])):
-            prefix = f"{i}/plan/"
-            p = plan_type.from_arrays(
-                {k[len(prefix) :]: v for k, v in a.items() if k.startswith(prefix)}, model
-            )
-            if p is None:  # from another scenario
-                return False
-            old = raw.get(p)
-            have = 0 if old is None else len(old[0]["objective"])
-            if int(a[f"{i}/first"]) != have:
-                return False
-            samples = {s: a[f"{i}/day/{s}"] for s in DAY_STATS}
-            ints = {s: a[f"{i}/int/{s}"] for s in INTERVAL_STATS}
-            if old is not None:
-                samples = {s: np.concatenate([old[0][s], x]) for s, x in samples.items()}
-                ints = {s: np.concatenate([old[1][s], x]) for s, x in ints.items()}
-            raw[p] = (samples, ints, int(a[f"{i}/calls"]))
-    except (KeyError, ValueError, TypeError, IndexError):
-        return False
-    return True
 
 
 def paired(a: Evaluation, b: Evaluation, stat: str = "objective") -> tuple[float, float]:

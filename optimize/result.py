@@ -118,6 +118,12 @@ class OptimizeResult:
         out = self.roster.to_json(shifts, S)
         sp = self.shift_plan
         if sp is not None:
+            hours = m.interval_lengths / 3600.0
+            # the same requirement staffed interval by interval, at the scenario's hourly
+            # cost: what shifts would cost if agents could come and go every interval
+            free = float(
+                (np.asarray(sp.requirement) * hours).sum() * self.model.agent_cost_per_hour
+            )
             out["mip"] = {
                 "requirement_per_interval": [int(x) for x in sp.requirement],
                 "requirement": np.repeat(sp.requirement, S // m.n_intervals).tolist(),
@@ -126,6 +132,8 @@ class OptimizeResult:
                 "gap_to_lp_bound": sp.schedule.gap,
                 "status": sp.schedule.status,
                 "seconds": round(sp.schedule.seconds, 3),
+                "requirement_cost_per_interval": free,
+                "price_of_shifts": sp.schedule.cost - free,
             }
         return out
 

@@ -110,8 +110,8 @@ def test_checkpoint_segments_hold_only_new_work(tmp_path):
     segments = sorted(tmp_path.glob("optimize-test*.npz"))
     assert [f.name for f in segments] == ["optimize-test.1.npz", "optimize-test.npz"]
     second = load_arrays(tmp_path / "optimize-test.1.npz", ev._binding(1))
-    assert int(second["n"]) == 1 and int(second["0/first"]) == 4
-    assert len(second["0/day/objective"]) == 4  # only replications 4-7 of the first plan
+    assert int(second["n"]) == 1 and int(second["0/meta"][0]) == 4
+    assert second["0/day"].shape[1] == 4  # only replications 4-7 of the first plan
     again = Evaluator(m, t, 8, seed=3, checkpoint=ck)
     assert again.resumed == 2
     got = again.evaluate_many([p1, p2], n=8)
@@ -124,3 +124,41 @@ def test_checkpoint_segments_hold_only_new_work(tmp_path):
     fresh = Evaluator(m, t, 8, seed=3, checkpoint=ck)
     assert fresh.discarded_checkpoint and fresh.resumed == 0
     assert not list(tmp_path.glob("optimize-test*.npz"))
+
+
+def test_segments_store_shared_columns_once_and_read_back_exactly(tmp_path):
+    """A plan that differs from another of its segment in one interval stores that
+    interval's samples only (the rest, and its thresholds, as references back); reading
+    the segment gives every plan's samples byte for byte, NaNs included; a reference that
+    points forward is refused."""
+    from ccsim.optimize.evaluate import Evaluator, Targets
+    from ccsim.optimize.plan import Plan
+    from ccsim.optimize.segments import INTERVAL_STATS, merge_segment, segment_arrays
+    from ccsim.sim.checkpoint import load_arrays, save_arrays
+
+    m = sim.load_scenario(ROOT / "scenarios" / "retail_bank.yaml")
+    ev = Evaluator(m, Targets.from_model(m), 6, seed=5)
+    p1 = Plan.of(m.staffing, m.thresholds)
+    p2 = p1.with_staffing(20, int(m.staffing[20]) + 1)  # a window run from 18:00 on
+    e1, e2 = ev.evaluate_many([p1, p2], n=6)
+    raw = {
+        p: (0, (e.samples, e.intervals, 1000 + i)) for i, (p, e) in enumerate(((p1, e1), (p2, e2)))
+    }
+    a = segment_arrays(raw)
+    refs = a["1/intref"]
+    assert refs.shape == (len(INTERVAL_STATS), m.n_intervals)
+    assert a["1/int"].shape[1] == int((refs < 0).sum())
+    assert ((refs == 0).sum(axis=1) >= 19).all()  # 20 intervals before the change: shared
+    assert "1/plan_ref/thresholds" in a and "1/plan/staffing" in a
+    f = tmp_path / "seg.npz"
+    save_arrays(f, a)
+    back: dict = {}
+    assert merge_segment(back, load_arrays(f), m, Plan)
+    for p, e in ((p1, e1), (p2, e2)):
+        for s in INTERVAL_STATS:
+            assert back[p][1][s].tobytes() == np.asarray(e.intervals[s]).tobytes()
+        assert back[p][0]["objective"].tobytes() == e.samples["objective"].tobytes()
+    forward = dict(a)
+    forward["0/plan_ref/staffing"] = np.asarray(1)
+    del forward["0/plan/staffing"]
+    assert not merge_segment({}, forward, m, Plan)

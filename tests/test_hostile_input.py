@@ -309,8 +309,9 @@ def test_signed_arrays_round_trip_and_bind_to_their_run(tmp_path):
 
 
 def test_a_forged_search_checkpoint_is_discarded(tmp_path):
-    from ccsim.optimize.evaluate import Evaluator, _raw_to_arrays
+    from ccsim.optimize.evaluate import Evaluator
     from ccsim.optimize.plan import Plan
+    from ccsim.optimize.segments import segment_arrays
 
     m = sim.load_scenario(BANK)
     ck = tmp_path / "search.npz"
@@ -321,7 +322,7 @@ def test_a_forged_search_checkpoint_is_discarded(tmp_path):
     assert Evaluator(m, m.targets, 4, 1, checkpoint=ck).resumed == 1
     raw = {p: (0, ({k: v * 1000 for k, v in s.items()}, i, c)) for p, (s, i, c) in ev._raw.items()}
     with ck.open("wb") as fh:
-        np.savez(fh, **_raw_to_arrays(raw))
+        np.savez(fh, **segment_arrays(raw))
     forged = Evaluator(m, m.targets, 4, 1, checkpoint=ck)
     assert forged.discarded_checkpoint and forged.resumed == 0
 

@@ -355,6 +355,12 @@ def test_shift_plan_is_a_valid_roster_and_runs_as_is(optimized):
     assert csv[0] == "template,start,end,breaks,agents,paid_hours" and len(csv) == len(rows) + 1
     for name in ("coverage", "shifts"):
         assert (out / f"{name}.png").stat().st_size > 0 and (out / f"{name}.svg").exists()
+    # the price of shifts: the MIP's roster against the same requirement staffed interval
+    # by interval at the scenario's hourly cost (30-min intervals)
+    mip, cost = js["roster"]["mip"], DAY["costs"]["agent_per_hour"]
+    free = sum(mip["requirement_per_interval"]) * 0.5 * cost
+    assert mip["requirement_cost_per_interval"] == pytest.approx(free)
+    assert mip["price_of_shifts"] == pytest.approx(mip["first_roster_cost"] - free)
     # plan.yaml is a scenario whose staffing is the roster's agents on the phones, and
     # simulating it reproduces the optimizer's confirmation exactly
     plan = sim.load_scenario(out / "plan.yaml")
@@ -387,7 +393,7 @@ def test_shift_plan_holds_on_fresh_days(optimized):
 def test_roster_plan_survives_a_checkpoint(tmp_path):
     """The shift search's evaluated plans are saved as plain arrays (no pickle) and read
     back equal, so an interrupted search resumes; a file of other templates is refused."""
-    from ccsim.optimize.evaluate import DAY_STATS, INTERVAL_STATS, _merge_segment, _raw_to_arrays
+    from ccsim.optimize.segments import DAY_STATS, INTERVAL_STATS, merge_segment, segment_arrays
     from ccsim.optimize.shifts.roster_plan import RosterPlan
     from ccsim.sim.checkpoint import load_arrays, save_arrays
 
@@ -396,14 +402,14 @@ def test_roster_plan_survives_a_checkpoint(tmp_path):
     samples = {s: np.arange(3.0) for s in DAY_STATS}
     ints = {s: np.ones((3, 8)) for s in INTERVAL_STATS}
     f = tmp_path / "ck.npz"
-    save_arrays(f, _raw_to_arrays({plan: (0, (samples, ints, 99))}))
+    save_arrays(f, segment_arrays({plan: (0, (samples, ints, 99))}))
     back: dict = {}
-    assert _merge_segment(back, load_arrays(f), m, RosterPlan)
+    assert merge_segment(back, load_arrays(f), m, RosterPlan)
     assert list(back) == [plan] and back[plan][2] == 99
     assert np.array_equal(back[plan][0]["objective"], samples["objective"])
     d = copy.deepcopy(DAY)
     d["shifts"]["templates"]["other"] = d["shifts"]["templates"].pop("long")
-    assert not _merge_segment({}, load_arrays(f), model_from(d), RosterPlan)
+    assert not merge_segment({}, load_arrays(f), model_from(d), RosterPlan)
 
 
 def test_validate_names_the_shift_templates():

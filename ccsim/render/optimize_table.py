@@ -158,17 +158,7 @@ def print_optimize(r: OptimizeResult, console: Console) -> None:
             highlight=False,
         )
     console.print(staffing_table(r))
-    roster = roster_table(r)
-    if roster is not None:
-        console.print(roster)
-        mip = (r.roster_json() or {}).get("mip")
-        if mip:
-            console.print(
-                f"  The MIP's first roster cost {mip['first_roster_cost']:,.2f}, "
-                f"{mip['gap_to_lp_bound']:.2%} above its LP bound {mip['lp_bound']:,.2f}; "
-                "the simulation search then changed it (see How it was found).",
-                highlight=False,
-            )
+    _print_roster(r, console)
     old = policy_dict(Plan.from_model(m), m)
     new = r.plan_json()["policy"]["cross_sell"]
     console.print(
@@ -278,3 +268,32 @@ def half_life_table(rows: list[dict], model) -> Table:
             r["verdict"],
         )
     return t
+
+
+def _print_roster(r: OptimizeResult, console: Console) -> None:
+    """A roster's rows, how the MIP started it, and the price of shifts: the agents
+    needed as the cheapest roster against the same agents staffed interval by interval."""
+    m = r.model
+    roster = roster_table(r)
+    if roster is None:
+        return
+    console.print(roster)
+    mip = (r.roster_json() or {}).get("mip")
+    if not mip:
+        return
+    cur = f" {m.currency}" if m.currency else ""
+    free = mip["requirement_cost_per_interval"]
+    console.print(
+        f"  The MIP's first roster cost {mip['first_roster_cost']:,.2f}{cur}, "
+        f"{mip['gap_to_lp_bound']:.2%} above its LP bound {mip['lp_bound']:,.2f}; "
+        "the simulation search then changed it (see How it was found).",
+        highlight=False,
+    )
+    today = " Today's plan below is agents per interval, not a roster." if m.roster is None else ""
+    console.print(
+        f"  Price of shifts: the agents needed cost {mip['first_roster_cost']:,.0f}{cur} "
+        f"as the cheapest roster of these templates against {free:,.0f}{cur} if agents "
+        f"could come and go every interval: {mip['price_of_shifts']:+,.0f}{cur} a day "
+        f"({mip['price_of_shifts'] / free:+.1%}; before shrinkage).{today}",
+        highlight=False,
+    )

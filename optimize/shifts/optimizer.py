@@ -148,10 +148,11 @@ def _best_seen(
     what = "the scenario's own roster" if better.plan == own else "a roster the search had seen"
     notes.append(
         f"{what} met every target on the search's {n} replications and earned "
-        f"{better.profit - final.profit:+,.0f} a day more than where the search ended; "
-        "it is the answer"
+        f"{better.profit - final.profit:+,.2f} a day more than where the search ended"
+        + ("" if final.feasible else " (which missed a target there)")
+        + "; it is the answer"
     )
-    log.moves.append(f"best plan seen: {what} ({better.profit - final.profit:+,.0f})")
+    log.moves.append(f"best plan seen: {what} ({better.profit - final.profit:+,.2f})")
     return better.plan
 
 
