@@ -34,7 +34,7 @@ INTERVAL_STATS = ("service_level", "abandon_rate", "offered")
 
 
 def _digest(x: np.ndarray) -> bytes:
-    return hashlib.blake2b(memoryview(np.ascontiguousarray(x)), digest_size=16).digest()
+    return hashlib.blake2b(np.ascontiguousarray(x).tobytes(), digest_size=16).digest()
 
 
 _MIX = np.random.default_rng(20261208).integers(1, 2**63, 4096, dtype=np.uint64) | np.uint64(1)
