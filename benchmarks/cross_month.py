@@ -7,7 +7,11 @@ Prints the weighted mean absolute hourly error, the bias and the noise floors (w
 perfect model would still miss). The logs stay in ../shared/data/anonymous_bank/.
 
     python benchmarks/cross_month.py [--data DIR] [--by hour] [--reps 10] [--seed 1]
-        [--arrivals counts|poisson]
+        [--arrivals counts|poisson] [--handle-level fitted|month]
+
+With `--handle-level month` each call type's handle-time level comes from the month
+predicted (as its volumes and staffing do): the errors are the model's; the line after
+each gives the fitted level's on the same seeds (model plus handle-time forecast).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ def main() -> None:
         choices=["counts", "poisson"],
         help="replay each day's logged counts (default) or draw Poisson counts around them",
     )
+    ap.add_argument("--handle-level", default="fitted", choices=["fitted", "month"])
     a = ap.parse_args()
     logs = {m: read_anonymous_bank(a.data / f"{m}_1999.txt") for m in ("january", "february")}
     print(
@@ -75,16 +80,30 @@ def main() -> None:
                     staffing_method=a.staffing,
                     break_gap=a.break_gap,
                     replay_counts=a.arrivals == "counts",
+                    handle_level=a.handle_level,
+                    handle_reference={
+                        k: v["handle"]["sample_mean_s"] for k, v in cal.report["segments"].items()
+                    },
                 )
-                line = f"{fit[:3] + ' -> ' + pred[:3]:<16} {handle:<15}"
-                for m in ("abandon_rate", "service_level", "asa"):
-                    s = r["summary"][m]
-                    k = 1 if m == "asa" else 100
-                    line += (
-                        f" | {s['weighted_mae'] * k:>15.1f} {s['bias'] * k:>+6.1f} "
-                        f"{s['noise_floor_model'] * k:>4.1f}/{s['noise_floor'] * k:<4.1f}"
-                    )
-                print(line + ("  (in sample)" if fit == pred else ""), flush=True)
+                where = f"{fit[:3] + ' -> ' + pred[:3]:<16}"
+                label = handle + (" @month" if a.handle_level == "month" else "")
+                _line(where, label, r["summary"], fit == pred)
+                if a.handle_level == "month":
+                    _line(where, handle + " @fitted", r["fitted_handle_level"]["summary"], False)
+                    levels = ", ".join(f"{k} x{h['factor']:.3f}" for k, h in r["handle"].items())
+                    print(f"{'':<16} handle level of the month: {levels}", flush=True)
+
+
+def _line(where: str, label: str, summary: dict, in_sample: bool) -> None:
+    line = f"{where} {label:<15}"
+    for m in ("abandon_rate", "service_level", "asa"):
+        s = summary[m]
+        k = 1 if m == "asa" else 100
+        line += (
+            f" | {s['weighted_mae'] * k:>15.1f} {s['bias'] * k:>+6.1f} "
+            f"{s['noise_floor_model'] * k:>4.1f}/{s['noise_floor'] * k:<4.1f}"
+        )
+    print(line + ("  (in sample)" if in_sample else ""), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Calibration: a round trip on a log the simulator writes, and the February 1999 log."""
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -244,12 +245,18 @@ def test_backtest_another_month_on_the_cli(tmp_path):
             "4",
             "--workers",
             "1",
+            "--handle-level",
+            "month",
         ],
     )
     assert r.exit_code == 0, r.output
+    # the model's error and the handle-time forecast's, on separate lines
+    assert "handle-time level from the month predicted" in r.output
+    assert "with the month's handle level (the model's error)" in r.output
     import json
 
     js = json.loads((tmp_path / "bt" / "backtest.json").read_text())
+    assert js["handle_level"] == "month" and "summary" in js["fitted_handle_level"]
     assert len(js["dates"]) == 20 and js["rows"][0]["label"] == "07h"
     for m in ("abandon_rate", "service_level", "asa", "p_wait"):
         assert {"weighted_mae", "bias", "noise_floor", "noise_floor_model"} <= set(js["summary"][m])
@@ -362,3 +369,47 @@ def test_a_logged_day_is_replayed_as_its_counts():
     for r, q in zip(res.reps, slow.reps, strict=False):  # both engines, the same callers
         np.testing.assert_allclose(r.counts, q.counts)
     assert res.reps[0].counts[:, :, OFFERED].sum() == 72
+
+
+def test_handle_level_of_the_month_separates_model_and_forecast_error(round_trip, tmp_path):
+    """A month whose calls run 30% longer than the fitted month's: with the fitted handle
+    level the prediction is biased (too little abandonment: the model is told the old
+    AHT); with the month's level (--handle-level month) the factor is found and the bias
+    goes, and the fitted level's errors are reported beside, on the same seeds."""
+    from ccsim.sim.calibration.predict import predict_month
+
+    true, cal, log = round_trip
+    fitted = sim.parse_scenario(cal.scenario, file="<calibrated>")
+    ref = {k: v["handle"]["sample_mean_s"] for k, v in cal.report["segments"].items()}
+    # the fitted month itself: its level against itself is 1, and nothing changes
+    same = predict_month(
+        fitted, log, days="all", replications_per_day=2, seed=3, handle_level="month",
+        handle_reference=ref,
+    )  # fmt: skip
+    assert all(h["factor"] == pytest.approx(1.0) for h in same["handle"].values())
+    for m, e in same["summary"].items():  # the same run (sums may differ in the last bits)
+        f = same["fitted_handle_level"]["summary"][m]
+        assert e["bias"] == pytest.approx(f["bias"], rel=1e-9, abs=1e-12), m
+    longer = dataclasses.replace(true, handle=[h.scaled(1.3) for h in true.handle])
+    calls = tmp_path / "later.csv"
+    sim.simulate(longer, replications=15, seed=11, calls_file=calls)
+    later = read_ccsim_calls(calls)
+    fixed = predict_month(fitted, later, days="all", replications_per_day=4, seed=3)
+    month = predict_month(
+        fitted, later, days="all", replications_per_day=4, seed=3, handle_level="month",
+        handle_reference=ref,
+    )  # fmt: skip
+    assert fixed["handle_level"] == "fitted" and "fitted_handle_level" not in fixed
+    for k, h in month["handle"].items():
+        # the month's mean over some 3,000 answered calls: within a few percent of 1.3x
+        # the fitted mean (which is itself a fit)
+        assert h["factor"] == pytest.approx(1.3, rel=0.06), (k, h)
+    # the fitted-level run beside is the plain prediction, same seeds
+    for m, e in fixed["summary"].items():
+        f = month["fitted_handle_level"]["summary"][m]
+        assert f["weighted_mae"] == pytest.approx(e["weighted_mae"], rel=1e-9, abs=1e-12), m
+    f, m = fixed["summary"]["abandon_rate"], month["summary"]["abandon_rate"]
+    assert f["bias"] < -0.02  # the old AHT: several points too little abandonment
+    assert abs(m["bias"]) < abs(f["bias"]) / 3 and m["weighted_mae"] < f["weighted_mae"] / 2
+    with pytest.raises(sim.ScenarioError, match="handle-level"):
+        predict_month(fitted, later, days="all", handle_level="weekly")

@@ -192,7 +192,9 @@ def _write_calibration(cal, log: Path, output: Path, days: str, handle_file: str
 HANDLE_FORMS = ("lognormal", "lognormal-mean", "empirical")
 
 
-def _backtest_log(file, log, by, days, staffing, break_gap, out, replications, workers, json_out):
+def _backtest_log(
+    file, log, by, days, staffing, break_gap, out, replications, workers, json_out, handle_level
+):
     from ccsim.sim.calibration.predict import METRICS, predict_month
     from ccsim.sim.scenario.units import parse_duration
 
@@ -214,6 +216,8 @@ def _backtest_log(file, log, by, days, staffing, break_gap, out, replications, w
             executor=ex,
             staffing_method=staffing,
             break_gap=gap,
+            handle_level=handle_level,
+            handle_reference=_fitted_handle_means(file) if handle_level == "month" else None,
         )
     if out:
         write_json(out / "backtest.json", js)
@@ -243,6 +247,17 @@ def _backtest_log(file, log, by, days, staffing, break_gap, out, replications, w
         out_console.print(
             f"[dim]written to {out}/: backtest.json, backtest.csv, backtest.png/svg[/dim]"
         )
+
+
+def _fitted_handle_means(file: Path) -> dict[str, float] | None:
+    """The fitted month's mean handle time per segment, from the report `ccsim calibrate`
+    wrote beside the scenario (`<name>_calibration.json`); None without one."""
+    report = file.with_name(f"{file.with_suffix('').name}_calibration.json")
+    try:
+        segs = json.loads(report.read_text(encoding="utf-8"))["report"]["segments"]
+        return {k: float(v["handle"]["sample_mean_s"]) for k, v in segs.items()}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def read_log(
@@ -285,55 +300,77 @@ def read_log(
     return read_csv_log(log, mapping, tuple(a.strip() for a in answered.split(",")))
 
 
+ObservedOpt = Annotated[
+    Path | None, typer.Option(help="observed KPIs per interval (from ccsim calibrate)")
+]
+OtherLogOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="another month's call log: its volumes and staffing day by day, the fitted "
+        "scenario's distributions, against its observed KPIs"
+    ),
+]
+ByOpt = Annotated[str, typer.Option(help="with --log: interval or hour")]
+LogDaysOpt = Annotated[
+    str, typer.Option(help="with --log: weekdays, weekends, all, or names/dates")
+]
+LogStaffingOpt = Annotated[
+    str,
+    typer.Option(help="with --log: present or seen (as ccsim calibrate), or scenario (its own)"),
+]
+LogBreakGapOpt = Annotated[
+    str,
+    typer.Option(
+        help="with --log and --staffing present: a gap this long in which a caller waited "
+        "is a break"
+    ),
+]
+BacktestOutOpt = Annotated[
+    Path | None, typer.Option(help="write backtest.json, backtest.csv and the chart")
+]
+PerDayOpt = Annotated[
+    int | None, typer.Option("--replications", "-r", min=2, help="with --log: per observed day")
+]
+HandleLevelOpt = Annotated[
+    str,
+    typer.Option(
+        "--handle-level",
+        help="with --log: fitted (the scenario's handle times) or month (each call type's "
+        "handle-time level from the month predicted, as its volumes; the fitted level's "
+        "errors are shown beside)",
+    ),
+]
+
+
 @friendly
 def backtest(
     file: ScenarioArg,
-    observed: Annotated[
-        Path | None, typer.Option(help="observed KPIs per interval (from ccsim calibrate)")
-    ] = None,
-    log: Annotated[
-        Path | None,
-        typer.Option(
-            help="another month's call log: its volumes and staffing day by day, the fitted "
-            "scenario's distributions, against its observed KPIs"
-        ),
-    ] = None,
-    by: Annotated[str, typer.Option(help="with --log: interval or hour")] = "hour",
-    days: Annotated[
-        str, typer.Option(help="with --log: weekdays, weekends, all, or names/dates")
-    ] = "weekdays",
-    staffing: Annotated[
-        str,
-        typer.Option(
-            help="with --log: present or seen (as ccsim calibrate), or scenario (its own)"
-        ),
-    ] = "present",
-    break_gap: Annotated[
-        str,
-        typer.Option(
-            help="with --log and --staffing present: a gap this long in which a caller "
-            "waited is a break"
-        ),
-    ] = "10min",
-    out: Annotated[
-        Path | None, typer.Option(help="write backtest.json, backtest.csv and the chart")
-    ] = None,
-    replications: Annotated[
-        int | None,
-        typer.Option("--replications", "-r", min=2, help="with --log: per observed day"),
-    ] = None,
+    observed: ObservedOpt = None,
+    log: OtherLogOpt = None,
+    by: ByOpt = "hour",
+    days: LogDaysOpt = "weekdays",
+    staffing: LogStaffingOpt = "present",
+    break_gap: LogBreakGapOpt = "10min",
+    out: BacktestOutOpt = None,
+    replications: PerDayOpt = None,
     workers: WorkersOpt = None,
     json_out: JsonOpt = False,
+    handle_level: HandleLevelOpt = "fitted",
 ) -> None:
     """Simulated against observed, interval by interval, with a summary error and a chart;
     with --log, a prediction of another month from its volumes and staffing."""
     if (observed is None) == (log is None):
         fail("give --observed (the fitted month's KPIs) or --log (another month's log)")
+    if handle_level not in ("fitted", "month"):
+        fail(f"--handle-level takes fitted or month, not {handle_level!r}")
     if log is not None:
         _backtest_log(
-            file, log, by, days, staffing, break_gap, out, replications, workers, json_out
-        )
+            file, log, by, days, staffing, break_gap, out, replications, workers, json_out,
+            handle_level,
+        )  # fmt: skip
         return
+    if handle_level != "fitted":
+        fail("--handle-level goes with --log (another month)")
     from ccsim.sim.calibration import backtest as run_backtest
     from ccsim.sim.calibration import read_observed
     from ccsim.sim.calibration.backtest import METRICS

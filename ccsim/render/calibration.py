@@ -107,6 +107,7 @@ def print_prediction(
             f"{value(s['simulated_day'], kind_of(m))} simulated",
             highlight=False,
         )
+    _print_handle_levels(js, console)
     if js["unmatched_call_types"]:
         console.print(
             f"  call types not in the scenario, counted as 'other' (or its largest segment): "
@@ -122,6 +123,38 @@ def print_prediction(
         f"perfect model would miss (model: one simulated month around the model's mean; "
         f"resampled days: the observed days bootstrapped)[/dim]"
     )
+
+
+def _print_handle_levels(js: dict, console: Console) -> None:
+    """With --handle-level month: each type's handle level, fitted and the month's, and
+    the errors with the fitted level beside (what forecasting AHT from the fitted month
+    adds to the model's error)."""
+    fitted = js.get("fitted_handle_level")
+    if not fitted:
+        return
+    levels = ", ".join(
+        f"{escape(name)} {h['fitted_mean_s']:.0f} s -> "
+        + ("–" if h["month_mean_s"] is None else f"{h['month_mean_s']:.0f} s")
+        + f" (x{h['factor']:.3f})"
+        for name, h in js["handle"].items()
+    )
+    first: dict = next(iter(js["handle"].values()), {})
+    source = first.get("fitted_from", "the model")
+    console.print(
+        f"  handle-time level from the month predicted (against {source}): {levels}",
+        highlight=False,
+    )
+    for m, name in (("abandon_rate", "abandonment"), ("service_level", "service level")):
+        s, f = js["summary"].get(m), fitted["summary"].get(m)
+        if s is None or f is None:
+            continue
+        console.print(
+            f"  {name}: MAE {100 * s['weighted_mae']:.1f} pts with the month's handle level "
+            f"(the model's error), {100 * f['weighted_mae']:.1f} pts with the fitted level "
+            f"(bias {100 * f['bias']:+.1f} pts): the handle-time forecast adds "
+            f"{100 * (f['weighted_mae'] - s['weighted_mae']):+.1f} pts",
+            highlight=False,
+        )
 
 
 def print_backtest(js: dict, model_name: str, console: Console) -> None:

@@ -61,6 +61,8 @@ class MonthData:
     seen: np.ndarray | None  # (days, T) agents seen serving a call (the log's own count)
     counts: np.ndarray  # (days, T, NFIELDS) observed accumulators, segments summed
     unmatched: dict[str, int]  # call types not among the fitted segments (and where they went)
+    handle_mean: np.ndarray  # (K,) mean handle time of the month's answered calls, seconds
+    handle_calls: np.ndarray  # (K,) answered calls with a handle time behind that mean
 
 
 def month_data(
@@ -126,7 +128,12 @@ def month_data(
         (WAITED, w > 0),
     ):
         np.add.at(c[:, :, field], (day_idx, itv), np.asarray(x, float))
-    return MonthData([str(d) for d in dates], vol, staff, seen, c, unmatched)
+    timed = sel.answered & np.isfinite(sel.handle) & (sel.handle > 0)
+    n_h = np.bincount(k_of[timed], minlength=len(names)).astype(float)
+    sum_h = np.bincount(k_of[timed], weights=sel.handle[timed], minlength=len(names))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        h_mean = np.where(n_h > 0, sum_h / n_h, np.nan)
+    return MonthData([str(d) for d in dates], vol, staff, seen, c, unmatched, h_mean, n_h)
 
 
 def day_model(
@@ -230,6 +237,10 @@ def model_noise_floor(
     return {m: (float(np.mean(v)) * k if v else None) for m, v in maes.items()}
 
 
+HANDLE_LEVELS = ("fitted", "month")
+MIN_HANDLE_CALLS = 30  # fewer answered calls of a type: its fitted level is kept
+
+
 def predict_month(
     model: Model,
     log: CallLog,
@@ -241,20 +252,101 @@ def predict_month(
     staffing_method: str = "present",
     break_gap: float = 600.0,
     replay_counts: bool = True,
+    handle_level: str = "fitted",
+    handle_reference: dict[str, float] | None = None,
 ) -> dict:
     """Simulate each selected day of `log` with the fitted model and compare the pooled
-    KPIs by interval or hour; see the module docstring. Returns a JSON-ready dict."""
+    KPIs by interval or hour; see the module docstring. Returns a JSON-ready dict.
+
+    `handle_level="month"` takes each segment's handle-time level from the month being
+    predicted, as volumes and staffing already are: each segment's handle distribution
+    is scaled by the month's mean handle time over the fitted month's
+    (`handle_reference`, the calibration report's sample means; without it, over the
+    model's mean, which a maximum-likelihood fit puts above the sample mean). The errors
+    are then the model's, not the handle-time forecast's. The fitted level is run too,
+    on the same seeds, and its errors are reported beside (`fitted_handle_level`): the
+    difference is what forecasting AHT from the fitted month costs."""
+    if handle_level not in HANDLE_LEVELS:
+        raise ScenarioError(f"--handle-level takes fitted or month, not {handle_level!r}")
     data = month_data(model, log, days, staffing_method, break_gap)
     g, labels = _groups(model, by)
-    G = len(labels)
     R = replications_per_day
-    months, calls = _simulate_month(model, data, R, seed, executor, replay_counts)
+    levels = handle_levels(model, data, handle_reference)
+    used = with_handle_levels(model, levels) if handle_level == "month" else model
+    months, calls = _simulate_month(used, data, R, seed, executor, replay_counts)
+    rows, summary = _prediction(used, data, months, g, labels)
+    out = {
+        "kind": "ccsim.backtest",
+        "scenario": model.name,
+        "log": log.source,
+        "days": days,
+        "dates": data.dates,
+        "by": by,
+        "staffing_method": staffing_method,
+        "break_gap_s": break_gap,
+        "replications_per_day": replications_per_day,
+        "arrivals": "logged counts, uniform times in the interval"
+        if replay_counts
+        else "Poisson at the logged counts",
+        "handle_level": handle_level,
+        "handle": levels,
+        "unmatched_call_types": data.unmatched,
+        "pooling": "rates are ratios of counts summed over the days (observed) and over "
+        "the days' replications (simulated), with the same formulas",
+        "rows": rows,
+        "summary": summary,
+    }
+    if handle_level == "month":
+        f_months, f_calls = _simulate_month(model, data, R, seed, executor, replay_counts)
+        out["fitted_handle_level"] = {"summary": _prediction(model, data, f_months, g, labels)[1]}
+        calls += f_calls
+    out["calls_simulated"] = calls
+    return out
+
+
+def handle_levels(
+    model: Model, data: MonthData, reference: dict[str, float] | None = None
+) -> dict[str, dict]:
+    """Per segment: the fitted month's mean handle time (`reference`, observed; else the
+    model's), the predicted month's, and the factor from one to the other (1 when the
+    month has fewer than MIN_HANDLE_CALLS timed calls)."""
+    out = {}
+    for k, name in enumerate(model.segments):
+        ref = (reference or {}).get(name)
+        fitted = float(ref) if ref else float(model.handle[k].mean)
+        month = float(data.handle_mean[k])
+        enough = data.handle_calls[k] >= MIN_HANDLE_CALLS and fitted > 0
+        out[name] = {
+            "fitted_mean_s": fitted,
+            "fitted_from": "the fitted month's calls" if ref else "the model",
+            "month_mean_s": month if math.isfinite(month) else None,
+            "calls": int(data.handle_calls[k]),
+            "factor": month / fitted if enough else 1.0,
+        }
+    return out
+
+
+def with_handle_levels(model: Model, levels: dict[str, dict]) -> Model:
+    """The model with each segment's handle-time distribution scaled to the month's mean
+    (its shape, the cv, kept)."""
+    handle = [
+        h.scaled(levels[name]["factor"])
+        for name, h in zip(model.segments, model.handle, strict=True)
+    ]
+    return dataclasses.replace(model, handle=handle)
+
+
+def _prediction(
+    model: Model, data: MonthData, months: np.ndarray, g: np.ndarray, labels: list[str]
+) -> tuple[list[dict], dict]:
+    """Observed against simulated per group (hour or interval), and the summary errors
+    with their noise floors and the pooled day."""
+    G = len(labels)
     sim_counts = months.mean(axis=0)
     obs_c = _grouped(data.counts.sum(axis=0), g, G)
     sim_c = _grouped(sim_counts, g, G)
     conv = model.sl_convention
     obs, sim = _rates(obs_c, conv), _rates(sim_c, conv)
-    w = obs_c[:, OFFERED]
     rows = []
     for j, label in enumerate(labels):
         rows.append(
@@ -272,6 +364,7 @@ def predict_month(
         )
     day_obs = _rates(data.counts.sum(axis=(0, 1)), conv)
     day_sim = _rates(sim_counts.sum(axis=0), conv)
+    w = obs_c[:, OFFERED]
     summary = _errors(sim, obs, w)
     floor = noise_floor(data.counts, g, G, conv, NOISE_RESAMPLES)
     floor_model = model_noise_floor(months, g, G, conv, w)
@@ -282,26 +375,7 @@ def predict_month(
             entry["noise_floor_model"] = floor_model[metric]
             entry["observed_day"] = _num(day_obs[metric])
             entry["simulated_day"] = _num(day_sim[metric])
-    return {
-        "kind": "ccsim.backtest",
-        "scenario": model.name,
-        "log": log.source,
-        "days": days,
-        "dates": data.dates,
-        "by": by,
-        "staffing_method": staffing_method,
-        "break_gap_s": break_gap,
-        "replications_per_day": replications_per_day,
-        "arrivals": "logged counts, uniform times in the interval"
-        if replay_counts
-        else "Poisson at the logged counts",
-        "unmatched_call_types": data.unmatched,
-        "pooling": "rates are ratios of counts summed over the days (observed) and over "
-        "the days' replications (simulated), with the same formulas",
-        "rows": rows,
-        "summary": summary,
-        "calls_simulated": calls,
-    }
+    return rows, summary
 
 
 def _simulate_month(model: Model, data, R: int, seed: int, executor, replay_counts: bool):
