@@ -157,6 +157,38 @@ def test_simulate_out_draws_charts(tmp_path):
     assert r.exit_code == 0, r.output
     for chart in ("intervals", "waiting_time", "cross_sell"):
         assert (tmp_path / f"{chart}.png").exists() and (tmp_path / f"{chart}.svg").exists()
+    from pptx import Presentation
+
+    slides = list(Presentation(tmp_path / "deck.pptx").slides)
+    assert slides[-1].shapes.title.text.startswith("The scenario's plan for the day: targets")
+    # telecom's SL target holds in every interval: the intervals slide counts its verdicts
+    assert slides[1].shapes.title.text.startswith("Service level target 75% in every interval")
+
+
+def test_intervals_title_names_a_floor_as_a_floor():
+    """A floor beside a day target is the per-interval check; the title gives its own
+    level, not the day target's."""
+    from ccsim.render.charts.comparison import _intervals_finding
+
+    checks = [
+        {"statistic": "service_level", "target": "service_level", "verdict": "met", "limit": 0.8},
+        {
+            "statistic": "service_level",
+            "target": "service_level_floor",
+            "limit": 0.7,
+            "verdict": "borderline",
+            "intervals": {"met": 14, "borderline": 2, "missed": 0},
+        },
+    ]
+    js = {
+        "alternatives": {"scenario": {"checks": checks}},
+        "targets": {"service_level": 0.8},
+        "measured": [True] * 16,
+    }
+    assert _intervals_finding(js, ["scenario"]) == (
+        "SL floor 70% in every interval (day target 80%), of 16: 'scenario' misses it in 0, "
+        "borderline in 2"
+    )
 
 
 @pytest.mark.parametrize(

@@ -138,11 +138,12 @@ def _table_slide(prs, js: dict) -> None:
 
     alts = js["alternatives"]
     rec = js["recommendation"]
-    title = (
-        f"{len(alts)} plans on the same callers: '{rec}' is recommended"
-        if rec
-        else f"{len(alts)} plans on the same callers: none meets every target"
-    )
+    if len(alts) == 1:
+        title = f"The scenario's plan for the day: targets {next(iter(alts.values()))['verdict']}"
+    elif rec:
+        title = f"{len(alts)} plans on the same callers: '{rec}' is recommended"
+    else:
+        title = f"{len(alts)} plans on the same callers: none meets every target"
     s = _slide(prs, title)
     stats = stats_for(js)
     header = ["Plan", *[kpi_label(label, kind, js) for _, label, kind in stats], "Targets"]

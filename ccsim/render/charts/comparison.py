@@ -191,14 +191,18 @@ def _intervals_finding(js: dict, show: list[str]) -> str:
     if per_interval is not None:
         parts = []
         for n in show:
-            c = next(c for c in alts[n]["checks"] if c["statistic"] == "service_level")
+            c = next(c for c in alts[n]["checks"] if c["target"] == per_interval["target"])
             k = c.get("intervals") or {}
             parts.append(
                 f"'{n}' misses it in {k.get('missed', 0)}, borderline in {k.get('borderline', 0)}"
             )
-        return f"Service level target {target:.0%} in every interval, of {n_int}: " + "; ".join(
-            parts
+        floor = per_interval["target"] != "service_level"  # a floor beside a day target
+        what = (
+            f"SL floor {per_interval['limit']:.0%} in every interval (day target {target:.0%})"
+            if floor
+            else f"Service level target {target:.0%} in every interval"
         )
+        return f"{what}, of {n_int}: " + "; ".join(parts)
     parts = []
     for n in show:
         w = worst_interval(alts[n]["intervals"], js["measured"], "service_level", True)
