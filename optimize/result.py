@@ -14,6 +14,7 @@ from ccsim.sim import (
     paired_difference,
 )
 from ccsim.sim.results import selling_value
+from ccsim.sim.scenario.model import gross_up
 from ccsim.sim.scenario.targets import Judgement, Targets, overall, verdict_rule_text
 
 from .analytic.markov import MarkovResult
@@ -101,7 +102,9 @@ class OptimizeResult:
         m = self.result.model
         on_phones = m.interval_staffing()
         # heads to schedule for the agents on the phones: unrounded (the table rounds up)
-        scheduled = [float(n / (1 - m.shrinkage_at(i))) for i, n in enumerate(on_phones)]
+        scheduled = [
+            float(x) for x in np.broadcast_to(gross_up(on_phones, m.shrinkage), on_phones.shape)
+        ]
         return {
             "staffing": staffing_value(self.plan, self.model),
             "policy": policy,

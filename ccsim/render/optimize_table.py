@@ -37,6 +37,7 @@ def staffing_table(r: OptimizeResult) -> Table:
         t.add_column(col, justify="left" if col == "Interval" else "right")
     before = m.interval_staffing()
     after = r.result.model.interval_staffing()  # a roster: mean on the phones per interval
+    scheduled = r.plan_json()["scheduled"]
     for i, est in enumerate(r.result.intervals):
         if not m.measured[i]:
             continue
@@ -60,7 +61,7 @@ def staffing_table(r: OptimizeResult) -> Table:
             f"{n_old:g}",
             f"{n_new:g}{change}",
             # heads to schedule: whole people (optimize.json: plan.scheduled, unrounded)
-            f"{math.ceil(n_new / (1 - m.shrinkage_at(i)) - 1e-9):d}",
+            f"{math.ceil(scheduled[i] - 1e-9):d}",
             *[
                 estimate(s, est[s], ci=False)
                 for s in ("service_level", "asa", "abandon_rate", "attempts", "staffing_cost")
